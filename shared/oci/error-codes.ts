@@ -1,0 +1,38 @@
+/**
+ * Stable error codes raised by `shared/oci` (architecture.md §4). Tests and the CodePipeline
+ * failure mapping depend on these, never on messages.
+ */
+export const OciErrorCode = {
+  /** InputError: a reference that does not follow the grammar. */
+  InvalidReference: 'INVALID_REFERENCE',
+  /** InputError: the image (tag, digest or repository) does not exist. */
+  ImageNotFound: 'IMAGE_NOT_FOUND',
+  /** InputError: a manifest or blob named by a descriptor does not exist. */
+  ContentNotFound: 'CONTENT_NOT_FOUND',
+  /** InputError: fetched or pushed bytes do not hash to the descriptor's digest. */
+  DigestMismatch: 'DIGEST_MISMATCH',
+  /** InputError: fetched or pushed bytes do not have the descriptor's size. */
+  SizeMismatch: 'SIZE_MISMATCH',
+  /** InputError: a manifest over 4 MiB or a blob over 32 MiB. */
+  ContentTooLarge: 'CONTENT_TOO_LARGE',
+  /** InputError: a manifest or index that is not valid JSON of the expected shape. */
+  InvalidManifest: 'INVALID_MANIFEST',
+  /** InputError: the registry rejected the request with a 4xx (its code is in the message). */
+  RegistryRequestRejected: 'REGISTRY_REQUEST_REJECTED',
+  /** PermissionError: 401/403 from the registry or its token service. */
+  RegistryDenied: 'REGISTRY_DENIED',
+  /** PermissionError: ecr:GetAuthorizationToken was denied. */
+  EcrAuthDenied: 'ECR_AUTH_DENIED',
+  /** DependencyError: 429, 5xx or network failures still failing after retries. */
+  RegistryUnavailable: 'REGISTRY_UNAVAILABLE',
+  /** DependencyError: ecr:GetAuthorizationToken failed for another reason than access. */
+  EcrAuthFailed: 'ECR_AUTH_FAILED',
+  /** InputError: an OCI image layout directory that is missing or malformed. */
+  InvalidLayout: 'INVALID_OCI_LAYOUT',
+} as const;
+
+export type OciErrorCode = (typeof OciErrorCode)[keyof typeof OciErrorCode];
+
+/** Size limits (notary-and-signer.md §3.3). */
+export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+export const MAX_BLOB_BYTES = 32 * 1024 * 1024;

@@ -1,0 +1,87 @@
+import { InputError } from '../errors';
+import { parseDigest } from './digest';
+import { OciErrorCode } from './error-codes';
+import { MediaType, type Descriptor, type ImageIndex, type ImageManifest } from './types';
+
+/**
+ * The pure parts of referrers discovery and the referrers tag schema
+ * (distribution-spec "Referrers Tag Schema"; oras-go `pushWithIndexing`), shared by the
+ * Distribution API client and the OCI layout store.
+ */
+
+/** The tag-schema tag of a subject digest: `<alg>-<hex>`, alg ≤ 32 chars, hex ≤ 64, others → `-`. */
+export function referrersTag(subjectDigest: string): string {
+  const { algorithm, hex } = parseDigest(subjectDigest);
+  return `${algorithm.slice(0, 32)}-${hex.slice(0, 64)}`.replace(/[^A-Za-z0-9_.-]/g, '-');
+}
+
+/** A manifest or index as far as referrers care: its subject, artifact type and annotations. */
+export type ParsedManifest = ImageManifest | ImageIndex;
+
+/** Parses manifest/index JSON bytes; throws INVALID_MANIFEST naming `what` when it is not an object with schemaVersion 2. */
+export function parseManifest(bytes: Uint8Array, what: string): ParsedManifest {
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch (cause) {
+    throw new InputError(OciErrorCode.InvalidManifest, `${what} is not valid UTF-8 JSON`, { cause });
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InputError(OciErrorCode.InvalidManifest, `${what} must be a JSON object`);
+  }
+  const obj = value as Record<string, unknown>;
+  if (obj.schemaVersion !== 2) throw new InputError(OciErrorCode.InvalidManifest, `${what} must have schemaVersion 2`);
+  if ('manifests' in obj) {
+    if (!Array.isArray(obj.manifests)) throw new InputError(OciErrorCode.InvalidManifest, `${what}: "manifests" must be an array`);
+  } else if (typeof obj.config !== 'object' || obj.config === null) {
+    throw new InputError(OciErrorCode.InvalidManifest, `${what} has neither "manifests" (index) nor "config" (manifest)`);
+  }
+  return obj as unknown as ParsedManifest;
+}
+
+/** Parses an image index; throws INVALID_MANIFEST when `bytes` is not one. */
+export function parseIndex(bytes: Uint8Array, what: string): ImageIndex {
+  const parsed = parseManifest(bytes, what);
+  if (!('manifests' in parsed)) throw new InputError(OciErrorCode.InvalidManifest, `${what} is not an image index`);
+  for (const d of parsed.manifests) {
+    if (typeof d !== 'object' || d === null || typeof d.digest !== 'string' || typeof d.mediaType !== 'string' || typeof d.size !== 'number') {
+      throw new InputError(OciErrorCode.InvalidManifest, `${what}: every entry of "manifests" needs mediaType, digest and size`);
+    }
+  }
+  return parsed;
+}
+
+/** The artifact type a referrer is listed under: `artifactType`, else `config.mediaType` (distribution-spec). */
+export function artifactTypeOf(manifest: ParsedManifest): string | undefined {
+  if (manifest.artifactType !== undefined) return manifest.artifactType;
+  return 'config' in manifest ? manifest.config.mediaType : undefined;
+}
+
+/** The referrers-index entry for a pushed manifest: mediaType, digest, size, annotations, artifactType. */
+export function referrerDescriptor(desc: Descriptor, manifest: ParsedManifest): Descriptor {
+  const out: Descriptor = { mediaType: desc.mediaType, digest: desc.digest, size: desc.size };
+  if (manifest.annotations !== undefined && Object.keys(manifest.annotations).length > 0) out.annotations = { ...manifest.annotations };
+  const artifactType = artifactTypeOf(manifest);
+  if (artifactType !== undefined) out.artifactType = artifactType;
+  return out;
+}
+
+/** An empty referrers index. */
+export function emptyReferrersIndex(): ImageIndex {
+  return { schemaVersion: 2, mediaType: MediaType.ImageIndex, manifests: [] };
+}
+
+/**
+ * Adds `entry` to a referrers index unless an entry with the same digest exists. Returns the
+ * new index, or undefined when nothing changed (the caller then writes nothing).
+ */
+export function addReferrer(index: ImageIndex | undefined, entry: Descriptor): ImageIndex | undefined {
+  const base = index ?? emptyReferrersIndex();
+  if (base.manifests.some((d) => d.digest === entry.digest)) return undefined;
+  return { ...base, schemaVersion: 2, mediaType: MediaType.ImageIndex, manifests: [...base.manifests, entry] };
+}
+
+/** Client-side artifactType filter (applied unless the registry says `OCI-Filters-Applied: artifactType`). */
+export function filterByArtifactType(descriptors: Descriptor[], artifactType: string | undefined): Descriptor[] {
+  return artifactType === undefined ? descriptors : descriptors.filter((d) => d.artifactType === artifactType);
+}

@@ -1,0 +1,63 @@
+import { InputError } from '../errors';
+import { OciErrorCode } from './error-codes';
+import { formatReference, type Reference } from './reference';
+import { parseManifest } from './referrers-index';
+import { MediaType, type Descriptor } from './types';
+
+/**
+ * The one interface the stages use to read and write OCI content, whatever holds it: Amazon
+ * ECR or any OCI Distribution registry (`DistributionRegistry`), or an OCI image layout on
+ * disk (`OciLayoutRegistry`). `ref` always names the repository (registry + repository, or
+ * the layout directory); content is addressed by descriptor.
+ *
+ * Errors follow the shared model with the codes of `OciErrorCode`: input errors for missing
+ * images, malformed or mismatching content; permission errors for 401/403; dependency errors
+ * for 429/5xx after retries.
+ */
+export interface Registry {
+  /** Resolves a tag or digest reference to `{mediaType, digest, size}` of its manifest or index. */
+  resolve(ref: Reference): Promise<Descriptor>;
+  /** Fetches a manifest or index, verifying digest and size; at most 4 MiB. */
+  fetchManifest(ref: Reference, desc: Descriptor): Promise<Uint8Array>;
+  /** Fetches a blob, verifying digest and size; at most 32 MiB. */
+  fetchBlob(ref: Reference, desc: Descriptor): Promise<Uint8Array>;
+  /** Pushes a blob; does nothing more when the repository already holds it. */
+  pushBlob(ref: Reference, desc: Descriptor, content: Uint8Array): Promise<void>;
+  /**
+   * Pushes a manifest or index by digest (and also under `options.tag` when given). When the
+   * manifest has a `subject` and the registry does not index it itself (no `OCI-Subject`
+   * answer), maintains the referrers tag-schema index `sha256-<hex>`.
+   */
+  pushManifest(ref: Reference, desc: Descriptor, content: Uint8Array, options?: PushManifestOptions): Promise<void>;
+  /**
+   * Lists the referrers of `subject` (Referrers API, else the tag schema), keeping only those
+   * whose `artifactType` equals `artifactType` when given. Order: as the registry lists them.
+   */
+  listReferrers(ref: Reference, subject: Descriptor, artifactType?: string): Promise<Descriptor[]>;
+}
+
+export interface PushManifestOptions {
+  /** Also make this tag point at the manifest (one more request on a remote registry). */
+  tag?: string;
+}
+
+const INDEX_TYPES: ReadonlySet<string> = new Set([MediaType.ImageIndex, MediaType.DockerManifestList]);
+
+/** True for OCI image index and Docker manifest list media types. */
+export function isIndexMediaType(mediaType: string): boolean {
+  return INDEX_TYPES.has(mediaType);
+}
+
+/**
+ * Lists the platform manifests of a multi-architecture image (an image index or Docker
+ * manifest list resolved to `indexDesc`), in index order, each with its `platform`.
+ */
+export async function listPlatformManifests(registry: Registry, ref: Reference, indexDesc: Descriptor): Promise<Descriptor[]> {
+  const what = `index ${formatReference({ ...ref, tag: undefined, digest: indexDesc.digest })}`;
+  if (!isIndexMediaType(indexDesc.mediaType)) {
+    throw new InputError(OciErrorCode.InvalidManifest, `${what} has media type ${indexDesc.mediaType}, not an image index; it is a single-platform image`);
+  }
+  const parsed = parseManifest(await registry.fetchManifest(ref, indexDesc), what);
+  if (!('manifests' in parsed)) throw new InputError(OciErrorCode.InvalidManifest, `${what} has no "manifests"`);
+  return parsed.manifests.filter((d) => d.platform !== undefined);
+}
