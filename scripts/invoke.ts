@@ -1,0 +1,140 @@
+/**
+ * `npm run invoke -- <stage> <event.json> [--timeout <seconds>] [--handler <module>]`
+ *
+ * Runs functions/<stage>/handler.ts on an event with a Lambda context, without Docker. Reports
+ * go to a local stand-in that prints them (stderr) unless AWS_ENDPOINT_URL_CODEPIPELINE is set,
+ * in which case they are also sent to that endpoint. The last stdout line is one JSON object
+ * (scripts/lib/invoke-result.ts); exit 0 = success/continuation, 1 = failure, 2 = usage error.
+ * `--handler` runs another module exporting `handler` (tests use it).
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { CodePipelineReporter } from '../shared/pipeline/codepipeline-reporter';
+import { useLocalReporter } from '../shared/pipeline/default-reporter';
+import { peekJobId } from '../shared/pipeline/job';
+import { RecordingReporter } from '../shared/pipeline/recording-reporter';
+import type { JobReport } from '../shared/pipeline/reporter';
+import { exitCode, resultLine } from './lib/invoke-result';
+import { lambdaContext } from './lib/lambda-context';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const USAGE = 'usage: npm run invoke -- <stage> <event.json> [--timeout <seconds>] [--handler <module>]';
+
+function usage(message: string): never {
+  console.error(`${message}\n${USAGE}`);
+  process.exit(2);
+}
+
+function existingStages(): string[] {
+  const dir = path.join(root, 'functions');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(path.join(dir, d.name, 'handler.ts')))
+    .map((d) => d.name)
+    .sort();
+}
+
+function parseArgs(argv: string[]): {
+  stage: string;
+  eventPath: string;
+  timeoutMs: number;
+  handlerPath?: string;
+} {
+  const positional: string[] = [];
+  let timeoutMs = 120_000;
+  let handlerPath: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--timeout') {
+      const seconds = Number(argv[++i]);
+      if (!Number.isFinite(seconds) || seconds <= 0) usage('--timeout needs a positive number of seconds');
+      timeoutMs = seconds * 1000;
+    } else if (arg === '--handler') {
+      handlerPath = argv[++i] ?? usage('--handler needs a module path');
+    } else if (arg.startsWith('--')) {
+      usage(`unknown option ${arg}`);
+    } else {
+      positional.push(arg);
+    }
+  }
+  if (positional.length !== 2) usage('expected a stage and an event file');
+  return {
+    stage: positional[0]!,
+    eventPath: positional[1]!,
+    timeoutMs,
+    ...(handlerPath ? { handlerPath } : {}),
+  };
+}
+
+function describe(report: JobReport): string {
+  switch (report.kind) {
+    case 'success':
+      return `PutJobSuccessResult job ${report.jobId}`;
+    case 'continuation':
+      return `PutJobSuccessResult (continuation) job ${report.jobId}`;
+    case 'failure':
+      return `PutJobFailureResult job ${report.jobId}: ${report.failureDetails.type}: ${report.failureDetails.message}`;
+  }
+}
+
+async function main(): Promise<number> {
+  const args = parseArgs(process.argv.slice(2));
+  let modulePath: string;
+  if (args.handlerPath) {
+    modulePath = path.resolve(args.handlerPath);
+    if (!existsSync(modulePath)) usage(`handler module ${args.handlerPath} does not exist`);
+  } else {
+    modulePath = path.join(root, 'functions', args.stage, 'handler.ts');
+    if (!/^[a-z0-9-]+$/.test(args.stage) || !existsSync(modulePath)) {
+      const stages = existingStages();
+      usage(
+        `unknown stage ${JSON.stringify(args.stage)}: no functions/${args.stage}/handler.ts. Stages: ${stages.join(', ') || '(none yet)'}`,
+      );
+    }
+  }
+  let event: unknown;
+  try {
+    event = JSON.parse(readFileSync(args.eventPath, 'utf8'));
+  } catch (error) {
+    usage(`cannot read event ${args.eventPath}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+
+  const region = (process.env.AWS_REGION ??= process.env.AWS_DEFAULT_REGION ?? 'us-east-1');
+  const endpoint = process.env.AWS_ENDPOINT_URL_CODEPIPELINE;
+  const recorder = new RecordingReporter({
+    onReport: (report) =>
+      console.error(
+        `[${endpoint ? `CodePipeline at ${endpoint}` : 'local CodePipeline'}] ${describe(report)}`,
+      ),
+    ...(endpoint ? { forwardTo: new CodePipelineReporter() } : {}),
+  });
+  useLocalReporter(recorder);
+
+  const mod = (await import(pathToFileURL(modulePath).href)) as { handler?: unknown };
+  if (typeof mod.handler !== 'function')
+    usage(`${path.relative(root, modulePath)} does not export a handler function`);
+  const handler = mod.handler as (event: unknown, context: unknown) => Promise<unknown>;
+
+  const context = lambdaContext({ stage: args.stage, timeoutMs: args.timeoutMs, region });
+  let thrown: unknown;
+  try {
+    await handler(event, context);
+  } catch (error) {
+    thrown = error;
+    console.error(
+      `handler ended with an error: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
+    );
+  }
+  const line = resultLine(recorder.last, peekJobId(event), thrown);
+  await new Promise<void>((resolve) => process.stdout.write(`${JSON.stringify(line)}\n`, () => resolve()));
+  return exitCode(line);
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    process.exit(1);
+  },
+);
