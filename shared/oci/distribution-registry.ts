@@ -1,0 +1,515 @@
+import type { ECRClient } from '@aws-sdk/client-ecr';
+import { DependencyError, InputError, PermissionError, type StagesignError } from '../errors';
+import { parseAuthChallenge } from './auth-challenge';
+import { assertWithinLimit, descriptorFor, sha256Digest, verifyContent } from './digest';
+import { MAX_BLOB_BYTES, MAX_MANIFEST_BYTES, OciErrorCode } from './error-codes';
+import { marshalIndex } from './go-json';
+import { digestProblem, formatReference, parseEcrHost, type EcrHost, type Reference } from './reference';
+import { addReferrer, filterByArtifactType, parseIndex, parseManifest, referrerDescriptor, referrersTag } from './referrers-index';
+import { RegistryAuth, type BasicCredentials, type RegistryAccess } from './registry-auth';
+import type { PushManifestOptions, Registry } from './registry';
+import { backoffDelay, isRetryableStatus, parseRetryAfter, resolveRetryOptions, type ResolvedRetryOptions, type RetryOptions } from './retry-policy';
+import { MediaType, type Descriptor, type ImageIndex } from './types';
+
+/** The few logger methods this client uses; a Powertools `Logger` fits. */
+export interface OciLogger {
+  warn(message: string, attributes?: Record<string, unknown>): void;
+  debug(message: string, attributes?: Record<string, unknown>): void;
+}
+
+export interface DistributionRegistryOptions {
+  /** Use http:// instead of https:// — only for the CLI's `--plain-http` and loopback tests. */
+  plainHttp?: boolean | ((host: string) => boolean);
+  /** ECR API clients per region (default: `new ECRClient({ region, useFipsEndpoint })`). */
+  ecr?: { clientForRegion(region: string, host: EcrHost): ECRClient };
+  /** Basic credentials per registry host (also sent to the Bearer token service). */
+  basicCredentials?: (host: string) => BasicCredentials | undefined;
+  /** The fetch to use (tests). */
+  fetch?: typeof fetch;
+  /** Retry bounds and injected clock/sleep/randomness. */
+  retry?: RetryOptions;
+  logger?: OciLogger;
+}
+
+/** Which operation a request serves: names the ECR IAM actions in permission errors. */
+type Operation = 'resolve' | 'fetchManifest' | 'fetchBlob' | 'pushBlob' | 'pushManifest' | 'listReferrers' | 'deleteIndex';
+
+const ECR_ACTIONS: Record<Operation, string[]> = {
+  resolve: ['ecr:BatchGetImage'],
+  fetchManifest: ['ecr:BatchGetImage'],
+  fetchBlob: ['ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'],
+  pushBlob: ['ecr:BatchCheckLayerAvailability', 'ecr:InitiateLayerUpload', 'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload'],
+  pushManifest: ['ecr:PutImage', 'ecr:BatchGetImage'],
+  listReferrers: ['ecr:BatchGetImage'],
+  deleteIndex: ['ecr:BatchDeleteImage'],
+};
+
+const MANIFEST_ACCEPT = [MediaType.ImageManifest, MediaType.ImageIndex, MediaType.DockerManifest, MediaType.DockerManifestList].join(', ');
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 5;
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+const MAX_REFERRER_PAGES = 100;
+const OUTDATED_INDEX_WARNING = 'Removal of outdated referrers index from remote registry failed. Garbage collection may be required.';
+
+interface RequestSpec {
+  operation: Operation;
+  ref: Reference;
+  access: RegistryAccess;
+  method: 'GET' | 'HEAD' | 'PUT' | 'POST' | 'DELETE';
+  url: string;
+  headers?: Record<string, string>;
+  body?: Uint8Array;
+}
+
+interface RegistryErrorDetail {
+  code?: string;
+  message?: string;
+}
+
+/**
+ * `Registry` over the OCI Distribution API: Amazon ECR and any OCI registry.
+ *
+ * Request economy (asserted in tests by counting requests): content is addressed by digest,
+ * credentials are sent proactively once known, blob existence is checked by a same-repository
+ * mount (one request when it exists, two when it does not), and the referrers mode that
+ * works (API or tag schema) is remembered per registry host.
+ */
+export class DistributionRegistry implements Registry {
+  private readonly fetchFn: typeof fetch;
+  private readonly retry: ResolvedRetryOptions;
+  private readonly auth: RegistryAuth;
+  /** Per host: does the Referrers API work? (distribution 2.8 answers 404: use the tag schema.) */
+  private readonly referrersMode = new Map<string, 'api' | 'tag-schema'>();
+  /** Per host: does `POST …/uploads/?mount=` work, or must we HEAD first? */
+  private readonly mountUnsupported = new Set<string>();
+
+  constructor(private readonly options: DistributionRegistryOptions = {}) {
+    this.fetchFn = options.fetch ?? globalThis.fetch;
+    this.retry = resolveRetryOptions(options.retry);
+    this.auth = new RegistryAuth({
+      ...(options.ecr ? { ecr: options.ecr } : {}),
+      ...(options.basicCredentials ? { basicCredentials: options.basicCredentials } : {}),
+      fetch: this.fetchFn,
+      now: this.retry.now,
+    });
+  }
+
+  async resolve(ref: Reference): Promise<Descriptor> {
+    const reference = ref.digest ?? ref.tag;
+    if (reference === undefined) {
+      throw new InputError(OciErrorCode.InvalidReference, `reference ${formatReference(ref)} needs a tag or a digest, e.g. ${formatReference({ ...ref, tag: 'latest' })}`);
+    }
+    const url = this.url(ref, `manifests/${reference}`);
+    const head = await this.send({ operation: 'resolve', ref, access: 'pull', method: 'HEAD', url, headers: { accept: MANIFEST_ACCEPT } });
+    if (head.status === 404) throw await this.notFound(head, 'resolve', ref);
+    if (!head.ok) throw await this.failure({ operation: 'resolve', ref, access: 'pull', method: 'HEAD', url }, head);
+    const mediaType = contentType(head);
+    const headerDigest = head.headers.get('docker-content-digest') ?? undefined;
+    const size = Number(head.headers.get('content-length') ?? NaN);
+    if (ref.digest !== undefined && headerDigest !== undefined && headerDigest !== ref.digest) {
+      throw new InputError(OciErrorCode.DigestMismatch, `registry ${ref.registry} answered digest ${headerDigest} for ${formatReference(ref)}`);
+    }
+    const digest = ref.digest ?? headerDigest;
+    if (mediaType && digest !== undefined && digestProblem(digest) === undefined && Number.isSafeInteger(size) && size >= 0) {
+      assertWithinLimit({ mediaType, digest, size }, MAX_MANIFEST_BYTES, `manifest of ${formatReference(ref)}`);
+      return { mediaType, digest, size };
+    }
+    // Some registries omit Docker-Content-Digest or Content-Length on HEAD: read the manifest.
+    const get = await this.send({ operation: 'resolve', ref, access: 'pull', method: 'GET', url, headers: { accept: MANIFEST_ACCEPT } });
+    if (get.status === 404) throw await this.notFound(get, 'resolve', ref);
+    if (!get.ok) throw await this.failure({ operation: 'resolve', ref, access: 'pull', method: 'GET', url }, get);
+    const what = `manifest of ${formatReference(ref)}`;
+    const bytes = await readLimited(get, MAX_MANIFEST_BYTES, what, OciErrorCode.ContentTooLarge);
+    const parsed = parseManifest(bytes, what);
+    const type = contentType(get) || parsed.mediaType || '';
+    if (!type) throw new InputError(OciErrorCode.InvalidManifest, `${what} has no media type`);
+    const desc = descriptorFor(bytes, type);
+    if (ref.digest !== undefined) verifyContent({ ...desc, digest: ref.digest }, bytes, what);
+    return ref.digest !== undefined ? { ...desc, digest: ref.digest } : desc;
+  }
+
+  async fetchManifest(ref: Reference, desc: Descriptor): Promise<Uint8Array> {
+    const what = `manifest ${formatReference(pinned(ref, desc.digest))}`;
+    assertWithinLimit(desc, MAX_MANIFEST_BYTES, what);
+    const spec: RequestSpec = { operation: 'fetchManifest', ref, access: 'pull', method: 'GET', url: this.url(ref, `manifests/${desc.digest}`), headers: { accept: `${desc.mediaType}, ${MANIFEST_ACCEPT}` } };
+    const response = await this.send(spec);
+    if (response.status === 404) throw await this.notFound(response, 'fetchManifest', pinned(ref, desc.digest));
+    if (!response.ok) throw await this.failure(spec, response);
+    const bytes = await readLimited(response, desc.size, what, OciErrorCode.SizeMismatch);
+    verifyContent(desc, bytes, what);
+    return bytes;
+  }
+
+  async fetchBlob(ref: Reference, desc: Descriptor): Promise<Uint8Array> {
+    const what = `blob ${desc.digest} of ${formatReference({ registry: ref.registry, repository: ref.repository })}`;
+    assertWithinLimit(desc, MAX_BLOB_BYTES, what);
+    const spec: RequestSpec = { operation: 'fetchBlob', ref, access: 'pull', method: 'GET', url: this.url(ref, `blobs/${desc.digest}`) };
+    const response = await this.send(spec);
+    if (response.status === 404) throw await this.notFound(response, 'fetchBlob', pinned(ref, desc.digest));
+    if (!response.ok) throw await this.failure(spec, response);
+    const bytes = await readLimited(response, desc.size, what, OciErrorCode.SizeMismatch);
+    verifyContent(desc, bytes, what);
+    return bytes;
+  }
+
+  async pushBlob(ref: Reference, desc: Descriptor, content: Uint8Array): Promise<void> {
+    verifyContent(desc, content, `blob to push to ${formatReference({ registry: ref.registry, repository: ref.repository })}`);
+    const uploads = this.url(ref, 'blobs/uploads/');
+    let start: Response;
+    let startSpec: RequestSpec;
+    if (!this.mountUnsupported.has(ref.registry)) {
+      // Mounting from the same repository answers 201 when the blob is already there and 202
+      // (an ordinary upload session) when not: existence check and upload start in one request.
+      const mountUrl = new URL(uploads);
+      mountUrl.searchParams.set('mount', desc.digest);
+      mountUrl.searchParams.set('from', ref.repository);
+      startSpec = { operation: 'pushBlob', ref, access: 'push', method: 'POST', url: mountUrl.toString(), headers: { 'content-length': '0' } };
+      start = await this.send(startSpec);
+      if (start.status === 201) return drain(start);
+      if ([400, 404, 405, 501].includes(start.status)) {
+        await drain(start);
+        this.mountUnsupported.add(ref.registry);
+        this.options.logger?.debug('registry does not support blob mount; checking blobs with HEAD', { registry: ref.registry });
+        return this.pushBlob(ref, desc, content);
+      }
+    } else {
+      const head = await this.send({ operation: 'pushBlob', ref, access: 'push', method: 'HEAD', url: this.url(ref, `blobs/${desc.digest}`) });
+      await drain(head);
+      if (head.ok) return;
+      startSpec = { operation: 'pushBlob', ref, access: 'push', method: 'POST', url: uploads, headers: { 'content-length': '0' } };
+      start = await this.send(startSpec);
+    }
+    if (start.status !== 202) throw await this.failure(startSpec, start);
+    await drain(start);
+    const location = start.headers.get('location');
+    if (!location) throw new DependencyError(OciErrorCode.RegistryUnavailable, `registry ${ref.registry} started an upload without a Location header`);
+    const putUrl = new URL(location, uploads);
+    putUrl.searchParams.set('digest', desc.digest);
+    const putSpec: RequestSpec = {
+      operation: 'pushBlob',
+      ref,
+      access: 'push',
+      method: 'PUT',
+      url: putUrl.toString(),
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(content.byteLength) },
+      body: content,
+    };
+    const put = await this.send(putSpec);
+    if (put.status !== 201 && put.status !== 204 && put.status !== 200) throw await this.failure(putSpec, put);
+    await drain(put);
+  }
+
+  async pushManifest(ref: Reference, desc: Descriptor, content: Uint8Array, options?: PushManifestOptions): Promise<void> {
+    const what = `manifest to push to ${formatReference({ registry: ref.registry, repository: ref.repository })}`;
+    assertWithinLimit(desc, MAX_MANIFEST_BYTES, what);
+    verifyContent(desc, content, what);
+    const parsed = parseManifest(content, what);
+    const response = await this.putManifest(ref, desc.digest, desc.mediaType, content);
+    if (options?.tag !== undefined) await drain(await this.putManifest(ref, options.tag, desc.mediaType, content));
+    if (parsed.subject === undefined) return;
+    if (response.headers.get('oci-subject') !== null) {
+      this.referrersMode.set(ref.registry, 'api');
+      return;
+    }
+    // The registry did not index the subject: the client must maintain the tag schema.
+    this.referrersMode.set(ref.registry, 'tag-schema');
+    await this.indexReferrer(ref, parsed.subject, referrerDescriptor(desc, parsed));
+  }
+
+  async listReferrers(ref: Reference, subject: Descriptor, artifactType?: string): Promise<Descriptor[]> {
+    if (this.referrersMode.get(ref.registry) !== 'tag-schema') {
+      const viaApi = await this.listReferrersViaApi(ref, subject, artifactType);
+      if (viaApi !== undefined) return viaApi;
+    }
+    const index = (await this.readReferrersIndex(ref, subject.digest, 'listReferrers'))?.index;
+    return filterByArtifactType(index?.manifests ?? [], artifactType);
+  }
+
+  /** The Referrers API; undefined when this registry does not support it (then remembered). */
+  private async listReferrersViaApi(ref: Reference, subject: Descriptor, artifactType: string | undefined): Promise<Descriptor[] | undefined> {
+    const first = new URL(this.url(ref, `referrers/${subject.digest}`));
+    if (artifactType !== undefined) first.searchParams.set('artifactType', artifactType);
+    let next: string | undefined = first.toString();
+    const out: Descriptor[] = [];
+    for (let page = 0; next !== undefined; page++) {
+      if (page >= MAX_REFERRER_PAGES) {
+        throw new DependencyError(OciErrorCode.RegistryUnavailable, `registry ${ref.registry} returned more than ${MAX_REFERRER_PAGES} pages of referrers for ${subject.digest}`);
+      }
+      const spec: RequestSpec = { operation: 'listReferrers', ref, access: 'pull', method: 'GET', url: next, headers: { accept: MediaType.ImageIndex } };
+      const response = await this.send(spec);
+      if (response.status === 404) {
+        const details = await readErrorDetails(response);
+        if (details.some((d) => d.code === 'NAME_UNKNOWN')) {
+          throw new InputError(OciErrorCode.ImageNotFound, `repository ${formatReference({ registry: ref.registry, repository: ref.repository })} does not exist (NAME_UNKNOWN)`);
+        }
+        if (page > 0) throw new DependencyError(OciErrorCode.RegistryUnavailable, `registry ${ref.registry} lost the referrers page ${new URL(next).pathname}`);
+        // distribution 2.8 (and other pre-1.1 registries) answer 404: fall back to the tag schema.
+        this.referrersMode.set(ref.registry, 'tag-schema');
+        return undefined;
+      }
+      if (!response.ok) throw await this.failure(spec, response);
+      if (contentType(response) !== MediaType.ImageIndex) {
+        await drain(response);
+        if (page > 0) throw new InputError(OciErrorCode.InvalidManifest, `registry ${ref.registry} answered a referrers page that is not an image index`);
+        this.referrersMode.set(ref.registry, 'tag-schema');
+        return undefined;
+      }
+      this.referrersMode.set(ref.registry, 'api');
+      const what = `referrers of ${formatReference(pinned(ref, subject.digest))}`;
+      const index = parseIndex(await readLimited(response, MAX_MANIFEST_BYTES, what, OciErrorCode.ContentTooLarge), what);
+      const applied = (response.headers.get('oci-filters-applied') ?? '').split(',').map((s) => s.trim());
+      out.push(...(applied.includes('artifactType') ? index.manifests : filterByArtifactType(index.manifests, artifactType)));
+      next = nextLink(response.headers.get('link'), next);
+    }
+    return out;
+  }
+
+  private async readReferrersIndex(ref: Reference, subjectDigest: string, operation: Operation): Promise<{ index: ImageIndex; desc: Descriptor } | undefined> {
+    const tag = referrersTag(subjectDigest);
+    const spec: RequestSpec = { operation, ref, access: 'pull', method: 'GET', url: this.url(ref, `manifests/${tag}`), headers: { accept: MediaType.ImageIndex } };
+    const response = await this.send(spec);
+    if (response.status === 404) {
+      await drain(response);
+      return undefined;
+    }
+    if (!response.ok) throw await this.failure(spec, response);
+    const what = `referrers index ${formatReference({ ...ref, digest: undefined, tag })}`;
+    const bytes = await readLimited(response, MAX_MANIFEST_BYTES, what, OciErrorCode.ContentTooLarge);
+    return { index: parseIndex(bytes, what), desc: descriptorFor(bytes, contentType(response) || MediaType.ImageIndex) };
+  }
+
+  /** Tag schema: add the referrer to `sha256-<hex>`, replace the tag, delete the outdated index best-effort. */
+  private async indexReferrer(ref: Reference, subject: Descriptor, entry: Descriptor): Promise<void> {
+    const old = await this.readReferrersIndex(ref, subject.digest, 'pushManifest');
+    const updated = addReferrer(old?.index, entry);
+    if (updated === undefined) return;
+    const bytes = marshalIndex(updated);
+    await drain(await this.putManifest(ref, referrersTag(subject.digest), MediaType.ImageIndex, bytes));
+    if (old === undefined || old.desc.digest === sha256Digest(bytes)) return;
+    try {
+      const spec: RequestSpec = { operation: 'deleteIndex', ref, access: 'delete', method: 'DELETE', url: this.url(ref, `manifests/${old.desc.digest}`) };
+      const response = await this.send(spec);
+      if (!response.ok) throw await this.failure(spec, response);
+      await drain(response);
+    } catch (error) {
+      this.options.logger?.warn(OUTDATED_INDEX_WARNING, {
+        registry: ref.registry,
+        repository: ref.repository,
+        digest: old.desc.digest,
+        code: (error as Partial<StagesignError>).code ?? 'UNKNOWN',
+      });
+    }
+  }
+
+  private async putManifest(ref: Reference, reference: string, mediaType: string, content: Uint8Array): Promise<Response> {
+    const spec: RequestSpec = {
+      operation: 'pushManifest',
+      ref,
+      access: 'push',
+      method: 'PUT',
+      url: this.url(ref, `manifests/${reference}`),
+      headers: { 'content-type': mediaType, 'content-length': String(content.byteLength) },
+      body: content,
+    };
+    const response = await this.send(spec);
+    if (response.status !== 201 && response.status !== 200 && response.status !== 202 && response.status !== 204) throw await this.failure(spec, response);
+    await drain(response);
+    return response;
+  }
+
+  private url(ref: Reference, path: string): string {
+    const plain = typeof this.options.plainHttp === 'function' ? this.options.plainHttp(ref.registry) : this.options.plainHttp === true;
+    return `${plain ? 'http' : 'https'}://${ref.registry}/v2/${ref.repository}/${path}`;
+  }
+
+  /**
+   * Sends one logical request: credentials (proactive once known, one retry after a 401
+   * challenge), redirects (Authorization only to the registry's own origin), and retries of
+   * 429/5xx/network failures. Returns any other response for the caller to interpret; throws
+   * PermissionError on 401/403 and DependencyError when retries are exhausted.
+   */
+  private async send(spec: RequestSpec): Promise<Response> {
+    const started = this.retry.now();
+    let challenged = false;
+    for (let attempt = 1; ; attempt++) {
+      let response: Response | undefined;
+      let networkError: unknown;
+      try {
+        const authorization = await this.auth.authorization(spec.ref.registry, spec.ref.repository, spec.access);
+        response = await this.fetchFollowingRedirects(spec, authorization);
+        if (response.status === 401 && !challenged) {
+          challenged = true;
+          const challenge = parseAuthChallenge(response.headers.get('www-authenticate'));
+          if (this.auth.onChallenge(spec.ref.registry, spec.ref.repository, spec.access, challenge, authorization !== undefined)) {
+            await drain(response);
+            attempt--;
+            continue;
+          }
+        }
+      } catch (error) {
+        if (error instanceof PermissionError || error instanceof InputError || (error instanceof DependencyError && error.code !== OciErrorCode.RegistryUnavailable)) throw error;
+        networkError = error;
+      }
+      if (response !== undefined && (response.status === 401 || response.status === 403)) throw await this.failure(spec, response);
+      if (response !== undefined && !isRetryableStatus(response.status)) return response;
+      const retryAfter = response ? parseRetryAfter(response.headers.get('retry-after'), this.retry.now()) : undefined;
+      const delay = backoffDelay(this.retry, attempt, retryAfter);
+      const elapsed = this.retry.now() - started;
+      if (attempt >= this.retry.maxAttempts || elapsed + delay > this.retry.maxTotalMs) {
+        if (response !== undefined) throw await this.failure(spec, response, attempt);
+        throw new DependencyError(
+          OciErrorCode.RegistryUnavailable,
+          `registry ${spec.ref.registry} did not answer ${spec.method} ${new URL(spec.url).pathname} after ${attempt} attempt(s): ${describeNetworkError(networkError)}`,
+          { cause: networkError },
+        );
+      }
+      if (response !== undefined) await drain(response);
+      this.options.logger?.debug('retrying registry request', { registry: spec.ref.registry, method: spec.method, status: response?.status, attempt, delayMs: delay });
+      await this.retry.sleep(delay);
+    }
+  }
+
+  private async fetchFollowingRedirects(spec: RequestSpec, authorization: string | undefined): Promise<Response> {
+    const origin = new URL(spec.url).origin;
+    let url = spec.url;
+    let method = spec.method;
+    for (let hop = 0; ; hop++) {
+      const headers: Record<string, string> = { ...spec.headers };
+      // Never send registry credentials to another origin (ECR redirects blobs to S3).
+      if (authorization !== undefined && new URL(url).origin === origin) headers.authorization = authorization;
+      const init: RequestInit = { method, headers, redirect: 'manual' };
+      if (spec.body !== undefined && method !== 'GET' && method !== 'HEAD') init.body = spec.body;
+      const response = await this.fetchFn(url, init);
+      const location = response.headers.get('location');
+      if (!REDIRECTS.has(response.status) || location === null || (method !== 'GET' && method !== 'HEAD')) return response;
+      await drain(response);
+      if (hop >= MAX_REDIRECTS) {
+        throw new DependencyError(OciErrorCode.RegistryUnavailable, `registry ${spec.ref.registry} redirected ${spec.method} ${new URL(spec.url).pathname} more than ${MAX_REDIRECTS} times`);
+      }
+      const target = new URL(location, url);
+      if (new URL(url).protocol === 'https:' && target.protocol !== 'https:') {
+        throw new DependencyError(OciErrorCode.RegistryUnavailable, `registry ${spec.ref.registry} redirected ${new URL(spec.url).pathname} from HTTPS to ${target.protocol}; refusing the downgrade`);
+      }
+      if (response.status === 303) method = 'GET';
+      url = target.toString();
+    }
+  }
+
+  private async notFound(response: Response, operation: 'resolve' | 'fetchManifest' | 'fetchBlob', ref: Reference): Promise<InputError> {
+    const details = await readErrorDetails(response);
+    const codes = details.map(formatDetail).join('; ') || '404';
+    if (operation === 'resolve') {
+      return new InputError(OciErrorCode.ImageNotFound, `image ${formatReference(ref)} was not found (${codes}); check the repository, tag or digest`);
+    }
+    return new InputError(OciErrorCode.ContentNotFound, `${operation === 'fetchBlob' ? 'blob' : 'manifest'} ${formatReference(ref)} was not found (${codes})`);
+  }
+
+  private async failure(spec: RequestSpec, response: Response, attempts?: number): Promise<StagesignError> {
+    const details = await readErrorDetails(response);
+    const codes = details.map(formatDetail).join('; ');
+    const where = `${spec.method} ${new URL(spec.url).pathname}`;
+    const host = spec.ref.registry;
+    const status = `${response.status}${codes ? ` ${codes}` : ''}`;
+    if (response.status === 401 || response.status === 403) {
+      const ecr = parseEcrHost(host);
+      const hint = ecr
+        ? `; the role needs ${ECR_ACTIONS[spec.operation].join(', ')} on arn:aws${ecr.partitionSuffix === '.cn' ? '-cn' : ''}:ecr:${ecr.region}:${ecr.accountId}:repository/${spec.ref.repository}`
+        : this.auth.hasCredentials(host)
+          ? `; check that the credentials for ${host} may ${spec.access} ${spec.ref.repository}`
+          : `; no credentials are configured for ${host}`;
+      return new PermissionError(OciErrorCode.RegistryDenied, `registry ${host} denied ${where} (${status})${hint}`);
+    }
+    if (isRetryableStatus(response.status)) {
+      return new DependencyError(OciErrorCode.RegistryUnavailable, `registry ${host} answered ${status} to ${where}${attempts ? ` after ${attempts} attempt(s)` : ''}`);
+    }
+    return new InputError(OciErrorCode.RegistryRequestRejected, `registry ${host} rejected ${where}: ${status}`);
+  }
+}
+
+function pinned(ref: Reference, digest: string): Reference {
+  return { registry: ref.registry, repository: ref.repository, digest };
+}
+
+function contentType(response: Response): string {
+  return (response.headers.get('content-type') ?? '').split(';')[0]!.trim();
+}
+
+async function drain(response: Response): Promise<void> {
+  if (response.body !== null && !response.bodyUsed) await response.body.cancel().catch(() => undefined);
+}
+
+/** Reads at most `limit` bytes; more is CONTENT_TOO_LARGE or SIZE_MISMATCH (`overflowCode`). */
+async function readLimited(response: Response, limit: number, what: string, overflowCode: string): Promise<Uint8Array> {
+  const announced = Number(response.headers.get('content-length') ?? NaN);
+  const tooMuch = () => new InputError(overflowCode, `${what}: the registry sent more than the ${limit} bytes expected`);
+  if (Number.isFinite(announced) && announced > limit) {
+    await drain(response);
+    throw tooMuch();
+  }
+  if (response.body === null) return new Uint8Array(0);
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel().catch(() => undefined);
+      throw tooMuch();
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
+
+/** The `errors` of a distribution-spec error body; tolerant of any other body. */
+async function readErrorDetails(response: Response): Promise<RegistryErrorDetail[]> {
+  if (response.bodyUsed || response.body === null) return [];
+  let bytes: Uint8Array;
+  try {
+    bytes = await readLimited(response, MAX_ERROR_BODY_BYTES, 'error body', OciErrorCode.ContentTooLarge);
+  } catch {
+    return [];
+  }
+  try {
+    const parsed = JSON.parse(new TextDecoder().decode(bytes)) as { errors?: unknown };
+    if (!Array.isArray(parsed.errors)) return [];
+    return parsed.errors
+      .filter((e): e is Record<string, unknown> => typeof e === 'object' && e !== null)
+      .map((e) => ({
+        ...(typeof e.code === 'string' ? { code: e.code } : {}),
+        ...(typeof e.message === 'string' ? { message: e.message.slice(0, 300) } : {}),
+      }));
+  } catch {
+    return [];
+  }
+}
+
+function formatDetail(detail: RegistryErrorDetail): string {
+  return [detail.code, detail.message].filter(Boolean).join(': ');
+}
+
+/** The `rel="next"` target of a Link header, resolved against the current URL. */
+function nextLink(header: string | null, current: string): string | undefined {
+  if (header === null) return undefined;
+  for (const part of header.split(',')) {
+    const m = /^\s*<([^>]*)>\s*;(.*)$/.exec(part);
+    if (m && /\brel\s*=\s*"?next"?/i.test(m[2]!)) return new URL(m[1]!, current).toString();
+  }
+  return undefined;
+}
+
+function describeNetworkError(error: unknown): string {
+  if (error instanceof Error) {
+    const cause = (error as { cause?: { code?: string } }).cause;
+    return cause?.code ?? error.message;
+  }
+  return 'unknown error';
+}

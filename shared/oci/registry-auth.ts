@@ -1,0 +1,184 @@
+import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
+import { DependencyError, PermissionError } from '../errors';
+import type { AuthChallenge } from './auth-challenge';
+import { OciErrorCode } from './error-codes';
+import { parseEcrHost, type EcrHost } from './reference';
+
+/** What a request needs on a repository, mapped to token scopes `repository:<name>:<actions>`. */
+export type RegistryAccess = 'pull' | 'push' | 'delete';
+
+/** Username and password for a registry (Basic, or for the Bearer token service). */
+export interface BasicCredentials {
+  username: string;
+  password: string;
+}
+
+/** How to get an ECR API client for a region (wire it once at cold start; tests point it at a local endpoint). */
+export interface EcrClientFactory {
+  clientForRegion(region: string, host: EcrHost): ECRClient;
+}
+
+export interface RegistryAuthOptions {
+  ecr?: EcrClientFactory;
+  basicCredentials?: (host: string) => BasicCredentials | undefined;
+  fetch: typeof fetch;
+  now: () => number;
+}
+
+interface CachedToken {
+  value: string;
+  actions: ReadonlySet<string>;
+  expiresAtMs: number;
+}
+
+type HostScheme = { kind: 'basic' } | { kind: 'bearer'; realm: string; service?: string };
+
+const ACTIONS: Record<RegistryAccess, string[]> = { pull: ['pull'], push: ['pull', 'push'], delete: ['delete'] };
+// Refresh ECR tokens this long before they expire, so a token never dies mid-job.
+const ECR_REFRESH_MARGIN_MS = 5 * 60 * 1000;
+// Docker token spec: expires_in defaults to 60 s.
+const DEFAULT_BEARER_TTL_S = 60;
+
+/**
+ * Credentials for registry requests: ECR (`ecr:GetAuthorizationToken`, cached until
+ * `expiresAt`, sent as `Basic <token>` exactly as returned), the Bearer token flow of
+ * `WWW-Authenticate: Bearer realm,service,scope` (tokens cached per repository and actions)
+ * and Basic. Tokens and passwords are only ever placed in Authorization headers: never in
+ * errors or logs.
+ */
+export class RegistryAuth {
+  private readonly schemes = new Map<string, HostScheme>();
+  private readonly bearerTokens = new Map<string, CachedToken[]>();
+  private readonly ecrTokens = new Map<string, { value: string; expiresAtMs: number }>();
+  private readonly ecrClients = new Map<string, ECRClient>();
+
+  constructor(private readonly options: RegistryAuthOptions) {}
+
+  /** The Authorization header to send proactively, or undefined (anonymous until challenged). */
+  async authorization(host: string, repository: string, access: RegistryAccess): Promise<string | undefined> {
+    const ecr = parseEcrHost(host);
+    if (ecr) return `Basic ${await this.ecrToken(ecr)}`;
+    const scheme = this.schemes.get(host);
+    if (scheme === undefined) return undefined;
+    if (scheme.kind === 'basic') {
+      const creds = this.options.basicCredentials?.(host);
+      return creds ? basicHeader(creds) : undefined;
+    }
+    return `Bearer ${await this.bearerToken(host, scheme, repository, access)}`;
+  }
+
+  /**
+   * Learns from a 401 challenge. Returns true when a retry with new credentials makes sense
+   * (a fresh token or newly known scheme), false when there is nothing more to try.
+   */
+  onChallenge(host: string, repository: string, access: RegistryAccess, challenge: AuthChallenge | undefined, sentAuthorization: boolean): boolean {
+    const ecr = parseEcrHost(host);
+    if (ecr) {
+      // The cached token may have been revoked or expired early: fetch a new one once.
+      return this.ecrTokens.delete(ecr.region + ecr.partitionSuffix + String(ecr.fips));
+    }
+    if (challenge?.scheme === 'bearer') {
+      const known = this.schemes.get(host);
+      this.schemes.set(host, challenge.service !== undefined ? { kind: 'bearer', realm: challenge.realm, service: challenge.service } : { kind: 'bearer', realm: challenge.realm });
+      const key = `${host} ${repository}`;
+      const had = this.bearerTokens.get(key)?.some((t) => ACTIONS[access].every((a) => t.actions.has(a))) ?? false;
+      if (had) this.bearerTokens.set(key, (this.bearerTokens.get(key) ?? []).filter((t) => !ACTIONS[access].every((a) => t.actions.has(a))));
+      return known?.kind !== 'bearer' || had || !sentAuthorization;
+    }
+    if (challenge?.scheme === 'basic') {
+      const known = this.schemes.get(host);
+      this.schemes.set(host, { kind: 'basic' });
+      return known?.kind !== 'basic' && this.options.basicCredentials?.(host) !== undefined;
+    }
+    return false;
+  }
+
+  /** True when credentials of any kind are configured or known for `host` (used in error hints). */
+  hasCredentials(host: string): boolean {
+    return parseEcrHost(host) !== undefined || this.options.basicCredentials?.(host) !== undefined;
+  }
+
+  private async bearerToken(host: string, scheme: Extract<HostScheme, { kind: 'bearer' }>, repository: string, access: RegistryAccess): Promise<string> {
+    const key = `${host} ${repository}`;
+    const now = this.options.now();
+    const wanted = ACTIONS[access];
+    const cached = (this.bearerTokens.get(key) ?? []).find((t) => t.expiresAtMs > now && wanted.every((a) => t.actions.has(a)));
+    if (cached) return cached.value;
+    const url = new URL(scheme.realm);
+    if (scheme.service !== undefined) url.searchParams.set('service', scheme.service);
+    const scope = `repository:${repository}:${wanted.join(',')}`;
+    url.searchParams.set('scope', scope);
+    const creds = this.options.basicCredentials?.(host);
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (creds) headers.authorization = basicHeader(creds);
+    let response: Response;
+    try {
+      response = await this.options.fetch(url, { method: 'GET', headers });
+    } catch (cause) {
+      throw new DependencyError(OciErrorCode.RegistryUnavailable, `token service ${url.host} for registry ${host} is unreachable`, { cause });
+    }
+    if (response.status === 401 || response.status === 403) {
+      await response.body?.cancel();
+      throw new PermissionError(
+        OciErrorCode.RegistryDenied,
+        `token service ${url.host} for registry ${host} denied scope "${scope}" (${response.status})` +
+          (creds ? '; check the registry credentials and their rights on the repository' : '; no credentials are configured for this registry'),
+      );
+    }
+    if (!response.ok) {
+      await response.body?.cancel();
+      throw new DependencyError(OciErrorCode.RegistryUnavailable, `token service ${url.host} for registry ${host} answered ${response.status} for scope "${scope}"`);
+    }
+    let body: { token?: unknown; access_token?: unknown; expires_in?: unknown };
+    try {
+      body = (await response.json()) as typeof body;
+    } catch (cause) {
+      throw new DependencyError(OciErrorCode.RegistryUnavailable, `token service ${url.host} for registry ${host} answered a body that is not JSON`, { cause });
+    }
+    const value = typeof body.token === 'string' && body.token !== '' ? body.token : typeof body.access_token === 'string' ? body.access_token : '';
+    if (value === '') throw new DependencyError(OciErrorCode.RegistryUnavailable, `token service ${url.host} for registry ${host} answered without a token`);
+    const ttlS = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : DEFAULT_BEARER_TTL_S;
+    const token: CachedToken = { value, actions: new Set(wanted), expiresAtMs: now + Math.max(0, ttlS - 5) * 1000 };
+    this.bearerTokens.set(key, [...(this.bearerTokens.get(key) ?? []).filter((t) => t.expiresAtMs > now), token]);
+    return value;
+  }
+
+  private async ecrToken(host: EcrHost): Promise<string> {
+    const key = host.region + host.partitionSuffix + String(host.fips);
+    const now = this.options.now();
+    const cached = this.ecrTokens.get(key);
+    if (cached && cached.expiresAtMs - ECR_REFRESH_MARGIN_MS > now) return cached.value;
+    let client = this.ecrClients.get(key);
+    if (!client) {
+      client = this.options.ecr ? this.options.ecr.clientForRegion(host.region, host) : new ECRClient({ region: host.region, useFipsEndpoint: host.fips });
+      this.ecrClients.set(key, client);
+    }
+    let output;
+    try {
+      output = await client.send(new GetAuthorizationTokenCommand({}));
+    } catch (cause) {
+      const name = (cause as { name?: string }).name ?? '';
+      const status = (cause as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (name === 'AccessDeniedException' || name === 'AccessDenied' || status === 403) {
+        throw new PermissionError(
+          OciErrorCode.EcrAuthDenied,
+          `ecr:GetAuthorizationToken was denied in ${host.region}; allow the action ecr:GetAuthorizationToken on resource "*" for this role`,
+          { cause },
+        );
+      }
+      throw new DependencyError(OciErrorCode.EcrAuthFailed, `ecr:GetAuthorizationToken failed in ${host.region} (${name || 'unknown error'})`, { cause });
+    }
+    const data = output.authorizationData?.[0];
+    if (!data?.authorizationToken) {
+      throw new DependencyError(OciErrorCode.EcrAuthFailed, `ecr:GetAuthorizationToken in ${host.region} answered without authorizationData`);
+    }
+    // Without expiresAt, ECR's documented 12 h; we assume 1 h to stay on the safe side.
+    const expiresAtMs = data.expiresAt ? data.expiresAt.getTime() : now + 60 * 60 * 1000;
+    this.ecrTokens.set(key, { value: data.authorizationToken, expiresAtMs });
+    return data.authorizationToken;
+  }
+}
+
+function basicHeader(creds: BasicCredentials): string {
+  return `Basic ${Buffer.from(`${creds.username}:${creds.password}`, 'utf8').toString('base64')}`;
+}
