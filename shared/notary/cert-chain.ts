@@ -1,0 +1,248 @@
+/**
+ * notation's code-signing certificate chain rules (notation-core-go
+ * `x509/codesigning_cert_validations.go`; spec `signature-specification.md` §"Certificate
+ * Requirements"), checked at verification time (no time check here: the verifier's expiry and
+ * authentic-timestamp steps own time). Messages follow notation-core-go.
+ */
+import { verify as cryptoVerify } from 'node:crypto';
+import * as px509 from '@peculiar/x509';
+import { algorithmForKey, type ParsedCertificate } from './certificate';
+
+/** Thrown when a chain breaks a rule; `message` is notation-core-go's text. */
+export class CertificateChainError extends Error {
+  override readonly name = 'CertificateChainError';
+}
+
+const EXCLUDED_EKUS: ReadonlyArray<[string, string]> = [
+  ['1.3.6.1.5.5.7.3.1', 'ServerAuth'],
+  ['1.3.6.1.5.5.7.3.2', 'ClientAuth'],
+  ['1.3.6.1.5.5.7.3.4', 'EmailProtection'],
+  ['1.3.6.1.5.5.7.3.8', 'TimeStamping'],
+  ['1.3.6.1.5.5.7.3.9', 'OCSPSigning'],
+];
+
+const LEAF_FORBIDDEN_USAGES: ReadonlyArray<[px509.KeyUsageFlags, string]> = [
+  [px509.KeyUsageFlags.keyEncipherment, 'KeyEncipherment'],
+  [px509.KeyUsageFlags.dataEncipherment, 'DataEncipherment'],
+  [px509.KeyUsageFlags.keyAgreement, 'KeyAgreement'],
+  [px509.KeyUsageFlags.keyCertSign, 'CertSign'],
+  [px509.KeyUsageFlags.cRLSign, 'CRLSign'],
+  [px509.KeyUsageFlags.encipherOnly, 'EncipherOnly'],
+  [px509.KeyUsageFlags.decipherOnly, 'DecipherOnly'],
+];
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.compare(a, b) === 0;
+}
+
+/** Does `issuer`'s key verify `cert`'s signature? (no name or CA checks) */
+function signatureVerifiesWith(cert: ParsedCertificate, issuer: ParsedCertificate): boolean {
+  try {
+    return cert.node.verify(issuer.node.publicKey);
+  } catch {
+    return false;
+  }
+}
+
+function basicConstraints(cert: ParsedCertificate): px509.BasicConstraintsExtension | null {
+  return cert.ext.getExtension(px509.BasicConstraintsExtension);
+}
+
+function keyUsage(cert: ParsedCertificate): px509.KeyUsagesExtension | null {
+  return cert.ext.getExtension(px509.KeyUsagesExtension);
+}
+
+/**
+ * Go's `CheckSignatureFrom` + `RawIssuer == parent.RawSubject`: returns an error text when the
+ * parent may not sign certificates or the signature does not verify, else whether names link.
+ */
+function issuedBy(cert: ParsedCertificate, parent: ParsedCertificate): { ok: boolean; error?: string } {
+  const bc = basicConstraints(parent);
+  const isV3 = parent.version === 3;
+  if ((isV3 && !bc) || (bc && !bc.ca)) {
+    return {
+      ok: false,
+      error: 'x509: invalid signature: parent certificate cannot sign this kind of certificate',
+    };
+  }
+  const ku = keyUsage(parent);
+  if (ku && (ku.usages as number) !== 0 && (ku.usages & px509.KeyUsageFlags.keyCertSign) === 0) {
+    return {
+      ok: false,
+      error: 'x509: invalid signature: parent certificate cannot sign this kind of certificate',
+    };
+  }
+  if (!signatureVerifiesWith(cert, parent)) {
+    const ec = parent.node.publicKey.asymmetricKeyType === 'ec';
+    return { ok: false, error: ec ? 'x509: ECDSA verification failure' : 'crypto/rsa: verification error' };
+  }
+  return { ok: bytesEqual(cert.rawIssuer, parent.rawSubject) };
+}
+
+function isSelfSigned(cert: ParsedCertificate): { ok: boolean; error?: string } {
+  return issuedBy(cert, cert);
+}
+
+function requireCriticalKeyUsage(cert: ParsedCertificate): px509.KeyUsagesExtension {
+  const ku = keyUsage(cert);
+  if (!ku)
+    throw new CertificateChainError(
+      `certificate with subject "${cert.subject}": key usage extension must be present`,
+    );
+  if (!ku.critical) {
+    throw new CertificateChainError(
+      `certificate with subject "${cert.subject}": key usage extension must be marked critical`,
+    );
+  }
+  return ku;
+}
+
+function validateLeaf(cert: ParsedCertificate): void {
+  const bc = basicConstraints(cert);
+  if (bc?.ca) {
+    throw new CertificateChainError(
+      `certificate with subject "${cert.subject}": if the basic constraints extension is present, the ca field must be set to false`,
+    );
+  }
+  const ku = requireCriticalKeyUsage(cert);
+  if ((ku.usages & px509.KeyUsageFlags.digitalSignature) === 0) {
+    throw new CertificateChainError(
+      `The certificate with subject "${cert.subject}" is invalid. The key usage must have the bit positions for "Digital Signature" set`,
+    );
+  }
+  const forbidden = LEAF_FORBIDDEN_USAGES.filter(([flag]) => (ku.usages & flag) !== 0).map(
+    ([, name]) => name,
+  );
+  if (forbidden.length > 0) {
+    throw new CertificateChainError(
+      `The certificate with subject "${cert.subject}" is invalid. The key usage must be "Digital Signature" only, but found ${forbidden.map((f) => `"${f}"`).join(', ')}`,
+    );
+  }
+  const eku = cert.ext.getExtension(px509.ExtendedKeyUsageExtension);
+  for (const usage of eku?.usages ?? []) {
+    const excluded = EXCLUDED_EKUS.find(([oid]) => oid === String(usage));
+    if (excluded) {
+      throw new CertificateChainError(
+        `certificate with subject "${cert.subject}": extended key usage must not contain ${excluded[1]} eku`,
+      );
+    }
+  }
+  try {
+    algorithmForKey(cert);
+  } catch (error) {
+    throw new CertificateChainError(
+      `certificate with subject "${cert.subject}": ${(error as Error).message}`,
+    );
+  }
+}
+
+function validateCa(cert: ParsedCertificate, expectedPathLen: number): void {
+  const bc = basicConstraints(cert);
+  if (!bc?.ca) {
+    throw new CertificateChainError(
+      `certificate with subject "${cert.subject}": ca field in basic constraints must be present, critical, and set to true`,
+    );
+  }
+  if (bc.pathLength !== undefined && expectedPathLen > bc.pathLength) {
+    throw new CertificateChainError(
+      `certificate with subject "${cert.subject}": expected path length of ${expectedPathLen} but certificate has maxPathLen ${bc.pathLength}`,
+    );
+  }
+  const ku = requireCriticalKeyUsage(cert);
+  if ((ku.usages & px509.KeyUsageFlags.keyCertSign) === 0) {
+    throw new CertificateChainError(
+      `certificate with subject "${cert.subject}": key usage must have the bit positions for key cert sign set`,
+    );
+  }
+}
+
+/**
+ * Validates an ordered chain (leaf first, root last) with notation's code-signing rules; throws
+ * {@link CertificateChainError}. `verifySignature` of a single-certificate chain checks it is
+ * self-signed and self-issued, and treats it as a leaf.
+ */
+export function validateCodeSigningCertChain(chain: ParsedCertificate[]): void {
+  const [first] = chain;
+  if (!first) throw new CertificateChainError('certificate chain must contain at least one certificate');
+  if (chain.length === 1) {
+    if (!signatureVerifiesWith(first, first)) {
+      throw new CertificateChainError(
+        `invalid self-signed certificate. subject: "${first.subject}". Error: signature verification failed`,
+      );
+    }
+    if (!bytesEqual(first.rawIssuer, first.rawSubject)) {
+      throw new CertificateChainError(
+        `invalid self-signed certificate. subject: "${first.subject}". Error: issuer and subject are not the same`,
+      );
+    }
+    try {
+      validateLeaf(first);
+    } catch (error) {
+      throw new CertificateChainError(`invalid self-signed certificate. Error: ${(error as Error).message}`);
+    }
+    return;
+  }
+  chain.forEach((cert, i) => {
+    if (i === chain.length - 1) {
+      const self = isSelfSigned(cert);
+      if (self.error !== undefined) {
+        throw new CertificateChainError(
+          `root certificate with subject "${cert.subject}" is invalid or not self-signed. Certificate chain must end with a valid self-signed root certificate. Error: ${self.error}`,
+        );
+      }
+      if (!self.ok) {
+        throw new CertificateChainError(
+          `root certificate with subject "${cert.subject}" is not self-signed. Certificate chain must end with a valid self-signed root certificate`,
+        );
+      }
+    } else {
+      const self = isSelfSigned(cert);
+      if (self.error === undefined && self.ok) {
+        throw new CertificateChainError(
+          i === 0
+            ? `leaf certificate with subject "${cert.subject}" is self-signed. Certificate chain must not contain self-signed leaf certificate`
+            : `intermediate certificate with subject "${cert.subject}" is self-signed. Certificate chain must not contain self-signed intermediate certificate`,
+        );
+      }
+      const parent = chain[i + 1] as ParsedCertificate;
+      const issued = issuedBy(cert, parent);
+      if (issued.error !== undefined) {
+        throw new CertificateChainError(
+          `invalid certificates or certificate with subject "${cert.subject}" is not issued by "${parent.subject}". Error: ${issued.error}`,
+        );
+      }
+      if (!issued.ok) {
+        throw new CertificateChainError(
+          `certificate with subject "${cert.subject}" is not issued by "${parent.subject}"`,
+        );
+      }
+    }
+    if (i === 0) validateLeaf(cert);
+    else validateCa(cert, i - 1);
+  });
+}
+
+/** Verifies raw signature bytes over `data` with a certificate's key as JWS `alg` prescribes. */
+export function verifyJwsSignature(
+  alg: string,
+  cert: ParsedCertificate,
+  data: Uint8Array,
+  signature: Uint8Array,
+): boolean {
+  const key = cert.node.publicKey;
+  const hash = `sha${alg.slice(2)}`;
+  try {
+    if (alg.startsWith('ES')) {
+      return cryptoVerify(hash, data, { key, dsaEncoding: 'ieee-p1363' }, signature);
+    }
+    // RSA-PSS with the salt length recovered from the signature (golang-jwt PSSSaltLengthAuto).
+    return cryptoVerify(
+      hash,
+      data,
+      { key, padding: 6 /* RSA_PKCS1_PSS_PADDING */, saltLength: -2 },
+      signature,
+    );
+  } catch {
+    return false;
+  }
+}

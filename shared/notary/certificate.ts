@@ -1,0 +1,95 @@
+/**
+ * One parsed X.509 certificate as the Notary core uses it: DER bytes, `node:crypto`'s view (keys,
+ * validity, signature checks), `@peculiar/x509`'s view (extensions), the byte-exact fields, and the
+ * JWS algorithm its key implies (notation-core-go `signature.ExtractKeySpec`).
+ */
+import { X509Certificate as NodeCertificate, createHash } from 'node:crypto';
+import * as px509 from '@peculiar/x509';
+import { certificateFields } from './der';
+import { goSubjectString } from './go-format';
+
+/** The JWS algorithms notation accepts, one per supported key. */
+export type JwsAlgorithm = 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512';
+
+export const JWS_ALGORITHMS: readonly JwsAlgorithm[] = ['PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'];
+
+export interface ParsedCertificate {
+  der: Uint8Array;
+  node: NodeCertificate;
+  ext: px509.X509Certificate;
+  tbs: Uint8Array;
+  rawIssuer: Uint8Array;
+  rawSubject: Uint8Array;
+  version: number;
+  /** Go's `pkix.Name.String()` of the subject, used in every message. */
+  subject: string;
+  /** Lower-case hex SHA-256 of the DER bytes (the manifest thumbprint). */
+  sha256: string;
+}
+
+/** Parses DER bytes; throws a plain Error on malformed input (callers wrap it in notation's message). */
+export function parseCertificate(der: Uint8Array): ParsedCertificate {
+  const node = new NodeCertificate(der);
+  const ext = new px509.X509Certificate(der);
+  const fields = certificateFields(der);
+  return {
+    der,
+    node,
+    ext,
+    ...fields,
+    subject: goSubjectString(node),
+    sha256: createHash('sha256').update(der).digest('hex'),
+  };
+}
+
+/**
+ * The signature algorithm implied by a certificate's key (RSA-2048/3072/4096 → PS256/384/512,
+ * EC P-256/384/521 → ES256/384/512); throws with notation-core-go's text for anything else.
+ */
+export function algorithmForKey(cert: ParsedCertificate): JwsAlgorithm {
+  const key = cert.node.publicKey;
+  const details = key.asymmetricKeyDetails ?? {};
+  switch (key.asymmetricKeyType) {
+    case 'rsa':
+    case 'rsa-pss': {
+      const bits = details.modulusLength ?? 0;
+      if (bits === 2048) return 'PS256';
+      if (bits === 3072) return 'PS384';
+      if (bits === 4096) return 'PS512';
+      throw new Error(`rsa key size ${bits} bits is not supported`);
+    }
+    case 'ec': {
+      const curve = details.namedCurve;
+      if (curve === 'prime256v1' || curve === 'P-256') return 'ES256';
+      if (curve === 'secp384r1' || curve === 'P-384') return 'ES384';
+      if (curve === 'secp521r1' || curve === 'P-521') return 'ES512';
+      throw new Error(`ecdsa key curve ${String(curve)} is not supported`);
+    }
+    default:
+      throw new Error('unsupported public key type');
+  }
+}
+
+/** True when `now` lies within [notBefore, notAfter] of the certificate. */
+export function isValidAt(cert: ParsedCertificate, at: Date): boolean {
+  return at.getTime() >= notBefore(cert).getTime() && at.getTime() <= notAfter(cert).getTime();
+}
+
+export function notBefore(cert: ParsedCertificate): Date {
+  return cert.ext.notBefore;
+}
+
+export function notAfter(cert: ParsedCertificate): Date {
+  return cert.ext.notAfter;
+}
+
+/**
+ * True when the certificate names an OCSP responder (AIA) or a CRL distribution point: notation
+ * would check its revocation status; certificates without either are "not revocable".
+ */
+export function hasRevocationLocations(cert: ParsedCertificate): boolean {
+  const aia = cert.ext.getExtension(px509.AuthorityInfoAccessExtension);
+  if (aia && aia.ocsp.length > 0) return true;
+  const crl = cert.ext.getExtension(px509.CRLDistributionPointsExtension);
+  return !!crl && crl.distributionPoints.length > 0;
+}
