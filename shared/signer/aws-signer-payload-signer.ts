@@ -58,7 +58,7 @@ export class AwsSignerPayloadSigner implements PayloadSigner {
     } catch (error) {
       throw this.mapError(error);
     }
-    const requestId = output.$metadata.requestId;
+    const requestId = output.$metadata?.requestId;
     if (!output.signature || output.signature.length === 0) {
       throw new DependencyError(
         'SIGNER_EMPTY_SIGNATURE',

@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { callWithRetry, describeAwsError, RetriesExhausted } from '../../../shared/signer/signer-call';
+
+function awsError(name: string, status: number, requestId = 'req-1'): Error {
+  return Object.assign(new Error(`${name} happened`), {
+    name,
+    $metadata: { httpStatusCode: status, requestId },
+  });
+}
+
+describe('describeAwsError', () => {
+  it.each([
+    [awsError('ThrottlingException', 429), 'throttling'],
+    [awsError('TooManyRequestsException', 400), 'throttling'],
+    [awsError('InternalServiceErrorException', 500), 'server'],
+    [awsError('ServiceUnavailable', 503), 'server'],
+    [Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), 'transient'],
+    [Object.assign(new Error('timed out'), { name: 'TimeoutError' }), 'transient'],
+    [awsError('AccessDeniedException', 403), 'other'],
+    [awsError('ValidationException', 400), 'other'],
+  ])('classifies %s as %s', (error, kind) => {
+    expect(describeAwsError(error).kind).toBe(kind);
+  });
+
+  it('reads the code, message and request id of an SDK error', () => {
+    expect(describeAwsError(awsError('AccessDeniedException', 403, 'abc'))).toEqual({
+      code: 'AccessDeniedException',
+      message: 'AccessDeniedException happened',
+      requestId: 'abc',
+      httpStatus: 403,
+      kind: 'other',
+    });
+  });
+});
+
+describe('callWithRetry', () => {
+  const noWait = { sleep: async () => undefined };
+
+  it('does not retry an error that is not transient', async () => {
+    let calls = 0;
+    const error = awsError('AccessDeniedException', 403);
+    await expect(
+      callWithRetry(async () => {
+        calls += 1;
+        throw error;
+      }, noWait),
+    ).rejects.toBe(error);
+    expect(calls).toBe(1);
+  });
+
+  it('stops after maxAttempts and reports the last error', async () => {
+    let calls = 0;
+    const result = await callWithRetry(
+      async () => {
+        calls += 1;
+        throw awsError('ThrottlingException', 429, `req-${calls}`);
+      },
+      { maxAttempts: 3, ...noWait },
+    ).catch((e: unknown) => e);
+    expect(result).toBeInstanceOf(RetriesExhausted);
+    expect(result).toMatchObject({ attempts: 3, last: { requestId: 'req-3', kind: 'throttling' } });
+    expect(calls).toBe(3);
+  });
+
+  it('waits with full jitter under an exponentially growing, capped ceiling', async () => {
+    const waits: number[] = [];
+    await callWithRetry(
+      async () => {
+        throw awsError('ThrottlingException', 429);
+      },
+      {
+        maxAttempts: 6,
+        baseDelayMs: 100,
+        maxDelayMs: 500,
+        random: () => 0.5,
+        sleep: async (ms) => void waits.push(ms),
+      },
+    ).catch(() => undefined);
+    expect(waits).toEqual([50, 100, 200, 250, 250]);
+  });
+
+  it('defaults to five attempts', async () => {
+    let calls = 0;
+    await callWithRetry(async () => {
+      calls += 1;
+      throw awsError('InternalServiceErrorException', 500);
+    }, noWait).catch(() => undefined);
+    expect(calls).toBe(5);
+  });
+});
