@@ -29,8 +29,10 @@ export function truncate(text: string, max: number, fallback = '(no message)'): 
   const value = text.length === 0 ? fallback : text;
   if (value.length <= max) return value;
   const marker = (cut: number): string => ` … [truncated ${cut} characters]`;
-  // The marker's own length depends on the number it prints; size it for the worst case.
-  const keep = Math.max(0, max - marker(value.length).length);
+  // The marker's length depends on the number it prints: start from the worst case and grow
+  // `keep` while the result still fits, so the output uses the whole budget.
+  let keep = Math.max(0, max - marker(value.length).length);
+  while (keep + 1 + marker(value.length - keep - 1).length <= max) keep++;
   return value.slice(0, keep) + marker(value.length - keep);
 }
 

@@ -1,0 +1,514 @@
+import { describe, expect, it, vi } from 'vitest';
+import {
+  ConfigurationError,
+  DependencyError,
+  InputError,
+  PermissionError,
+  VerificationError,
+} from '../../../shared/errors';
+import { createLogger } from '../../../shared/log';
+import { pipelineAction, runPipelineAction } from '../../../shared/pipeline/action';
+import type { ActionDeps, ActionSpec, StageOutcome } from '../../../shared/pipeline/action';
+import type { ArtifactFiles, ArtifactStore } from '../../../shared/pipeline/artifact-store';
+import { encodeContinuationToken } from '../../../shared/pipeline/continuation';
+import type { Job, JobArtifact } from '../../../shared/pipeline/job';
+import { RecordingReporter } from '../../../shared/pipeline/recording-reporter';
+import type { JobReport, JobReporter } from '../../../shared/pipeline/reporter';
+import { captureOutput } from '../../helpers/codepipeline-capture';
+import { EVENT_SECRETS, fakeContext, jobEvent, loadEvent } from '../../helpers/codepipeline-events';
+
+type Params = { image?: string };
+type State = { attempt: number };
+
+function spec(
+  run: ActionSpec<Params, State>['run'],
+  extra: Partial<ActionSpec<Params, State>> = {},
+): ActionSpec<Params, State> {
+  return {
+    stage: 'sign-image',
+    parseParams: (job) => {
+      const image = job.userParameters?.image;
+      if (image !== undefined && typeof image !== 'string') {
+        throw new ConfigurationError('PARAM_INVALID', 'UserParameters.image must be a string');
+      }
+      return image === undefined ? {} : { image };
+    },
+    run,
+    ...extra,
+  };
+}
+
+async function invoke(
+  run: ActionSpec<Params, State>['run'],
+  options: {
+    event?: unknown;
+    extra?: Partial<ActionSpec<Params, State>>;
+    deps?: Partial<ActionDeps>;
+    remainingMs?: number;
+  } = {},
+) {
+  const reporter = new RecordingReporter();
+  const { result, output } = await captureOutput(() =>
+    runPipelineAction(
+      options.event ?? jobEvent('{"image":"repo@sha256:abc"}'),
+      fakeContext(options.remainingMs ?? 60_000),
+      spec(run, options.extra),
+      {
+        reporter,
+        sleep: async () => undefined,
+        ...options.deps,
+      },
+    ),
+  );
+  return { reporter, result, output };
+}
+
+describe('runPipelineAction', () => {
+  describe('reports exactly once', () => {
+    it.each<[string, ActionSpec<Params, State>['run'], Partial<JobReport>]>([
+      [
+        'a success',
+        async () => ({ kind: 'success', summary: 'ok', outputVariables: { digest: 'sha256:1' } }),
+        { kind: 'success' },
+      ],
+      [
+        'a continuation',
+        async () => ({ kind: 'continuation', state: { attempt: 1 }, percentComplete: 40 }),
+        { kind: 'continuation' },
+      ],
+      [
+        'a ConfigurationError',
+        async () => {
+          throw new ConfigurationError('C', 'c');
+        },
+        { kind: 'failure', failureDetails: expect.objectContaining({ type: 'ConfigurationError' }) },
+      ],
+      [
+        'a PermissionError',
+        async () => {
+          throw new PermissionError('P', 'p');
+        },
+        { kind: 'failure', failureDetails: expect.objectContaining({ type: 'PermissionError' }) },
+      ],
+      [
+        'a VerificationError',
+        async () => {
+          throw new VerificationError('V', 'v');
+        },
+        { kind: 'failure', failureDetails: expect.objectContaining({ type: 'JobFailed' }) },
+      ],
+      [
+        'an InputError',
+        async () => {
+          throw new InputError('I', 'i');
+        },
+        { kind: 'failure', failureDetails: expect.objectContaining({ type: 'JobFailed' }) },
+      ],
+      [
+        'a DependencyError',
+        async () => {
+          throw new DependencyError('D', 'd');
+        },
+        { kind: 'failure', failureDetails: expect.objectContaining({ type: 'SystemUnavailable' }) },
+      ],
+      [
+        'a thrown non-library error',
+        async () => {
+          throw new TypeError('boom');
+        },
+        {
+          kind: 'failure',
+          failureDetails: expect.objectContaining({
+            type: 'JobFailed',
+            message: expect.stringContaining('Unexpected error (TypeError): boom'),
+          }),
+        },
+      ],
+    ])('for %s', async (_label, run, expected) => {
+      const { reporter, result } = await invoke(run);
+      expect(reporter.reports).toHaveLength(1);
+      expect(reporter.reports[0]).toMatchObject({
+        jobId: '11111111-abcd-1111-abcd-111111abcdef',
+        ...expected,
+      });
+      expect(result.delivered).toBe(true);
+    });
+
+    it('for malformed UserParameters, without running the stage', async () => {
+      const run = vi.fn();
+      const { reporter } = await invoke(run, { event: loadEvent('sign-image', 'bad-user-parameters') });
+      expect(run).not.toHaveBeenCalled();
+      expect(reporter.reports).toEqual([
+        {
+          kind: 'failure',
+          jobId: '5a1e3000-aaaa-4bbb-8ccc-1234567890ab',
+          failureDetails: {
+            type: 'ConfigurationError',
+            message: expect.stringContaining('UserParameters is not valid JSON'),
+            externalExecutionId: 'req-0001',
+          },
+        },
+      ]);
+    });
+
+    it('for a malformed event that still has a job id', async () => {
+      const event = jobEvent('{}', { artifactCredentials: undefined });
+      const { reporter } = await invoke(vi.fn(), { event });
+      expect(reporter.reports).toHaveLength(1);
+      expect(reporter.reports[0]).toMatchObject({
+        kind: 'failure',
+        failureDetails: {
+          type: 'ConfigurationError',
+          message: expect.stringContaining('artifactCredentials'),
+        },
+      });
+    });
+
+    it('for a stage parameter error thrown by parseParams', async () => {
+      const { reporter } = await invoke(vi.fn(), { event: jobEvent('{"image":5}') });
+      expect(reporter.reports).toHaveLength(1);
+      expect(reporter.reports[0]).toMatchObject({
+        failureDetails: {
+          type: 'ConfigurationError',
+          message: 'PARAM_INVALID: UserParameters.image must be a string',
+        },
+      });
+    });
+
+    it('for a stage that outlives the deadline: "timed out while <phase>"', async () => {
+      const { reporter } = await invoke(
+        async ({ ctx }) => {
+          ctx.setPhase('waiting for Signer');
+          return new Promise<StageOutcome<State>>(() => undefined);
+        },
+        { remainingMs: 20, deps: { deadlineMarginMs: 10 } },
+      );
+      expect(reporter.reports).toHaveLength(1);
+      expect(reporter.reports[0]).toMatchObject({
+        kind: 'failure',
+        failureDetails: {
+          type: 'SystemUnavailable',
+          message: expect.stringContaining('sign-image timed out while waiting for Signer'),
+        },
+      });
+    });
+
+    it('with a continuation when the stage supports it at the deadline', async () => {
+      const { reporter } = await invoke(async () => new Promise<StageOutcome<State>>(() => undefined), {
+        remainingMs: 5,
+        deps: { deadlineMarginMs: 0 },
+        extra: { onDeadline: ({ phase }) => (phase.startsWith('running') ? { attempt: 9 } : undefined) },
+      });
+      expect(reporter.reports).toHaveLength(1);
+      expect(reporter.reports[0]).toMatchObject({
+        kind: 'continuation',
+        continuationToken: encodeContinuationToken('sign-image', { attempt: 9 }),
+      });
+    });
+
+    it('aborts the stage signal at the deadline', async () => {
+      let signal: AbortSignal | undefined;
+      await invoke(
+        async ({ ctx }) => {
+          signal = ctx.signal;
+          return new Promise<StageOutcome<State>>(() => undefined);
+        },
+        { remainingMs: 1, deps: { deadlineMarginMs: 0 } },
+      );
+      expect(signal?.aborted).toBe(true);
+    });
+
+    it('never for an event without a job id (nothing to report to), and logs it', async () => {
+      const { reporter, result, output } = await invoke(vi.fn(), { event: { hello: 'world' } });
+      expect(reporter.reports).toHaveLength(0);
+      expect(result).toMatchObject({ jobId: undefined, delivered: false });
+      expect(output).toContain('nothing to report');
+    });
+  });
+
+  describe('success reports', () => {
+    it('carry output variables, summary and the request id as externalExecutionId', async () => {
+      const { reporter } = await invoke(async ({ params }) => ({
+        kind: 'success',
+        summary: `signed ${params.image}`,
+        outputVariables: { signatureDigest: 'sha256:9' },
+      }));
+      expect(reporter.last).toEqual({
+        kind: 'success',
+        jobId: '11111111-abcd-1111-abcd-111111abcdef',
+        executionDetails: { externalExecutionId: 'req-0001', summary: 'signed repo@sha256:abc' },
+        outputVariables: { signatureDigest: 'sha256:9' },
+      });
+    });
+
+    it('use the stage externalExecutionId when it gives one', async () => {
+      const { reporter } = await invoke(async () => ({
+        kind: 'success',
+        externalExecutionId: 'arn:aws:signer:job/1',
+      }));
+      expect(reporter.last).toMatchObject({
+        executionDetails: { externalExecutionId: 'arn:aws:signer:job/1' },
+      });
+    });
+
+    it('truncate a long summary to 2048 characters', async () => {
+      const { reporter } = await invoke(async () => ({ kind: 'success', summary: 's'.repeat(10_000) }));
+      expect(reporter.last?.kind === 'success' && reporter.last.executionDetails?.summary).toHaveLength(2048);
+    });
+
+    it('become one failure when the output variables are oversize', async () => {
+      const { reporter } = await invoke(async () => ({
+        kind: 'success',
+        outputVariables: { big: 'x'.repeat(130_000) },
+      }));
+      expect(reporter.reports).toHaveLength(1);
+      expect(reporter.last).toMatchObject({
+        kind: 'failure',
+        failureDetails: { type: 'JobFailed', message: expect.stringContaining('OUTPUT_VARIABLES_TOO_LARGE') },
+      });
+    });
+  });
+
+  describe('continuations', () => {
+    it('hand the state back to the stage on re-invocation', async () => {
+      const first = await invoke(async ({ state }) =>
+        state ? { kind: 'success' } : { kind: 'continuation', state: { attempt: 1 }, percentComplete: 250 },
+      );
+      const report = first.reporter.last;
+      expect(report).toMatchObject({ kind: 'continuation', executionDetails: { percentComplete: 100 } });
+      const token = report?.kind === 'continuation' ? report.continuationToken : '';
+      const seen: (State | undefined)[] = [];
+      const second = await invoke(
+        async ({ state }) => {
+          seen.push(state);
+          return { kind: 'success', summary: `attempt ${state?.attempt}` };
+        },
+        { event: jobEvent('{}', { continuationToken: token }, '22222222-abcd-1111-abcd-111111abcdef') },
+      );
+      expect(seen).toEqual([{ attempt: 1 }]);
+      expect(second.reporter.last).toMatchObject({
+        kind: 'success',
+        jobId: '22222222-abcd-1111-abcd-111111abcdef',
+      });
+    });
+
+    it('refuse oversize state with one failure report', async () => {
+      const { reporter } = await invoke(async () => ({
+        kind: 'continuation',
+        state: { attempt: 1, blob: 'x'.repeat(3000) } as State,
+      }));
+      expect(reporter.reports).toHaveLength(1);
+      expect(reporter.last).toMatchObject({
+        kind: 'failure',
+        failureDetails: { message: expect.stringContaining('CONTINUATION_STATE_TOO_LARGE') },
+      });
+    });
+
+    it('fail a token from another stage', async () => {
+      const token = encodeContinuationToken('verify-image', { attempt: 1 });
+      const run = vi.fn();
+      const { reporter } = await invoke(run, { event: jobEvent('{}', { continuationToken: token }) });
+      expect(run).not.toHaveBeenCalled();
+      expect(reporter.last).toMatchObject({
+        kind: 'failure',
+        failureDetails: { message: expect.stringContaining('CONTINUATION_TOKEN_INVALID') },
+      });
+    });
+
+    it('are validated by parseState', async () => {
+      const token = encodeContinuationToken('sign-image', { nope: true });
+      const { reporter } = await invoke(vi.fn(), {
+        event: jobEvent('{}', { continuationToken: token }),
+        extra: {
+          parseState: () => {
+            throw new InputError('STATE_INVALID', 'not a sign-image state');
+          },
+        },
+      });
+      expect(reporter.last).toMatchObject({
+        kind: 'failure',
+        failureDetails: { message: 'STATE_INVALID: not a sign-image state' },
+      });
+    });
+  });
+
+  describe('delivery', () => {
+    function flaky(errors: Error[]): JobReporter & { calls: JobReport[] } {
+      const calls: JobReport[] = [];
+      return {
+        calls,
+        async report(report) {
+          calls.push(report);
+          const error = errors.shift();
+          if (error) throw error;
+        },
+      };
+    }
+    const named = (name: string, message = name) => Object.assign(new Error(message), { name });
+
+    it('retries a transient error and then succeeds', async () => {
+      const reporter = flaky([named('ThrottlingException'), named('InternalFailure')]);
+      const { result } = await invoke(async () => ({ kind: 'success' }), { deps: { reporter } });
+      expect(reporter.calls).toHaveLength(3);
+      expect(result.delivered).toBe(true);
+    });
+
+    it('treats InvalidJobStateException on a retry as already reported', async () => {
+      const reporter = flaky([named('TimeoutError'), named('InvalidJobStateException')]);
+      const { result } = await invoke(async () => ({ kind: 'success' }), { deps: { reporter } });
+      expect(reporter.calls).toHaveLength(2);
+      expect(result.delivered).toBe(true);
+    });
+
+    it('replaces a success CodePipeline rejects as invalid with a failure report', async () => {
+      const reporter = flaky([named('ValidationException', 'bad outputVariables')]);
+      const { result } = await invoke(async () => ({ kind: 'success' }), { deps: { reporter } });
+      expect(reporter.calls.map((r) => r.kind)).toEqual(['success', 'failure']);
+      expect(reporter.calls[1]).toMatchObject({
+        failureDetails: { type: 'JobFailed', message: expect.stringContaining('bad outputVariables') },
+      });
+      expect(result.delivered).toBe(true);
+    });
+
+    it('gives up after the configured attempts, and the handler then throws', async () => {
+      const reporter = flaky([named('InternalFailure'), named('InternalFailure'), named('InternalFailure')]);
+      const { result } = await invoke(async () => ({ kind: 'success' }), {
+        deps: { reporter, reportAttempts: 3 },
+      });
+      expect(reporter.calls).toHaveLength(3);
+      expect(result.delivered).toBe(false);
+
+      const handler = pipelineAction(
+        spec(async () => ({ kind: 'success' })),
+        {
+          reporter: flaky([named('AccessDeniedException')]),
+          sleep: async () => undefined,
+        },
+      );
+      await expect(captureOutput(() => handler(jobEvent('{}'), fakeContext() as never))).rejects.toThrow(
+        /AccessDeniedException/,
+      );
+    });
+
+    it('returns normally from the handler once a failure was reported', async () => {
+      const reporter = new RecordingReporter();
+      const handler = pipelineAction(
+        spec(async () => {
+          throw new TypeError('bug');
+        }),
+        { reporter },
+      );
+      await expect(
+        captureOutput(() => handler(jobEvent('{}'), fakeContext() as never)),
+      ).resolves.toBeDefined();
+      expect(reporter.reports).toHaveLength(1);
+    });
+  });
+
+  describe('artifacts', () => {
+    class MemoryStore implements ArtifactStore {
+      written: { artifact: JobArtifact; files: ArtifactFiles }[] = [];
+      async read(_job: Job, artifact: JobArtifact): Promise<ArtifactFiles> {
+        return new Map([[`${artifact.name}.txt`, new TextEncoder().encode('manifest')]]);
+      }
+      async write(_job: Job, artifact: JobArtifact, files: ArtifactFiles): Promise<void> {
+        this.written.push({ artifact, files });
+      }
+    }
+    const location = { type: 'S3', s3Location: { bucketName: 'b', objectKey: 'k' } };
+    const withArtifacts = jobEvent('{}', {
+      inputArtifacts: [{ name: 'BuildOutput', revision: 'r', location }],
+      outputArtifacts: [{ name: 'SignOutput', revision: null, location }],
+    });
+
+    it('reads the only input artifact and writes the declared output artifact before reporting success', async () => {
+      const artifacts = new MemoryStore();
+      const { reporter } = await invoke(
+        async ({ ctx }) => {
+          const files = await ctx.readInputArtifact();
+          return {
+            kind: 'success',
+            outputArtifacts: {
+              SignOutput: { 'copy.txt': files.get('BuildOutput.txt') ?? new Uint8Array(), 'note.txt': 'hi' },
+            },
+          };
+        },
+        { event: withArtifacts, deps: { artifacts } },
+      );
+      expect(reporter.last?.kind).toBe('success');
+      expect(artifacts.written).toHaveLength(1);
+      expect(new TextDecoder().decode(artifacts.written[0]?.files.get('copy.txt'))).toBe('manifest');
+      expect(new TextDecoder().decode(artifacts.written[0]?.files.get('note.txt'))).toBe('hi');
+    });
+
+    it.each([
+      ['an undeclared output artifact', { Other: {} }, 'OUTPUT_ARTIFACT_UNDECLARED'],
+      ['a declared output artifact left out', {}, 'OUTPUT_ARTIFACT_NOT_PRODUCED'],
+    ])('fails with a ConfigurationError for %s', async (_label, outputArtifacts, code) => {
+      const { reporter } = await invoke(async () => ({ kind: 'success', outputArtifacts }), {
+        event: withArtifacts,
+        deps: { artifacts: new MemoryStore() },
+      });
+      expect(reporter.last).toMatchObject({
+        kind: 'failure',
+        failureDetails: { type: 'ConfigurationError', message: expect.stringContaining(code) },
+      });
+    });
+
+    it('fails with a ConfigurationError when asked for an input artifact the action lacks', async () => {
+      const { reporter } = await invoke(
+        async ({ ctx }) => {
+          await ctx.readInputArtifact('Missing');
+          return { kind: 'success' };
+        },
+        { event: withArtifacts, deps: { artifacts: new MemoryStore() } },
+      );
+      expect(reporter.last).toMatchObject({
+        failureDetails: {
+          type: 'ConfigurationError',
+          message: expect.stringContaining('no input artifact named Missing (it has: BuildOutput)'),
+        },
+      });
+    });
+  });
+
+  describe('logging', () => {
+    it('logs job id, stage and request id but never the credentials of the event', async () => {
+      const event = loadEvent('sign-image', 'input-artifact-kms');
+      const outcomes: ActionSpec<Params, State>['run'][] = [
+        async ({ ctx }) => {
+          ctx.logger.info('working');
+          return { kind: 'success' };
+        },
+        async () => {
+          throw new TypeError('boom');
+        },
+        async ({ job }) => {
+          // Even a stage that throws an error quoting the job cannot leak through the wrapper's own logs of the event.
+          throw new InputError('X', `bad artifact ${job.inputArtifacts[0]?.name}`);
+        },
+      ];
+      for (const run of outcomes) {
+        const { output } = await invoke(run, { event, deps: { logger: createLogger('sign-image') } });
+        expect(output).toContain('"jobId":"5a1e5000-aaaa-4bbb-8ccc-1234567890ab"');
+        expect(output).toContain('"stage":"sign-image"');
+        expect(output).toContain('"requestId":"req-0001"');
+        for (const secret of EVENT_SECRETS) expect(output).not.toContain(secret);
+      }
+      for (const name of ['bad-user-parameters', 'happy-path', 'continuation']) {
+        const { output } = await invoke(async () => ({ kind: 'success' }), {
+          event: loadEvent('sign-image', name),
+        });
+        for (const secret of EVENT_SECRETS) expect(output).not.toContain(secret);
+      }
+    });
+
+    it('logs an unexpected error with its stack', async () => {
+      const { output } = await invoke(async () => {
+        throw new TypeError('kaboom');
+      });
+      expect(output).toContain('kaboom');
+      expect(output).toMatch(/"stack":"TypeError: kaboom/);
+    });
+  });
+});
