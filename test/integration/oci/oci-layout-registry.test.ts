@@ -1,0 +1,81 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { descriptorFor } from '../../../shared/oci/digest';
+import { marshalIndex } from '../../../shared/oci/go-json';
+import { OciLayoutRegistry, parseLayoutReference } from '../../../shared/oci/oci-layout-registry';
+import { formatReference } from '../../../shared/oci/reference';
+import { referrerDescriptor, parseManifest } from '../../../shared/oci/referrers-index';
+import { MediaType } from '../../../shared/oci/types';
+import { buildSignature, pushImage, registryBehaviour } from './registry-behaviour';
+
+describe('OciLayoutRegistry', () => {
+  let root: string;
+  let counter = 0;
+  beforeAll(async () => {
+    root = await mkdtemp(path.join(tmpdir(), 'stagesign-layout-'));
+  });
+  afterAll(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  describe('behaves like every Registry', () => {
+    registryBehaviour(async () => ({ registry: new OciLayoutRegistry(), ref: parseLayoutReference(`${path.join(root, `layout-${++counter}`)}:latest`) }));
+  });
+
+  it('writes an image layout other tools can read: oci-layout, index.json with tags, blobs/sha256', async () => {
+    const dir = path.join(root, 'layout-shape');
+    const registry = new OciLayoutRegistry();
+    const ref = parseLayoutReference(`${dir}:v1`);
+    const image = await pushImage(registry, ref, 'shape');
+    await registry.pushManifest(ref, image, await registry.fetchManifest(ref, image), { tag: 'v1' });
+    expect(JSON.parse(await readFile(path.join(dir, 'oci-layout'), 'utf8'))).toEqual({ imageLayoutVersion: '1.0.0' });
+    const index = JSON.parse(await readFile(path.join(dir, 'index.json'), 'utf8')) as { manifests: { digest: string; annotations?: Record<string, string> }[] };
+    expect(index.manifests.find((d) => d.annotations?.['org.opencontainers.image.ref.name'] === 'v1')?.digest).toBe(image.digest);
+    expect((await readFile(path.join(dir, 'blobs', 'sha256', image.digest.slice(7)))).byteLength).toBe(image.size);
+  });
+
+  it('finds referrers listed only in a tag-schema index written by another tool', async () => {
+    const dir = path.join(root, 'layout-tag-schema');
+    const registry = new OciLayoutRegistry();
+    const ref = parseLayoutReference(`${dir}:v1`);
+    const image = await pushImage(registry, ref, 'tag-schema');
+    const sig = buildSignature(image, 'listed-by-tag');
+    const index = marshalIndex({ schemaVersion: 2, mediaType: MediaType.ImageIndex, manifests: [referrerDescriptor(sig.desc, parseManifest(sig.manifest, 'sig'))] });
+    const indexDesc = descriptorFor(index, MediaType.ImageIndex);
+    await registry.pushBlob(ref, sig.desc, sig.manifest); // the manifest blob exists, but index.json does not list it
+    await registry.pushManifest(ref, indexDesc, index, { tag: `sha256-${image.digest.slice(7)}` });
+    const found = await registry.listReferrers(ref, image, MediaType.NotarySignature);
+    expect(found.map((d) => d.digest)).toEqual([sig.desc.digest]);
+  });
+
+  it('reports a directory without index.json as INVALID_OCI_LAYOUT', async () => {
+    const registry = new OciLayoutRegistry();
+    await expect(registry.resolve(parseLayoutReference(`${path.join(root, 'nothing-here')}:v1`))).rejects.toMatchObject({ code: 'INVALID_OCI_LAYOUT' });
+  });
+});
+
+describe('parseLayoutReference', () => {
+  const digest = `sha256:${'a'.repeat(64)}`;
+  it.each([
+    ['./layout:v1', { registry: '', repository: './layout', tag: 'v1' }],
+    [`/tmp/layout@${digest}`, { registry: '', repository: '/tmp/layout', digest }],
+    ['/tmp/with:colon/layout:latest', { registry: '', repository: '/tmp/with:colon/layout', tag: 'latest' }],
+  ])('parses %s', (input, expected) => {
+    expect(parseLayoutReference(input)).toEqual(expected);
+  });
+
+  it.each([
+    ['/tmp/layout', 'neither a tag nor a digest'],
+    ['/tmp/layout@sha256:abc', '64 hex'],
+    [':v1', 'path is empty'],
+    ['/tmp/layout:-bad', 'tag'],
+  ])('rejects %s', (input, why) => {
+    expect(() => parseLayoutReference(input)).toThrow(why);
+  });
+
+  it('formats back like notation --oci-layout: <path>@<digest>', () => {
+    expect(formatReference({ registry: '', repository: '/tmp/layout', digest })).toBe(`/tmp/layout@${digest}`);
+  });
+});
