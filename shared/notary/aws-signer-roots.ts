@@ -16,7 +16,8 @@ export const AWS_US_GOV_SIGNER_TRUST_STORE_NAME = 'aws-us-gov-signer-ts';
 /** SHA-256 of `AWS Signer Code Signing Root CA G1` (commercial), lower-case hex. */
 export const AWS_SIGNER_ROOT_SHA256 = '90a87d0543c3f094dbff9589b6649affe2f3d6e0f308799be2258461c686473f';
 /** SHA-256 of `AWS Signer Code Signing GovCloud (US) Root CA G1`, lower-case hex. */
-export const AWS_US_GOV_SIGNER_ROOT_SHA256 = '673653ab76f41a10546cdeb4107ecd6df2c15c2c9a0d32ed97d271b4436fc3e8';
+export const AWS_US_GOV_SIGNER_ROOT_SHA256 =
+  '673653ab76f41a10546cdeb4107ecd6df2c15c2c9a0d32ed97d271b4436fc3e8';
 
 /** `CN=AWS Signer Code Signing Root CA G1, ST=WA, OU=Cryptography, O=AWS, C=US`; EC P-384; 2022-10-27 → 2122-10-27. */
 export const AWS_SIGNER_ROOT_PEM = `-----BEGIN CERTIFICATE-----

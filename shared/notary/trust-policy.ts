@@ -57,8 +57,19 @@ const REPOSITORY =
   /^[a-z0-9]+(?:(?:(?:[._]|__|[-]*)[a-z0-9]+)+)?(?:(?:\/[a-z0-9]+(?:(?:(?:[._]|__|[-]*)[a-z0-9]+)+)?)+)?$/;
 
 const DOCUMENT_FIELDS = ['version', 'trustPolicies'];
-const STATEMENT_FIELDS = ['name', 'registryScopes', 'signatureVerification', 'trustStores', 'trustedIdentities'];
-const SIGNATURE_VERIFICATION_FIELDS = ['level', 'override', 'verifyTimestamp', 'skipTimestampRevocationCheck'];
+const STATEMENT_FIELDS = [
+  'name',
+  'registryScopes',
+  'signatureVerification',
+  'trustStores',
+  'trustedIdentities',
+];
+const SIGNATURE_VERIFICATION_FIELDS = [
+  'level',
+  'override',
+  'verifyTimestamp',
+  'skipTimestampRevocationCheck',
+];
 
 function invalid(message: string): never {
   throw new ConfigurationError('TRUST_POLICY_INVALID', message);
@@ -75,7 +86,9 @@ export function parseTrustPolicy(input: string | unknown): TrustPolicyDocument {
     try {
       raw = JSON.parse(input);
     } catch (error) {
-      invalid(`malformed trust policy (${(error as Error).message}). To create a trust policy, see: ${TRUST_POLICY_LINK}`);
+      invalid(
+        `malformed trust policy (${(error as Error).message}). To create a trust policy, see: ${TRUST_POLICY_LINK}`,
+      );
     }
   }
   const doc = readDocumentShape(raw);
@@ -88,10 +101,14 @@ function readDocumentShape(raw: unknown): TrustPolicyDocument {
   const malformed = (path: string, what: string): never =>
     invalid(`malformed trust policy: ${path} ${what}. To create a trust policy, see: ${TRUST_POLICY_LINK}`);
   const object = (value: unknown, path: string, fields: string[]): Record<string, unknown> => {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) return malformed(path, 'must be an object');
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      return malformed(path, 'must be an object');
     for (const key of Object.keys(value)) {
       if (!fields.includes(key)) {
-        malformed(`${path === '(document)' ? '' : `${path}.`}${key}`, `is not a known field (known: ${fields.join(', ')})`);
+        malformed(
+          `${path === '(document)' ? '' : `${path}.`}${key}`,
+          `is not a known field (known: ${fields.join(', ')})`,
+        );
       }
     }
     return value as Record<string, unknown>;
@@ -116,7 +133,11 @@ function readDocumentShape(raw: unknown): TrustPolicyDocument {
   const trustPolicies = (statementsRaw as unknown[]).map((s, i): TrustPolicyStatement => {
     const path = `trustPolicies[${i}]`;
     const statement = object(s, path, STATEMENT_FIELDS);
-    const sv = object(statement.signatureVerification ?? {}, `${path}.signatureVerification`, SIGNATURE_VERIFICATION_FIELDS);
+    const sv = object(
+      statement.signatureVerification ?? {},
+      `${path}.signatureVerification`,
+      SIGNATURE_VERIFICATION_FIELDS,
+    );
     const signatureVerification: TrustPolicyStatement['signatureVerification'] = {
       level: string(sv.level, `${path}.signatureVerification.level`) as VerificationLevelName,
     };
@@ -129,7 +150,9 @@ function readDocumentShape(raw: unknown): TrustPolicyDocument {
         k,
         string(v, `${path}.signatureVerification.override.${k}`),
       ]);
-      signatureVerification.override = Object.fromEntries(entries) as Partial<Record<ValidationType, ValidationAction>>;
+      signatureVerification.override = Object.fromEntries(entries) as Partial<
+        Record<ValidationType, ValidationAction>
+      >;
     }
     const verifyTimestamp = string(sv.verifyTimestamp, `${path}.signatureVerification.verifyTimestamp`);
     if (verifyTimestamp !== '') {
@@ -158,8 +181,10 @@ function validateDocument(doc: TrustPolicyDocument): void {
   if (doc.version === ('' as string)) {
     invalid('oci trust policy document is missing or has empty version, it must be specified');
   }
-  if (doc.version !== '1.0') invalid(`oci trust policy document uses unsupported version ${goQuote(doc.version)}`);
-  if (doc.trustPolicies.length === 0) invalid('oci trust policy document can not have zero trust policy statements');
+  if (doc.version !== '1.0')
+    invalid(`oci trust policy document uses unsupported version ${goQuote(doc.version)}`);
+  if (doc.trustPolicies.length === 0)
+    invalid('oci trust policy document can not have zero trust policy statements');
 
   for (const statement of doc.trustPolicies) {
     try {
@@ -174,7 +199,9 @@ function validateDocument(doc: TrustPolicyDocument): void {
   const seen = new Set<string>();
   for (const { name } of doc.trustPolicies) {
     if (seen.has(name)) {
-      invalid(`multiple oci trust policy statements use the same name ${goQuote(name)}, statement names must be unique`);
+      invalid(
+        `multiple oci trust policy statements use the same name ${goQuote(name)}, statement names must be unique`,
+      );
     }
     seen.add(name);
   }
@@ -187,7 +214,8 @@ function validateStatementCore(statement: TrustPolicyStatement): void {
   const q = goQuote(name);
 
   const levelError = signatureVerificationError(signatureVerification);
-  if (levelError !== undefined) invalid(`trust policy statement ${q} has invalid signatureVerification: ${levelError}`);
+  if (levelError !== undefined)
+    invalid(`trust policy statement ${q} has invalid signatureVerification: ${levelError}`);
 
   if (signatureVerification.level === 'skip') {
     if (trustStores.length > 0 || trustedIdentities.length > 0) {
@@ -198,7 +226,9 @@ function validateStatementCore(statement: TrustPolicyStatement): void {
     return;
   }
   if (trustStores.length === 0 || trustedIdentities.length === 0) {
-    invalid(`trust policy statement ${q} is either missing trust stores or trusted identities, both must be specified`);
+    invalid(
+      `trust policy statement ${q} is either missing trust stores or trusted identities, both must be specified`,
+    );
   }
   validateTrustStoreRefs(name, trustStores);
   validateTrustedIdentities(name, trustedIdentities);
@@ -212,12 +242,17 @@ function signatureVerificationError(sv: TrustPolicyStatement['signatureVerificat
     return `invalid signature verification level ${goQuote(level)}`;
   }
   const verifyTimestamp = sv.verifyTimestamp as string | undefined;
-  if (verifyTimestamp !== undefined && verifyTimestamp !== 'always' && verifyTimestamp !== 'afterCertExpiry') {
+  if (
+    verifyTimestamp !== undefined &&
+    verifyTimestamp !== 'always' &&
+    verifyTimestamp !== 'afterCertExpiry'
+  ) {
     return `verifyTimestamp must be "always" or "afterCertExpiry", but got ${goQuote(verifyTimestamp)}`;
   }
   const override = Object.entries(sv.override ?? {}) as [string, string][];
   if (override.length === 0) return undefined;
-  if (level === 'skip') return `signature verification level ${goQuote(level)} can't be used to customize signature verification`;
+  if (level === 'skip')
+    return `signature verification level ${goQuote(level)} can't be used to customize signature verification`;
   for (const [type, action] of override) {
     if (!(VALIDATION_TYPES as readonly string[]).includes(type)) {
       return `verification type ${goQuote(type)} in custom signature verification is not supported, supported values are ${goQuoteList(VALIDATION_TYPES)}`;
@@ -225,7 +260,8 @@ function signatureVerificationError(sv: TrustPolicyStatement['signatureVerificat
     if (!(VALIDATION_ACTIONS as readonly string[]).includes(action)) {
       return `verification action ${goQuote(action)} in custom signature verification is not supported, supported values are ${goQuoteList(VALIDATION_ACTIONS)}`;
     }
-    if (type === 'integrity') return `${goQuote(type)} verification can not be overridden in custom signature verification`;
+    if (type === 'integrity')
+      return `${goQuote(type)} verification can not be overridden in custom signature verification`;
     if (type !== 'revocation' && action === 'skip') {
       return `${goQuote(type)} verification can not be skipped in custom signature verification`;
     }
@@ -271,16 +307,22 @@ function validateTrustedIdentities(name: string, identities: string[]): void {
     if (identity === '') invalid(`trust policy statement ${q} has an empty trusted identity`);
     if (identity === WILDCARD) continue;
     const colon = identity.indexOf(':');
-    if (colon < 0) invalid(`trust policy statement ${q} has trusted identity ${goQuote(identity)} missing separator`);
+    if (colon < 0)
+      invalid(`trust policy statement ${q} has trusted identity ${goQuote(identity)} missing separator`);
     // notation evaluates only x509.subject identities natively; others (AWS Signer ARNs) belong to a plugin.
     if (identity.slice(0, colon) !== X509_SUBJECT_PREFIX) continue;
     const value = identity.slice(colon + 1);
-    if (value === '') invalid(`trust policy statement ${q} has trusted identity ${goQuote(identity)} without an identity value`);
+    if (value === '')
+      invalid(
+        `trust policy statement ${q} has trusted identity ${goQuote(identity)} without an identity value`,
+      );
     try {
       parsed.push({ raw: identity, identity: parseX509Identity(value) });
     } catch (error) {
       if (!(error instanceof ConfigurationError)) throw error;
-      invalid(`trust policy statement ${q} has trusted identity ${goQuote(identity)} with invalid identity value: ${error.message}`);
+      invalid(
+        `trust policy statement ${q} has trusted identity ${goQuote(identity)} with invalid identity value: ${error.message}`,
+      );
     }
   }
   for (const [i, a] of parsed.entries()) {
@@ -300,7 +342,9 @@ function validateRegistryScopes(doc: TrustPolicyDocument): void {
   for (const { name, registryScopes } of doc.trustPolicies) {
     const q = goQuote(name);
     if (registryScopes.length === 0) {
-      invalid(`oci trust policy statement ${q} has zero registry scopes, it must specify registry scopes with at least one value`);
+      invalid(
+        `oci trust policy statement ${q} has zero registry scopes, it must specify registry scopes with at least one value`,
+      );
     }
     if (registryScopes.length > 1 && registryScopes.includes(WILDCARD)) {
       invalid(
@@ -328,7 +372,8 @@ function validateRegistryScopes(doc: TrustPolicyDocument): void {
 function registryScopeFormatError(scope: string): string | undefined {
   const ensure =
     'make sure it is a fully qualified repository without the scheme, protocol or tag. For example domain.com/my/repository or a local scope like local/myOCILayout';
-  if (scope.length > 1 && scope.includes('*')) return `registry scope ${goQuote(scope)} with wild card(s) is not valid, ${ensure}`;
+  if (scope.length > 1 && scope.includes('*'))
+    return `registry scope ${goQuote(scope)} with wild card(s) is not valid, ${ensure}`;
   const slash = scope.indexOf('/');
   const domain = slash < 0 ? '' : scope.slice(0, slash);
   const repository = slash < 0 ? '' : scope.slice(slash + 1);

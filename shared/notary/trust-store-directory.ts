@@ -12,18 +12,16 @@ import { goQuote } from './x509-identity';
 import type { TrustStore, TrustStoreType } from './trust-store';
 import { TRUST_STORE_INVALID, TRUST_STORE_TYPES, TrustStoreSet, trustStoreFromPem } from './trust-store';
 
-/** File extensions notation's trust store specification accepts (PEM or DER content). */
-export const TRUST_STORE_FILE_EXTENSIONS = ['.pem', '.crt', '.cer'] as const;
-
 function invalid(message: string): never {
   throw new ConfigurationError(TRUST_STORE_INVALID, message);
 }
 
 /**
  * Loads every named store under `<configDir>/truststore/x509/<type>/` (types `ca`,
- * `signingAuthority`, `tsa`). Each store is a real directory of `.pem`/`.crt`/`.cer` files holding
- * PEM or DER certificates; symlinks and sub-directories are rejected, as is a store without
- * certificates. A missing `truststore/x509` or type directory simply contributes no stores.
+ * `signingAuthority`, `tsa`). Each store is a real directory of files holding PEM or DER certificates
+ * (the spec names `.pem`, `.crt` and `.cer`; like notation, every file is read whatever its extension,
+ * so a stray file fails loudly instead of being ignored); symlinks and sub-directories are rejected,
+ * as is a store without certificates. A missing `truststore/x509` or type directory contributes no stores.
  *
  * Stores are loaded eagerly (notation loads only the stores a policy names), so a broken store
  * fails the load even if no policy uses it: fail closed, and the error names the file to fix.
@@ -55,20 +53,17 @@ async function loadNamedStore(type: TrustStoreType, name: string, storeDir: stri
     invalid(`${goQuote(storeDir)} is not a regular directory (symlinks are not supported)`);
   }
   const anchors: TrustStore['anchors'] = [];
-  for (const entry of (await readdir(storeDir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const entry of (await readdir(storeDir, { withFileTypes: true })).sort((a, b) =>
+    a.name.localeCompare(b.name),
+  )) {
     const file = path.join(storeDir, entry.name);
     if (entry.isDirectory() || entry.isSymbolicLink() || !entry.isFile()) {
       invalid(`${goQuote(file)} is not a regular file (directories or symlinks are not supported)`);
     }
-    const extension = path.extname(entry.name).toLowerCase();
-    if (!(TRUST_STORE_FILE_EXTENSIONS as readonly string[]).includes(extension)) {
-      invalid(
-        `${goQuote(file)} is not a certificate file: files in a trust store must end in ${TRUST_STORE_FILE_EXTENSIONS.join(', ')} and hold PEM or DER certificates`,
-      );
-    }
     anchors.push(...trustStoreFromPem(type, name, await readFile(file), file).anchors);
   }
-  if (anchors.length === 0) invalid(`no x509 certificates were found in trust store ${goQuote(name)} of type ${goQuote(type)}`);
+  if (anchors.length === 0)
+    invalid(`no x509 certificates were found in trust store ${goQuote(name)} of type ${goQuote(type)}`);
   return { type, name, anchors };
 }
 

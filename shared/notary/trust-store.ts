@@ -90,7 +90,11 @@ export class TrustStoreSet {
   static builtIn(): TrustStoreSet {
     builtInStores ??= [
       pinnedStore(AWS_SIGNER_TRUST_STORE_NAME, AWS_SIGNER_ROOT_PEM, AWS_SIGNER_ROOT_SHA256),
-      pinnedStore(AWS_US_GOV_SIGNER_TRUST_STORE_NAME, AWS_US_GOV_SIGNER_ROOT_PEM, AWS_US_GOV_SIGNER_ROOT_SHA256),
+      pinnedStore(
+        AWS_US_GOV_SIGNER_TRUST_STORE_NAME,
+        AWS_US_GOV_SIGNER_ROOT_PEM,
+        AWS_US_GOV_SIGNER_ROOT_SHA256,
+      ),
     ];
     return new TrustStoreSet(builtInStores);
   }
@@ -102,7 +106,9 @@ function pinnedStore(name: string, pem: string, sha256: string): TrustStore {
   const store = trustStoreFromPem('signingAuthority', name, pem, `built-in ${name}`);
   // Fail at start-up, not at verification, if the embedded bytes ever drift from the pin.
   if (store.anchors.length !== 1 || store.anchors[0]!.sha256 !== sha256) {
-    throw new Error(`built-in trust store ${name}: embedded root does not match its pinned SHA-256 ${sha256}`);
+    throw new Error(
+      `built-in trust store ${name}: embedded root does not match its pinned SHA-256 ${sha256}`,
+    );
   }
   return { ...store, pinnedSha256: [sha256] };
 }
@@ -124,9 +130,12 @@ export function trustStoreFromPem(
   pemOrDerText: string | Uint8Array,
   fileName = `${type}:${name}`,
 ): TrustStore {
-  if (!TRUST_STORE_TYPES.includes(type)) invalid(`unsupported store type: ${String(type)} (trust store ${goQuote(name)})`);
+  if (!TRUST_STORE_TYPES.includes(type))
+    invalid(`unsupported store type: ${String(type)} (trust store ${goQuote(name)})`);
   if (!STORE_NAME.test(name)) {
-    invalid(`named store name needs to follow [a-zA-Z0-9_.-]+ format (trust store ${goQuote(`${type}:${name}`)})`);
+    invalid(
+      `named store name needs to follow [a-zA-Z0-9_.-]+ format (trust store ${goQuote(`${type}:${name}`)})`,
+    );
   }
   const certs = readCertificates(pemOrDerText, fileName);
   if (certs.length === 0) {
@@ -215,10 +224,13 @@ function readCertificates(input: string | Uint8Array, fileName: string): X509Cer
     for (const match of text.matchAll(PEM_BLOCK)) {
       const [, label, body] = match as unknown as [string, string, string];
       if (label !== 'CERTIFICATE') {
-        invalid(`error while reading certificates from ${goQuote(fileName)}: unexpected PEM block type ${goQuote(label)}`);
+        invalid(
+          `error while reading certificates from ${goQuote(fileName)}: unexpected PEM block type ${goQuote(label)}`,
+        );
       }
       const base64 = body.replace(/\s+/g, '');
-      if (!/^[A-Za-z0-9+/]*={0,2}$/.test(base64) || base64.length % 4 !== 0) malformed('invalid base64 in PEM block');
+      if (!/^[A-Za-z0-9+/]*={0,2}$/.test(base64) || base64.length % 4 !== 0)
+        malformed('invalid base64 in PEM block');
       try {
         certs.push(new X509Certificate(Buffer.from(base64, 'base64')));
       } catch (error) {

@@ -22,43 +22,49 @@ export const VALIDATION_TYPES: readonly ValidationType[] = [
 ];
 
 /** Every level name, in the order the spec lists them. */
-export const VERIFICATION_LEVEL_NAMES: readonly VerificationLevelName[] = ['strict', 'permissive', 'audit', 'skip'];
+export const VERIFICATION_LEVEL_NAMES: readonly VerificationLevelName[] = [
+  'strict',
+  'permissive',
+  'audit',
+  'skip',
+];
 
 /**
  * The spec's level table. At `skip` no validation runs at all (the verifier does not even fetch
  * signatures), so every entry is `skip`.
  */
-export const LEVEL_TABLE: Readonly<Record<VerificationLevelName, Readonly<Record<ValidationType, ValidationAction>>>> =
-  {
-    strict: {
-      integrity: 'enforce',
-      authenticity: 'enforce',
-      authenticTimestamp: 'enforce',
-      expiry: 'enforce',
-      revocation: 'enforce',
-    },
-    permissive: {
-      integrity: 'enforce',
-      authenticity: 'enforce',
-      authenticTimestamp: 'log',
-      expiry: 'log',
-      revocation: 'log',
-    },
-    audit: {
-      integrity: 'enforce',
-      authenticity: 'log',
-      authenticTimestamp: 'log',
-      expiry: 'log',
-      revocation: 'log',
-    },
-    skip: {
-      integrity: 'skip',
-      authenticity: 'skip',
-      authenticTimestamp: 'skip',
-      expiry: 'skip',
-      revocation: 'skip',
-    },
-  };
+export const LEVEL_TABLE: Readonly<
+  Record<VerificationLevelName, Readonly<Record<ValidationType, ValidationAction>>>
+> = {
+  strict: {
+    integrity: 'enforce',
+    authenticity: 'enforce',
+    authenticTimestamp: 'enforce',
+    expiry: 'enforce',
+    revocation: 'enforce',
+  },
+  permissive: {
+    integrity: 'enforce',
+    authenticity: 'enforce',
+    authenticTimestamp: 'log',
+    expiry: 'log',
+    revocation: 'log',
+  },
+  audit: {
+    integrity: 'enforce',
+    authenticity: 'log',
+    authenticTimestamp: 'log',
+    expiry: 'log',
+    revocation: 'log',
+  },
+  skip: {
+    integrity: 'skip',
+    authenticity: 'skip',
+    authenticTimestamp: 'skip',
+    expiry: 'skip',
+    revocation: 'skip',
+  },
+};
 
 /**
  * The action for each validation under a (parsed, validated) statement: the level's row with the

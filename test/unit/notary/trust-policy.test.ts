@@ -2,7 +2,11 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError, InputError } from '../../../shared/errors';
-import { noApplicablePolicyMessage, parseTrustPolicy, selectPolicy } from '../../../shared/notary/trust-policy';
+import {
+  noApplicablePolicyMessage,
+  parseTrustPolicy,
+  selectPolicy,
+} from '../../../shared/notary/trust-policy';
 import type { TrustPolicyStatement } from '../../../shared/notary/trust-policy';
 
 const vectors = new URL('../../../../shared/vectors/', import.meta.url);
@@ -34,16 +38,22 @@ describe('parseTrustPolicy', () => {
       expect(parseTrustPolicy(JSON.stringify(policy))).toEqual(policy);
     });
 
-    it.each(['tp-test-notation', 'tp-test-notation-fail'])('accepts the kyverno-notation-aws sample %s', (name) => {
-      const docs = readFileSync(new URL('kyverno-notation-aws/configs/samples/trustpolicy.yaml', vectors), 'utf8')
-        .split(/^---$/m)
-        .map((d) => parseYaml(d));
-      const spec = docs.find((d) => d.metadata.name === name).spec;
-      const parsed = parseTrustPolicy({ version: spec.version, trustPolicies: spec.trustPolicies });
-      expect(parsed.trustPolicies[0]?.trustedIdentities).toEqual([
-        'arn:aws:signer:us-west-2:844333597536:/signing-profiles/kyvernodemo',
-      ]);
-    });
+    it.each(['tp-test-notation', 'tp-test-notation-fail'])(
+      'accepts the kyverno-notation-aws sample %s',
+      (name) => {
+        const docs = readFileSync(
+          new URL('kyverno-notation-aws/configs/samples/trustpolicy.yaml', vectors),
+          'utf8',
+        )
+          .split(/^---$/m)
+          .map((d) => parseYaml(d));
+        const spec = docs.find((d) => d.metadata.name === name).spec;
+        const parsed = parseTrustPolicy({ version: spec.version, trustPolicies: spec.trustPolicies });
+        expect(parsed.trustPolicies[0]?.trustedIdentities).toEqual([
+          'arn:aws:signer:us-west-2:844333597536:/signing-profiles/kyvernodemo',
+        ]);
+      },
+    );
   });
 
   describe('with valid policies', () => {
@@ -57,13 +67,17 @@ describe('parseTrustPolicy', () => {
       'domain:1234/rep',
       'local/myOCILayout'.toLowerCase(),
     ])('accepts the registry scope %s', (scope) => {
-      expect(() => parseTrustPolicy({ version: '1.0', trustPolicies: [statement('s', [scope])] })).not.toThrow();
+      expect(() =>
+        parseTrustPolicy({ version: '1.0', trustPolicies: [statement('s', [scope])] }),
+      ).not.toThrow();
     });
 
     it('accepts a skip statement without trust stores or identities, on the global scope', () => {
       const doc = parseTrustPolicy({
         version: '1.0',
-        trustPolicies: [{ name: 'skip-all', registryScopes: ['*'], signatureVerification: { level: 'skip' } }],
+        trustPolicies: [
+          { name: 'skip-all', registryScopes: ['*'], signatureVerification: { level: 'skip' } },
+        ],
       });
       expect(doc.trustPolicies[0]).toEqual({
         name: 'skip-all',
@@ -79,7 +93,11 @@ describe('parseTrustPolicy', () => {
         version: '1.0',
         trustPolicies: [
           statement('a', ['r.io/a'], {
-            signatureVerification: { level: 'strict', override: { revocation: 'skip', expiry: 'log' }, verifyTimestamp: 'afterCertExpiry' },
+            signatureVerification: {
+              level: 'strict',
+              override: { revocation: 'skip', expiry: 'log' },
+              verifyTimestamp: 'afterCertExpiry',
+            },
             trustStores: ['ca:acme', 'tsa:acme-tsa'],
             trustedIdentities: ['x509.subject: C=US, ST=WA, O=Acme, CN=build'],
           }),
@@ -100,7 +118,10 @@ describe('parseTrustPolicy', () => {
           trustPolicies: [
             statement('x', ['r.io/x'], {
               trustStores: ['ca:acme'],
-              trustedIdentities: ['x509.subject:C=US,S=WA,O=Acme\\, Inc.,CN=a', 'x509.subject:C=US,ST=WA,O=Acme\\, Inc.,CN=b'],
+              trustedIdentities: [
+                'x509.subject:C=US,S=WA,O=Acme\\, Inc.,CN=a',
+                'x509.subject:C=US,ST=WA,O=Acme\\, Inc.,CN=b',
+              ],
             }),
           ],
         }),
@@ -109,7 +130,12 @@ describe('parseTrustPolicy', () => {
 
     it('accepts non-x509 identities such as AWS Signer ARNs without parsing them', () => {
       expect(() =>
-        parseTrustPolicy({ version: '1.0', trustPolicies: [statement('s', ['r.io/a'], { trustedIdentities: ['arn:aws:signer:x', 'custom:anything goes'] })] }),
+        parseTrustPolicy({
+          version: '1.0',
+          trustPolicies: [
+            statement('s', ['r.io/a'], { trustedIdentities: ['arn:aws:signer:x', 'custom:anything goes'] }),
+          ],
+        }),
       ).not.toThrow();
     });
   });
@@ -118,9 +144,26 @@ describe('parseTrustPolicy', () => {
     it.each([
       ['null', null, 'malformed trust policy: (document) must be an object.'],
       ['an array', [], 'malformed trust policy: (document) must be an object.'],
-      ['a numeric version', { version: 1, trustPolicies: [] }, 'malformed trust policy: version must be a string.'],
-      ['an unknown top-level field', { version: '1.0', trustPolicies: [], extra: 1 }, 'malformed trust policy: extra is not a known field'],
-      ['an unknown signatureVerification field', { version: '1.0', trustPolicies: [statement('s', ['r.io/a'], { signatureVerification: { level: 'strict', overide: {} } as never })] }, 'malformed trust policy: trustPolicies[0].signatureVerification.overide is not a known field'],
+      [
+        'a numeric version',
+        { version: 1, trustPolicies: [] },
+        'malformed trust policy: version must be a string.',
+      ],
+      [
+        'an unknown top-level field',
+        { version: '1.0', trustPolicies: [], extra: 1 },
+        'malformed trust policy: extra is not a known field',
+      ],
+      [
+        'an unknown signatureVerification field',
+        {
+          version: '1.0',
+          trustPolicies: [
+            statement('s', ['r.io/a'], { signatureVerification: { level: 'strict', overide: {} } as never }),
+          ],
+        },
+        'malformed trust policy: trustPolicies[0].signatureVerification.overide is not a known field',
+      ],
     ])('rejects %s as malformed', (_what, input, message) => {
       const error = errorOf(() => parseTrustPolicy(input));
       expect(error).toMatchObject({ code: 'TRUST_POLICY_INVALID' });
@@ -179,7 +222,9 @@ describe('selectPolicy', () => {
       const error = errorOf(() => selectPolicy(doc, reference));
       expect(error).toBeInstanceOf(InputError);
       expect(error).toMatchObject({ code: 'INVALID_REFERENCE' });
-      expect((error as Error).message).toContain('could not be parsed, make sure it is the fully qualified OCI artifact URI');
+      expect((error as Error).message).toContain(
+        'could not be parsed, make sure it is the fully qualified OCI artifact URI',
+      );
     });
   });
 });
