@@ -4,9 +4,14 @@
  * the root, critical digitalSignature usage and the codeSigning EKU on the leaf.
  */
 import { webcrypto } from 'node:crypto';
+
+type CryptoKeyPair = webcrypto.CryptoKeyPair;
+type CryptoKey = webcrypto.CryptoKey;
+type Algorithm = webcrypto.Algorithm;
+type EcdsaParams = webcrypto.EcdsaParams;
 import * as x509 from '@peculiar/x509';
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
 export type KeySpec =
   { kind: 'rsa'; bits: 2048 | 3072 | 4096 | 1024 } | { kind: 'ec'; curve: 'P-256' | 'P-384' | 'P-521' };
