@@ -1,0 +1,143 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { EVENT_SECRETS, jobEvent } from '../../helpers/codepipeline-events';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const fixtureHandler = path.join(root, 'test/helpers/codepipeline-fixture-handler.ts');
+const tsx = path.join(root, 'node_modules/.bin/tsx');
+const dir = mkdtempSync(path.join(tmpdir(), 'stagesign-invoke-'));
+
+function eventFile(userParameters: string | undefined, name: string): string {
+  const file = path.join(dir, `${name}.json`);
+  writeFileSync(file, JSON.stringify(jobEvent(userParameters)));
+  return file;
+}
+
+function invoke(args: string[]) {
+  const env = { ...process.env };
+  delete env.AWS_ENDPOINT_URL_CODEPIPELINE;
+  const result = spawnSync(tsx, ['scripts/invoke.ts', ...args], {
+    cwd: root,
+    env,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  const lines = result.stdout.trim().split('\n');
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr, last: lines.at(-1) ?? '' };
+}
+
+describe('npm run invoke', () => {
+  it.each([
+    ['succeed', 0, { outcome: 'success', outputVariables: { digest: 'sha256:abc' } }],
+    [
+      'continue',
+      0,
+      {
+        outcome: 'continuation',
+        continuationToken: expect.stringMatching(/^ss1\./),
+        executionDetails: expect.objectContaining({ percentComplete: 50 }),
+      },
+    ],
+    [
+      'crash',
+      1,
+      {
+        outcome: 'failure',
+        failureDetails: {
+          type: 'JobFailed',
+          message: expect.stringContaining('Unexpected error (TypeError)'),
+        },
+      },
+    ],
+    [
+      'permission',
+      1,
+      {
+        outcome: 'failure',
+        failureDetails: { type: 'PermissionError', message: 'ACCESS_DENIED: not allowed to sign' },
+      },
+    ],
+  ])('prints the %s report as the last stdout line and exits %i', (mode, status, expected) => {
+    const run = invoke([
+      'sign-image',
+      eventFile(JSON.stringify({ mode }), mode),
+      '--handler',
+      fixtureHandler,
+    ]);
+    expect(run.status).toBe(status);
+    expect(JSON.parse(run.last)).toMatchObject({
+      jobId: '11111111-abcd-1111-abcd-111111abcdef',
+      ...expected,
+    });
+    expect(run.stderr).toContain('[local CodePipeline] PutJob');
+  });
+
+  it('prints a ConfigurationError line for UserParameters that are not JSON', () => {
+    const run = invoke([
+      'sign-image',
+      path.join(root, 'events/sign-image/bad-user-parameters.json'),
+      '--handler',
+      fixtureHandler,
+    ]);
+    expect(run.status).toBe(1);
+    expect(JSON.parse(run.last)).toEqual({
+      jobId: '5a1e3000-aaaa-4bbb-8ccc-1234567890ab',
+      outcome: 'failure',
+      failureDetails: {
+        type: 'ConfigurationError',
+        message: expect.stringContaining('UserParameters is not valid JSON'),
+      },
+    });
+  });
+
+  it('reports a timeout from the configured Lambda timeout', () => {
+    const run = invoke([
+      'sign-image',
+      eventFile('{"mode":"hang"}', 'hang'),
+      '--handler',
+      fixtureHandler,
+      '--timeout',
+      '5.2',
+    ]);
+    expect(run.status).toBe(1);
+    expect(JSON.parse(run.last)).toMatchObject({
+      outcome: 'failure',
+      failureDetails: {
+        type: 'SystemUnavailable',
+        message: expect.stringContaining('timed out while waiting forever'),
+      },
+    });
+  });
+
+  it('never prints the credentials of the event', () => {
+    for (const mode of ['succeed', 'crash']) {
+      const run = invoke([
+        'sign-image',
+        eventFile(JSON.stringify({ mode }), `secret-${mode}`),
+        '--handler',
+        fixtureHandler,
+      ]);
+      for (const secret of EVENT_SECRETS) {
+        expect(run.stdout).not.toContain(secret);
+        expect(run.stderr).not.toContain(secret);
+      }
+    }
+  });
+
+  it('treats a stage without functions/<stage>/handler.ts as a usage error listing the stages', () => {
+    const run = invoke(['no-such-stage', eventFile('{}', 'usage')]);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(
+      /unknown stage "no-such-stage": no functions\/no-such-stage\/handler\.ts\. Stages: /,
+    );
+  });
+
+  it('treats a missing event file as a usage error', () => {
+    const run = invoke(['sign-image', path.join(dir, 'absent.json'), '--handler', fixtureHandler]);
+    expect(run.status).toBe(2);
+  });
+});
