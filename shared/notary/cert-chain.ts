@@ -5,7 +5,7 @@
  * authentic-timestamp steps own time). Messages follow notation-core-go.
  */
 import { verify as cryptoVerify } from 'node:crypto';
-import * as px509 from '@peculiar/x509';
+import { px509 } from './x509-lib';
 import { algorithmForKey, type ParsedCertificate } from './certificate';
 
 /** Thrown when a chain breaks a rule; `message` is notation-core-go's text. */

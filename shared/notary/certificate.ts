@@ -4,7 +4,7 @@
  * JWS algorithm its key implies (notation-core-go `signature.ExtractKeySpec`).
  */
 import { X509Certificate as NodeCertificate, createHash } from 'node:crypto';
-import * as px509 from '@peculiar/x509';
+import { px509 } from './x509-lib';
 import { certificateFields } from './der';
 import { goSubjectString } from './go-format';
 

@@ -23,9 +23,8 @@ import {
 import { formatRfc3339 } from './go-format';
 import { goJsonStringify } from './go-json';
 import { signatureInvalidMessage, signatureMalformedMessage } from './messages';
+import { NOTARY_PAYLOAD_MEDIA_TYPE } from './payload';
 import { decodeStrictBase64Url, encodeBase64Url, IllegalBase64Error } from './strict-base64url';
-
-export const NOTARY_PAYLOAD_MEDIA_TYPE = 'application/vnd.cncf.notary.payload.v1+json';
 
 export type SigningScheme = 'notary.x509' | 'notary.x509.signingAuthority';
 
