@@ -22,9 +22,16 @@
  * await signer.close();
  * ```
  */
+import { randomUUID } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import {
+  AWS_PROFILE_VERSION_ATTRIBUTE,
+  AWS_SIGNING_JOB_ATTRIBUTE,
+} from '../../shared/notary/aws-signer-plugin';
+import { createJwsEnvelope } from '../../shared/notary/jws';
 
 export type SignerOperation = 'SignPayload' | 'GetRevocationStatus' | 'Unknown';
 
@@ -292,4 +299,57 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
+}
+
+/** A test signing authority standing in for AWS Signer's per-region CA. */
+export interface TestSigningAuthority {
+  /** The leaf's private key (AWS uses ECDSA P-384, giving ES384). */
+  privateKey: KeyObject;
+  /** DER certificates, leaf first, ending with the root the verifier's trust store holds. */
+  certificateChain: Uint8Array[];
+}
+
+/**
+ * A SignPayload handler that answers like AWS Signer (notary-and-signer.md §1.2): a JWS under
+ * `notary.x509.signingAuthority` with authenticSigningTime = `now()`, expiry = signing time +
+ * `validityDays` (AWS default 135 months), a critical `io.cncf.notary.verificationPlugin:
+ * com.amazonaws.signer.notation.plugin` and the critical `com.amazonaws.signer.signingProfileVersion`
+ * / `signingJob` attributes, whose ARNs use the request's profile name and owner and the SigV4
+ * signing region. `metadata` carries the same two ARNs (AWS documents it as "the signing profile
+ * ARN and the signing job ID"; the exact keys are this stand-in's assumption).
+ */
+export function awsShapedSigning(
+  authority: TestSigningAuthority,
+  options: { now?: () => Date; profileVersion?: string; validityDays?: number; partition?: string } = {},
+): (request: SignPayloadRequest) => SignPayloadResult {
+  return (request) => {
+    const now = options.now?.() ?? new Date();
+    const region = request.raw.signingRegion ?? 'us-east-1';
+    const partition =
+      options.partition ??
+      (region.startsWith('us-gov-') ? 'aws-us-gov' : region.startsWith('cn-') ? 'aws-cn' : 'aws');
+    const owner = request.profileOwner ?? '000000000000';
+    const jobId = randomUUID();
+    const profileVersionArn = `arn:${partition}:signer:${region}:${owner}:/signing-profiles/${request.profileName}/${options.profileVersion ?? 'TestVer001'}`;
+    const jobArn = `arn:${partition}:signer:${region}:${owner}:/signing-jobs/${jobId}`;
+    const signature = createJwsEnvelope({
+      payload: request.payload,
+      signingScheme: 'notary.x509.signingAuthority',
+      signingTime: now,
+      expiry: new Date(now.getTime() + (options.validityDays ?? 4106) * 86_400_000),
+      extendedAttributes: [
+        { key: AWS_PROFILE_VERSION_ATTRIBUTE, value: profileVersionArn, critical: true },
+        { key: AWS_SIGNING_JOB_ATTRIBUTE, value: jobArn, critical: true },
+      ],
+      verificationPlugin: 'com.amazonaws.signer.notation.plugin',
+      certificateChain: authority.certificateChain,
+      privateKey: authority.privateKey,
+    });
+    return {
+      jobId,
+      jobOwner: owner,
+      metadata: { [AWS_PROFILE_VERSION_ATTRIBUTE]: profileVersionArn, [AWS_SIGNING_JOB_ATTRIBUTE]: jobArn },
+      signature,
+    };
+  };
 }

@@ -9,7 +9,15 @@ import { buildPayload, NOTARY_PAYLOAD_MEDIA_TYPE } from '../../../shared/notary/
 import type { RevocationQuery } from '../../../shared/notary/types';
 import { AwsSignerPayloadSigner } from '../../../shared/signer/aws-signer-payload-signer';
 import { AwsSignerRevocationChecker } from '../../../shared/signer/aws-signer-revocation-checker';
-import { signerError, startSignerStandIn } from '../../helpers/signer-stand-in';
+import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
+import { checkSignedEnvelope } from '../../../shared/notary/fresh-envelope';
+import {
+  buildSignatureManifest,
+  parseSignatureManifest,
+  signatureAnnotations,
+} from '../../../shared/notary/signature-manifest';
+import { awsShapedSigning, signerError, startSignerStandIn } from '../../helpers/signer-stand-in';
+import { makeChain } from '../../unit/signer/test-chain';
 import type { SignerStandIn } from '../../helpers/signer-stand-in';
 
 const PROFILE_ARN = 'arn:aws:signer:eu-west-1:111122223333:/signing-profiles/stage_sign_profile';
@@ -101,6 +109,53 @@ describe('AwsSignerPayloadSigner over the wire', () => {
     expect(signed.envelopeMediaType).toBe('application/jose+json');
     expect(signed.annotations).toEqual(metadata);
     expect(signed.jobId).toBe('job-42');
+  });
+
+  it('round-trips an AWS-shaped envelope into a signature manifest carrying the Signer metadata', async () => {
+    const chain = await makeChain({ leafKey: { kind: 'ec', curve: 'P-384' } });
+    const certificateChain = [chain.leafPem, chain.rootPem].map(
+      (pem) => new Uint8Array(new X509Certificate(pem).raw),
+    );
+    const signingTime = new Date('2025-06-01T12:00:00Z');
+    standIn.onSignPayload(
+      awsShapedSigning(
+        { privateKey: createPrivateKey(chain.leafKeyPem), certificateChain },
+        { now: () => signingTime, profileVersion: 'IrwHQeF7XW' },
+      ),
+    );
+
+    const signed = await new AwsSignerPayloadSigner({ profileArn: PROFILE_ARN }).sign(buildPayload(TARGET));
+    const parsed = checkSignedEnvelope(signed.envelope, signed.envelopeMediaType, TARGET);
+    const envelopeDescriptor = {
+      mediaType: 'application/jose+json',
+      digest: `sha256:${createHash('sha256').update(signed.envelope).digest('hex')}`,
+      size: signed.envelope.length,
+    };
+    const built = buildSignatureManifest({
+      subject: TARGET,
+      envelope: envelopeDescriptor,
+      annotations: signatureAnnotations({
+        certificateChain: parsed.certificateChain,
+        signingTime: parsed.signingTime,
+        signerAnnotations: signed.annotations,
+      }),
+    });
+
+    expect(parsed.protectedHeaders.signingScheme).toBe('notary.x509.signingAuthority');
+    expect(parsed.protectedHeaders.alg).toBe('ES384');
+    expect(parsed.protectedHeaders.verificationPlugin).toBe('com.amazonaws.signer.notation.plugin');
+    expect(parsed.rawProtectedHeaders['com.amazonaws.signer.signingProfileVersion']).toBe(
+      'arn:aws:signer:eu-west-1:111122223333:/signing-profiles/stage_sign_profile/IrwHQeF7XW',
+    );
+    expect(parseSignatureManifest(built.bytes).manifest.annotations).toMatchObject({
+      'com.amazonaws.signer.signingProfileVersion':
+        'arn:aws:signer:eu-west-1:111122223333:/signing-profiles/stage_sign_profile/IrwHQeF7XW',
+      'com.amazonaws.signer.signingJob': `arn:aws:signer:eu-west-1:111122223333:/signing-jobs/${signed.jobId}`,
+      'org.opencontainers.image.created': '2025-06-01T12:00:00Z',
+      'io.cncf.notary.x509chain.thumbprint#S256': JSON.stringify(
+        certificateChain.map((der) => createHash('sha256').update(der).digest('hex')),
+      ),
+    });
   });
 
   it.each([
