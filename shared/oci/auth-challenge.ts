@@ -27,6 +27,7 @@ export function parseAuthChallenge(header: string | null): AuthChallenge | undef
     if (params.scope !== undefined) out.scope = params.scope;
     return out;
   }
-  if (scheme === 'basic') return params.realm !== undefined ? { scheme: 'basic', realm: params.realm } : { scheme: 'basic' };
+  if (scheme === 'basic')
+    return params.realm !== undefined ? { scheme: 'basic', realm: params.realm } : { scheme: 'basic' };
   return { scheme: 'unknown', raw: scheme };
 }

@@ -41,16 +41,25 @@ export function verifyContent(desc: Descriptor, bytes: Uint8Array, what: string)
   }
   const actual = digestWithAlgorithmOf(desc.digest, bytes);
   if (actual !== desc.digest) {
-    throw new InputError(OciErrorCode.DigestMismatch, `${what}: expected digest ${desc.digest}, got ${actual}; the content was altered or the descriptor is wrong`);
+    throw new InputError(
+      OciErrorCode.DigestMismatch,
+      `${what}: expected digest ${desc.digest}, got ${actual}; the content was altered or the descriptor is wrong`,
+    );
   }
 }
 
 /** Throws CONTENT_TOO_LARGE when a descriptor announces more than `limit` bytes. */
 export function assertWithinLimit(desc: Descriptor, limit: number, what: string): void {
   if (!Number.isSafeInteger(desc.size) || desc.size < 0) {
-    throw new InputError(OciErrorCode.InvalidManifest, `${what}: descriptor size ${String(desc.size)} is not a non-negative integer`);
+    throw new InputError(
+      OciErrorCode.InvalidManifest,
+      `${what}: descriptor size ${String(desc.size)} is not a non-negative integer`,
+    );
   }
   if (desc.size > limit) {
-    throw new InputError(OciErrorCode.ContentTooLarge, `${what}: ${desc.size} bytes for ${desc.digest} exceeds the limit of ${limit} bytes`);
+    throw new InputError(
+      OciErrorCode.ContentTooLarge,
+      `${what}: ${desc.size} bytes for ${desc.digest} exceeds the limit of ${limit} bytes`,
+    );
   }
 }

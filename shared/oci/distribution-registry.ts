@@ -5,10 +5,24 @@ import { assertWithinLimit, descriptorFor, sha256Digest, verifyContent } from '.
 import { MAX_BLOB_BYTES, MAX_MANIFEST_BYTES, OciErrorCode } from './error-codes';
 import { marshalIndex } from './go-json';
 import { digestProblem, formatReference, parseEcrHost, type EcrHost, type Reference } from './reference';
-import { addReferrer, filterByArtifactType, parseIndex, parseManifest, referrerDescriptor, referrersTag } from './referrers-index';
+import {
+  addReferrer,
+  filterByArtifactType,
+  parseIndex,
+  parseManifest,
+  referrerDescriptor,
+  referrersTag,
+} from './referrers-index';
 import { RegistryAuth, type BasicCredentials, type RegistryAccess } from './registry-auth';
 import type { PushManifestOptions, Registry } from './registry';
-import { backoffDelay, isRetryableStatus, parseRetryAfter, resolveRetryOptions, type ResolvedRetryOptions, type RetryOptions } from './retry-policy';
+import {
+  backoffDelay,
+  isRetryableStatus,
+  parseRetryAfter,
+  resolveRetryOptions,
+  type ResolvedRetryOptions,
+  type RetryOptions,
+} from './retry-policy';
 import { MediaType, type Descriptor, type ImageIndex } from './types';
 
 /** The few logger methods this client uses; a Powertools `Logger` fits. */
@@ -32,24 +46,36 @@ export interface DistributionRegistryOptions {
 }
 
 /** Which operation a request serves: names the ECR IAM actions in permission errors. */
-type Operation = 'resolve' | 'fetchManifest' | 'fetchBlob' | 'pushBlob' | 'pushManifest' | 'listReferrers' | 'deleteIndex';
+type Operation =
+  'resolve' | 'fetchManifest' | 'fetchBlob' | 'pushBlob' | 'pushManifest' | 'listReferrers' | 'deleteIndex';
 
 const ECR_ACTIONS: Record<Operation, string[]> = {
   resolve: ['ecr:BatchGetImage'],
   fetchManifest: ['ecr:BatchGetImage'],
   fetchBlob: ['ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'],
-  pushBlob: ['ecr:BatchCheckLayerAvailability', 'ecr:InitiateLayerUpload', 'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload'],
+  pushBlob: [
+    'ecr:BatchCheckLayerAvailability',
+    'ecr:InitiateLayerUpload',
+    'ecr:UploadLayerPart',
+    'ecr:CompleteLayerUpload',
+  ],
   pushManifest: ['ecr:PutImage', 'ecr:BatchGetImage'],
   listReferrers: ['ecr:BatchGetImage'],
   deleteIndex: ['ecr:BatchDeleteImage'],
 };
 
-const MANIFEST_ACCEPT = [MediaType.ImageManifest, MediaType.ImageIndex, MediaType.DockerManifest, MediaType.DockerManifestList].join(', ');
+const MANIFEST_ACCEPT = [
+  MediaType.ImageManifest,
+  MediaType.ImageIndex,
+  MediaType.DockerManifest,
+  MediaType.DockerManifestList,
+].join(', ');
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 5;
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 const MAX_REFERRER_PAGES = 100;
-const OUTDATED_INDEX_WARNING = 'Removal of outdated referrers index from remote registry failed. Garbage collection may be required.';
+const OUTDATED_INDEX_WARNING =
+  'Removal of outdated referrers index from remote registry failed. Garbage collection may be required.';
 
 interface RequestSpec {
   operation: Operation;
@@ -97,27 +123,59 @@ export class DistributionRegistry implements Registry {
   async resolve(ref: Reference): Promise<Descriptor> {
     const reference = ref.digest ?? ref.tag;
     if (reference === undefined) {
-      throw new InputError(OciErrorCode.InvalidReference, `reference ${formatReference(ref)} needs a tag or a digest, e.g. ${formatReference({ ...ref, tag: 'latest' })}`);
+      throw new InputError(
+        OciErrorCode.InvalidReference,
+        `reference ${formatReference(ref)} needs a tag or a digest, e.g. ${formatReference({ ...ref, tag: 'latest' })}`,
+      );
     }
     const url = this.url(ref, `manifests/${reference}`);
-    const head = await this.send({ operation: 'resolve', ref, access: 'pull', method: 'HEAD', url, headers: { accept: MANIFEST_ACCEPT } });
+    const head = await this.send({
+      operation: 'resolve',
+      ref,
+      access: 'pull',
+      method: 'HEAD',
+      url,
+      headers: { accept: MANIFEST_ACCEPT },
+    });
     if (head.status === 404) throw await this.notFound(head, 'resolve', ref);
-    if (!head.ok) throw await this.failure({ operation: 'resolve', ref, access: 'pull', method: 'HEAD', url }, head);
+    if (!head.ok)
+      throw await this.failure({ operation: 'resolve', ref, access: 'pull', method: 'HEAD', url }, head);
     const mediaType = contentType(head);
     const headerDigest = head.headers.get('docker-content-digest') ?? undefined;
     const size = Number(head.headers.get('content-length') ?? NaN);
     if (ref.digest !== undefined && headerDigest !== undefined && headerDigest !== ref.digest) {
-      throw new InputError(OciErrorCode.DigestMismatch, `registry ${ref.registry} answered digest ${headerDigest} for ${formatReference(ref)}`);
+      throw new InputError(
+        OciErrorCode.DigestMismatch,
+        `registry ${ref.registry} answered digest ${headerDigest} for ${formatReference(ref)}`,
+      );
     }
     const digest = ref.digest ?? headerDigest;
-    if (mediaType && digest !== undefined && digestProblem(digest) === undefined && Number.isSafeInteger(size) && size >= 0) {
-      assertWithinLimit({ mediaType, digest, size }, MAX_MANIFEST_BYTES, `manifest of ${formatReference(ref)}`);
+    if (
+      mediaType &&
+      digest !== undefined &&
+      digestProblem(digest) === undefined &&
+      Number.isSafeInteger(size) &&
+      size >= 0
+    ) {
+      assertWithinLimit(
+        { mediaType, digest, size },
+        MAX_MANIFEST_BYTES,
+        `manifest of ${formatReference(ref)}`,
+      );
       return { mediaType, digest, size };
     }
     // Some registries omit Docker-Content-Digest or Content-Length on HEAD: read the manifest.
-    const get = await this.send({ operation: 'resolve', ref, access: 'pull', method: 'GET', url, headers: { accept: MANIFEST_ACCEPT } });
+    const get = await this.send({
+      operation: 'resolve',
+      ref,
+      access: 'pull',
+      method: 'GET',
+      url,
+      headers: { accept: MANIFEST_ACCEPT },
+    });
     if (get.status === 404) throw await this.notFound(get, 'resolve', ref);
-    if (!get.ok) throw await this.failure({ operation: 'resolve', ref, access: 'pull', method: 'GET', url }, get);
+    if (!get.ok)
+      throw await this.failure({ operation: 'resolve', ref, access: 'pull', method: 'GET', url }, get);
     const what = `manifest of ${formatReference(ref)}`;
     const bytes = await readLimited(get, MAX_MANIFEST_BYTES, what, OciErrorCode.ContentTooLarge);
     const parsed = parseManifest(bytes, what);
@@ -131,9 +189,17 @@ export class DistributionRegistry implements Registry {
   async fetchManifest(ref: Reference, desc: Descriptor): Promise<Uint8Array> {
     const what = `manifest ${formatReference(pinned(ref, desc.digest))}`;
     assertWithinLimit(desc, MAX_MANIFEST_BYTES, what);
-    const spec: RequestSpec = { operation: 'fetchManifest', ref, access: 'pull', method: 'GET', url: this.url(ref, `manifests/${desc.digest}`), headers: { accept: `${desc.mediaType}, ${MANIFEST_ACCEPT}` } };
+    const spec: RequestSpec = {
+      operation: 'fetchManifest',
+      ref,
+      access: 'pull',
+      method: 'GET',
+      url: this.url(ref, `manifests/${desc.digest}`),
+      headers: { accept: `${desc.mediaType}, ${MANIFEST_ACCEPT}` },
+    };
     const response = await this.send(spec);
-    if (response.status === 404) throw await this.notFound(response, 'fetchManifest', pinned(ref, desc.digest));
+    if (response.status === 404)
+      throw await this.notFound(response, 'fetchManifest', pinned(ref, desc.digest));
     if (!response.ok) throw await this.failure(spec, response);
     const bytes = await readLimited(response, desc.size, what, OciErrorCode.SizeMismatch);
     verifyContent(desc, bytes, what);
@@ -143,7 +209,13 @@ export class DistributionRegistry implements Registry {
   async fetchBlob(ref: Reference, desc: Descriptor): Promise<Uint8Array> {
     const what = `blob ${desc.digest} of ${formatReference({ registry: ref.registry, repository: ref.repository })}`;
     assertWithinLimit(desc, MAX_BLOB_BYTES, what);
-    const spec: RequestSpec = { operation: 'fetchBlob', ref, access: 'pull', method: 'GET', url: this.url(ref, `blobs/${desc.digest}`) };
+    const spec: RequestSpec = {
+      operation: 'fetchBlob',
+      ref,
+      access: 'pull',
+      method: 'GET',
+      url: this.url(ref, `blobs/${desc.digest}`),
+    };
     const response = await this.send(spec);
     if (response.status === 404) throw await this.notFound(response, 'fetchBlob', pinned(ref, desc.digest));
     if (!response.ok) throw await this.failure(spec, response);
@@ -153,7 +225,11 @@ export class DistributionRegistry implements Registry {
   }
 
   async pushBlob(ref: Reference, desc: Descriptor, content: Uint8Array): Promise<void> {
-    verifyContent(desc, content, `blob to push to ${formatReference({ registry: ref.registry, repository: ref.repository })}`);
+    verifyContent(
+      desc,
+      content,
+      `blob to push to ${formatReference({ registry: ref.registry, repository: ref.repository })}`,
+    );
     const uploads = this.url(ref, 'blobs/uploads/');
     let start: Response;
     let startSpec: RequestSpec;
@@ -163,26 +239,52 @@ export class DistributionRegistry implements Registry {
       const mountUrl = new URL(uploads);
       mountUrl.searchParams.set('mount', desc.digest);
       mountUrl.searchParams.set('from', ref.repository);
-      startSpec = { operation: 'pushBlob', ref, access: 'push', method: 'POST', url: mountUrl.toString(), headers: { 'content-length': '0' } };
+      startSpec = {
+        operation: 'pushBlob',
+        ref,
+        access: 'push',
+        method: 'POST',
+        url: mountUrl.toString(),
+        headers: { 'content-length': '0' },
+      };
       start = await this.send(startSpec);
       if (start.status === 201) return drain(start);
       if ([400, 404, 405, 501].includes(start.status)) {
         await drain(start);
         this.mountUnsupported.add(ref.registry);
-        this.options.logger?.debug('registry does not support blob mount; checking blobs with HEAD', { registry: ref.registry });
+        this.options.logger?.debug('registry does not support blob mount; checking blobs with HEAD', {
+          registry: ref.registry,
+        });
         return this.pushBlob(ref, desc, content);
       }
     } else {
-      const head = await this.send({ operation: 'pushBlob', ref, access: 'push', method: 'HEAD', url: this.url(ref, `blobs/${desc.digest}`) });
+      const head = await this.send({
+        operation: 'pushBlob',
+        ref,
+        access: 'push',
+        method: 'HEAD',
+        url: this.url(ref, `blobs/${desc.digest}`),
+      });
       await drain(head);
       if (head.ok) return;
-      startSpec = { operation: 'pushBlob', ref, access: 'push', method: 'POST', url: uploads, headers: { 'content-length': '0' } };
+      startSpec = {
+        operation: 'pushBlob',
+        ref,
+        access: 'push',
+        method: 'POST',
+        url: uploads,
+        headers: { 'content-length': '0' },
+      };
       start = await this.send(startSpec);
     }
     if (start.status !== 202) throw await this.failure(startSpec, start);
     await drain(start);
     const location = start.headers.get('location');
-    if (!location) throw new DependencyError(OciErrorCode.RegistryUnavailable, `registry ${ref.registry} started an upload without a Location header`);
+    if (!location)
+      throw new DependencyError(
+        OciErrorCode.RegistryUnavailable,
+        `registry ${ref.registry} started an upload without a Location header`,
+      );
     const putUrl = new URL(location, uploads);
     putUrl.searchParams.set('digest', desc.digest);
     const putSpec: RequestSpec = {
@@ -195,17 +297,24 @@ export class DistributionRegistry implements Registry {
       body: content,
     };
     const put = await this.send(putSpec);
-    if (put.status !== 201 && put.status !== 204 && put.status !== 200) throw await this.failure(putSpec, put);
+    if (put.status !== 201 && put.status !== 204 && put.status !== 200)
+      throw await this.failure(putSpec, put);
     await drain(put);
   }
 
-  async pushManifest(ref: Reference, desc: Descriptor, content: Uint8Array, options?: PushManifestOptions): Promise<void> {
+  async pushManifest(
+    ref: Reference,
+    desc: Descriptor,
+    content: Uint8Array,
+    options?: PushManifestOptions,
+  ): Promise<void> {
     const what = `manifest to push to ${formatReference({ registry: ref.registry, repository: ref.repository })}`;
     assertWithinLimit(desc, MAX_MANIFEST_BYTES, what);
     verifyContent(desc, content, what);
     const parsed = parseManifest(content, what);
     const response = await this.putManifest(ref, desc.digest, desc.mediaType, content);
-    if (options?.tag !== undefined) await drain(await this.putManifest(ref, options.tag, desc.mediaType, content));
+    if (options?.tag !== undefined)
+      await drain(await this.putManifest(ref, options.tag, desc.mediaType, content));
     if (parsed.subject === undefined) return;
     if (response.headers.get('oci-subject') !== null) {
       this.referrersMode.set(ref.registry, 'api');
@@ -226,23 +335,44 @@ export class DistributionRegistry implements Registry {
   }
 
   /** The Referrers API; undefined when this registry does not support it (then remembered). */
-  private async listReferrersViaApi(ref: Reference, subject: Descriptor, artifactType: string | undefined): Promise<Descriptor[] | undefined> {
+  private async listReferrersViaApi(
+    ref: Reference,
+    subject: Descriptor,
+    artifactType: string | undefined,
+  ): Promise<Descriptor[] | undefined> {
     const first = new URL(this.url(ref, `referrers/${subject.digest}`));
     if (artifactType !== undefined) first.searchParams.set('artifactType', artifactType);
     let next: string | undefined = first.toString();
     const out: Descriptor[] = [];
     for (let page = 0; next !== undefined; page++) {
       if (page >= MAX_REFERRER_PAGES) {
-        throw new DependencyError(OciErrorCode.RegistryUnavailable, `registry ${ref.registry} returned more than ${MAX_REFERRER_PAGES} pages of referrers for ${subject.digest}`);
+        throw new DependencyError(
+          OciErrorCode.RegistryUnavailable,
+          `registry ${ref.registry} returned more than ${MAX_REFERRER_PAGES} pages of referrers for ${subject.digest}`,
+        );
       }
-      const spec: RequestSpec = { operation: 'listReferrers', ref, access: 'pull', method: 'GET', url: next, headers: { accept: MediaType.ImageIndex } };
+      const spec: RequestSpec = {
+        operation: 'listReferrers',
+        ref,
+        access: 'pull',
+        method: 'GET',
+        url: next,
+        headers: { accept: MediaType.ImageIndex },
+      };
       const response = await this.send(spec);
       if (response.status === 404) {
         const details = await readErrorDetails(response);
         if (details.some((d) => d.code === 'NAME_UNKNOWN')) {
-          throw new InputError(OciErrorCode.ImageNotFound, `repository ${formatReference({ registry: ref.registry, repository: ref.repository })} does not exist (NAME_UNKNOWN)`);
+          throw new InputError(
+            OciErrorCode.ImageNotFound,
+            `repository ${formatReference({ registry: ref.registry, repository: ref.repository })} does not exist (NAME_UNKNOWN)`,
+          );
         }
-        if (page > 0) throw new DependencyError(OciErrorCode.RegistryUnavailable, `registry ${ref.registry} lost the referrers page ${new URL(next).pathname}`);
+        if (page > 0)
+          throw new DependencyError(
+            OciErrorCode.RegistryUnavailable,
+            `registry ${ref.registry} lost the referrers page ${new URL(next).pathname}`,
+          );
         // distribution 2.8 (and other pre-1.1 registries) answer 404: fall back to the tag schema.
         this.referrersMode.set(ref.registry, 'tag-schema');
         return undefined;
@@ -250,23 +380,45 @@ export class DistributionRegistry implements Registry {
       if (!response.ok) throw await this.failure(spec, response);
       if (contentType(response) !== MediaType.ImageIndex) {
         await drain(response);
-        if (page > 0) throw new InputError(OciErrorCode.InvalidManifest, `registry ${ref.registry} answered a referrers page that is not an image index`);
+        if (page > 0)
+          throw new InputError(
+            OciErrorCode.InvalidManifest,
+            `registry ${ref.registry} answered a referrers page that is not an image index`,
+          );
         this.referrersMode.set(ref.registry, 'tag-schema');
         return undefined;
       }
       this.referrersMode.set(ref.registry, 'api');
       const what = `referrers of ${formatReference(pinned(ref, subject.digest))}`;
-      const index = parseIndex(await readLimited(response, MAX_MANIFEST_BYTES, what, OciErrorCode.ContentTooLarge), what);
+      const index = parseIndex(
+        await readLimited(response, MAX_MANIFEST_BYTES, what, OciErrorCode.ContentTooLarge),
+        what,
+      );
       const applied = (response.headers.get('oci-filters-applied') ?? '').split(',').map((s) => s.trim());
-      out.push(...(applied.includes('artifactType') ? index.manifests : filterByArtifactType(index.manifests, artifactType)));
+      out.push(
+        ...(applied.includes('artifactType')
+          ? index.manifests
+          : filterByArtifactType(index.manifests, artifactType)),
+      );
       next = nextLink(response.headers.get('link'), next);
     }
     return out;
   }
 
-  private async readReferrersIndex(ref: Reference, subjectDigest: string, operation: Operation): Promise<{ index: ImageIndex; desc: Descriptor } | undefined> {
+  private async readReferrersIndex(
+    ref: Reference,
+    subjectDigest: string,
+    operation: Operation,
+  ): Promise<{ index: ImageIndex; desc: Descriptor } | undefined> {
     const tag = referrersTag(subjectDigest);
-    const spec: RequestSpec = { operation, ref, access: 'pull', method: 'GET', url: this.url(ref, `manifests/${tag}`), headers: { accept: MediaType.ImageIndex } };
+    const spec: RequestSpec = {
+      operation,
+      ref,
+      access: 'pull',
+      method: 'GET',
+      url: this.url(ref, `manifests/${tag}`),
+      headers: { accept: MediaType.ImageIndex },
+    };
     const response = await this.send(spec);
     if (response.status === 404) {
       await drain(response);
@@ -275,7 +427,10 @@ export class DistributionRegistry implements Registry {
     if (!response.ok) throw await this.failure(spec, response);
     const what = `referrers index ${formatReference({ ...ref, digest: undefined, tag })}`;
     const bytes = await readLimited(response, MAX_MANIFEST_BYTES, what, OciErrorCode.ContentTooLarge);
-    return { index: parseIndex(bytes, what), desc: descriptorFor(bytes, contentType(response) || MediaType.ImageIndex) };
+    return {
+      index: parseIndex(bytes, what),
+      desc: descriptorFor(bytes, contentType(response) || MediaType.ImageIndex),
+    };
   }
 
   /** Tag schema: add the referrer to `sha256-<hex>`, replace the tag, delete the outdated index best-effort. */
@@ -287,7 +442,13 @@ export class DistributionRegistry implements Registry {
     await drain(await this.putManifest(ref, referrersTag(subject.digest), MediaType.ImageIndex, bytes));
     if (old === undefined || old.desc.digest === sha256Digest(bytes)) return;
     try {
-      const spec: RequestSpec = { operation: 'deleteIndex', ref, access: 'delete', method: 'DELETE', url: this.url(ref, `manifests/${old.desc.digest}`) };
+      const spec: RequestSpec = {
+        operation: 'deleteIndex',
+        ref,
+        access: 'delete',
+        method: 'DELETE',
+        url: this.url(ref, `manifests/${old.desc.digest}`),
+      };
       const response = await this.send(spec);
       if (!response.ok) throw await this.failure(spec, response);
       await drain(response);
@@ -301,7 +462,12 @@ export class DistributionRegistry implements Registry {
     }
   }
 
-  private async putManifest(ref: Reference, reference: string, mediaType: string, content: Uint8Array): Promise<Response> {
+  private async putManifest(
+    ref: Reference,
+    reference: string,
+    mediaType: string,
+    content: Uint8Array,
+  ): Promise<Response> {
     const spec: RequestSpec = {
       operation: 'pushManifest',
       ref,
@@ -312,13 +478,22 @@ export class DistributionRegistry implements Registry {
       body: content,
     };
     const response = await this.send(spec);
-    if (response.status !== 201 && response.status !== 200 && response.status !== 202 && response.status !== 204) throw await this.failure(spec, response);
+    if (
+      response.status !== 201 &&
+      response.status !== 200 &&
+      response.status !== 202 &&
+      response.status !== 204
+    )
+      throw await this.failure(spec, response);
     await drain(response);
     return response;
   }
 
   private url(ref: Reference, path: string): string {
-    const plain = typeof this.options.plainHttp === 'function' ? this.options.plainHttp(ref.registry) : this.options.plainHttp === true;
+    const plain =
+      typeof this.options.plainHttp === 'function'
+        ? this.options.plainHttp(ref.registry)
+        : this.options.plainHttp === true;
     return `${plain ? 'http' : 'https'}://${ref.registry}/v2/${ref.repository}/${path}`;
   }
 
@@ -335,24 +510,44 @@ export class DistributionRegistry implements Registry {
       let response: Response | undefined;
       let networkError: unknown;
       try {
-        const authorization = await this.auth.authorization(spec.ref.registry, spec.ref.repository, spec.access);
+        const authorization = await this.auth.authorization(
+          spec.ref.registry,
+          spec.ref.repository,
+          spec.access,
+        );
         response = await this.fetchFollowingRedirects(spec, authorization);
         if (response.status === 401 && !challenged) {
           challenged = true;
           const challenge = parseAuthChallenge(response.headers.get('www-authenticate'));
-          if (this.auth.onChallenge(spec.ref.registry, spec.ref.repository, spec.access, challenge, authorization !== undefined)) {
+          if (
+            this.auth.onChallenge(
+              spec.ref.registry,
+              spec.ref.repository,
+              spec.access,
+              challenge,
+              authorization !== undefined,
+            )
+          ) {
             await drain(response);
             attempt--;
             continue;
           }
         }
       } catch (error) {
-        if (error instanceof PermissionError || error instanceof InputError || (error instanceof DependencyError && error.code !== OciErrorCode.RegistryUnavailable)) throw error;
+        if (
+          error instanceof PermissionError ||
+          error instanceof InputError ||
+          (error instanceof DependencyError && error.code !== OciErrorCode.RegistryUnavailable)
+        )
+          throw error;
         networkError = error;
       }
-      if (response !== undefined && (response.status === 401 || response.status === 403)) throw await this.failure(spec, response);
+      if (response !== undefined && (response.status === 401 || response.status === 403))
+        throw await this.failure(spec, response);
       if (response !== undefined && !isRetryableStatus(response.status)) return response;
-      const retryAfter = response ? parseRetryAfter(response.headers.get('retry-after'), this.retry.now()) : undefined;
+      const retryAfter = response
+        ? parseRetryAfter(response.headers.get('retry-after'), this.retry.now())
+        : undefined;
       const delay = backoffDelay(this.retry, attempt, retryAfter);
       const elapsed = this.retry.now() - started;
       if (attempt >= this.retry.maxAttempts || elapsed + delay > this.retry.maxTotalMs) {
@@ -364,44 +559,71 @@ export class DistributionRegistry implements Registry {
         );
       }
       if (response !== undefined) await drain(response);
-      this.options.logger?.debug('retrying registry request', { registry: spec.ref.registry, method: spec.method, status: response?.status, attempt, delayMs: delay });
+      this.options.logger?.debug('retrying registry request', {
+        registry: spec.ref.registry,
+        method: spec.method,
+        status: response?.status,
+        attempt,
+        delayMs: delay,
+      });
       await this.retry.sleep(delay);
     }
   }
 
-  private async fetchFollowingRedirects(spec: RequestSpec, authorization: string | undefined): Promise<Response> {
+  private async fetchFollowingRedirects(
+    spec: RequestSpec,
+    authorization: string | undefined,
+  ): Promise<Response> {
     const origin = new URL(spec.url).origin;
     let url = spec.url;
     let method = spec.method;
     for (let hop = 0; ; hop++) {
       const headers: Record<string, string> = { ...spec.headers };
       // Never send registry credentials to another origin (ECR redirects blobs to S3).
-      if (authorization !== undefined && new URL(url).origin === origin) headers.authorization = authorization;
+      if (authorization !== undefined && new URL(url).origin === origin)
+        headers.authorization = authorization;
       const init: RequestInit = { method, headers, redirect: 'manual' };
       if (spec.body !== undefined && method !== 'GET' && method !== 'HEAD') init.body = spec.body;
       const response = await this.fetchFn(url, init);
       const location = response.headers.get('location');
-      if (!REDIRECTS.has(response.status) || location === null || (method !== 'GET' && method !== 'HEAD')) return response;
+      if (!REDIRECTS.has(response.status) || location === null || (method !== 'GET' && method !== 'HEAD'))
+        return response;
       await drain(response);
       if (hop >= MAX_REDIRECTS) {
-        throw new DependencyError(OciErrorCode.RegistryUnavailable, `registry ${spec.ref.registry} redirected ${spec.method} ${new URL(spec.url).pathname} more than ${MAX_REDIRECTS} times`);
+        throw new DependencyError(
+          OciErrorCode.RegistryUnavailable,
+          `registry ${spec.ref.registry} redirected ${spec.method} ${new URL(spec.url).pathname} more than ${MAX_REDIRECTS} times`,
+        );
       }
       const target = new URL(location, url);
       if (new URL(url).protocol === 'https:' && target.protocol !== 'https:') {
-        throw new DependencyError(OciErrorCode.RegistryUnavailable, `registry ${spec.ref.registry} redirected ${new URL(spec.url).pathname} from HTTPS to ${target.protocol}; refusing the downgrade`);
+        throw new DependencyError(
+          OciErrorCode.RegistryUnavailable,
+          `registry ${spec.ref.registry} redirected ${new URL(spec.url).pathname} from HTTPS to ${target.protocol}; refusing the downgrade`,
+        );
       }
       if (response.status === 303) method = 'GET';
       url = target.toString();
     }
   }
 
-  private async notFound(response: Response, operation: 'resolve' | 'fetchManifest' | 'fetchBlob', ref: Reference): Promise<InputError> {
+  private async notFound(
+    response: Response,
+    operation: 'resolve' | 'fetchManifest' | 'fetchBlob',
+    ref: Reference,
+  ): Promise<InputError> {
     const details = await readErrorDetails(response);
     const codes = details.map(formatDetail).join('; ') || '404';
     if (operation === 'resolve') {
-      return new InputError(OciErrorCode.ImageNotFound, `image ${formatReference(ref)} was not found (${codes}); check the repository, tag or digest`);
+      return new InputError(
+        OciErrorCode.ImageNotFound,
+        `image ${formatReference(ref)} was not found (${codes}); check the repository, tag or digest`,
+      );
     }
-    return new InputError(OciErrorCode.ContentNotFound, `${operation === 'fetchBlob' ? 'blob' : 'manifest'} ${formatReference(ref)} was not found (${codes})`);
+    return new InputError(
+      OciErrorCode.ContentNotFound,
+      `${operation === 'fetchBlob' ? 'blob' : 'manifest'} ${formatReference(ref)} was not found (${codes})`,
+    );
   }
 
   private async failure(spec: RequestSpec, response: Response, attempts?: number): Promise<StagesignError> {
@@ -417,12 +639,21 @@ export class DistributionRegistry implements Registry {
         : this.auth.hasCredentials(host)
           ? `; check that the credentials for ${host} may ${spec.access} ${spec.ref.repository}`
           : `; no credentials are configured for ${host}`;
-      return new PermissionError(OciErrorCode.RegistryDenied, `registry ${host} denied ${where} (${status})${hint}`);
+      return new PermissionError(
+        OciErrorCode.RegistryDenied,
+        `registry ${host} denied ${where} (${status})${hint}`,
+      );
     }
     if (isRetryableStatus(response.status)) {
-      return new DependencyError(OciErrorCode.RegistryUnavailable, `registry ${host} answered ${status} to ${where}${attempts ? ` after ${attempts} attempt(s)` : ''}`);
+      return new DependencyError(
+        OciErrorCode.RegistryUnavailable,
+        `registry ${host} answered ${status} to ${where}${attempts ? ` after ${attempts} attempt(s)` : ''}`,
+      );
     }
-    return new InputError(OciErrorCode.RegistryRequestRejected, `registry ${host} rejected ${where}: ${status}`);
+    return new InputError(
+      OciErrorCode.RegistryRequestRejected,
+      `registry ${host} rejected ${where}: ${status}`,
+    );
   }
 }
 
@@ -439,9 +670,15 @@ async function drain(response: Response): Promise<void> {
 }
 
 /** Reads at most `limit` bytes; more is CONTENT_TOO_LARGE or SIZE_MISMATCH (`overflowCode`). */
-async function readLimited(response: Response, limit: number, what: string, overflowCode: string): Promise<Uint8Array> {
+async function readLimited(
+  response: Response,
+  limit: number,
+  what: string,
+  overflowCode: string,
+): Promise<Uint8Array> {
   const announced = Number(response.headers.get('content-length') ?? NaN);
-  const tooMuch = () => new InputError(overflowCode, `${what}: the registry sent more than the ${limit} bytes expected`);
+  const tooMuch = () =>
+    new InputError(overflowCode, `${what}: the registry sent more than the ${limit} bytes expected`);
   if (Number.isFinite(announced) && announced > limit) {
     await drain(response);
     throw tooMuch();

@@ -5,7 +5,14 @@ import { InputError } from '../errors';
 import { assertWithinLimit, parseDigest, verifyContent } from './digest';
 import { MAX_BLOB_BYTES, MAX_MANIFEST_BYTES, OciErrorCode } from './error-codes';
 import { digestProblem, formatReference, INVALID_REFERENCE, type Reference } from './reference';
-import { artifactTypeOf, filterByArtifactType, parseIndex, parseManifest, referrersTag, type ParsedManifest } from './referrers-index';
+import {
+  artifactTypeOf,
+  filterByArtifactType,
+  parseIndex,
+  parseManifest,
+  referrersTag,
+  type ParsedManifest,
+} from './referrers-index';
 import type { PushManifestOptions, Registry } from './registry';
 import { MediaType, type Descriptor, type ImageIndex } from './types';
 
@@ -19,7 +26,11 @@ const TAG_RE = /^[\w][\w.-]{0,127}$/;
  * `notation --oci-layout`), into a `Reference` with `registry: ''` and `repository` = the path.
  */
 export function parseLayoutReference(input: string): Reference {
-  const fail = (what: string) => new InputError(INVALID_REFERENCE, `invalid OCI layout reference "${input}": ${what}; expected <path>:<tag> or <path>@sha256:<64 hex>`);
+  const fail = (what: string) =>
+    new InputError(
+      INVALID_REFERENCE,
+      `invalid OCI layout reference "${input}": ${what}; expected <path>:<tag> or <path>@sha256:<64 hex>`,
+    );
   const at = input.lastIndexOf('@');
   if (at >= 0) {
     const digest = input.slice(at + 1);
@@ -31,7 +42,8 @@ export function parseLayoutReference(input: string): Reference {
   }
   const colon = input.lastIndexOf(':');
   const tag = colon >= 0 ? input.slice(colon + 1) : '';
-  if (colon < 0 || tag.includes('/') || tag.includes(path.sep)) throw fail('it has neither a tag nor a digest');
+  if (colon < 0 || tag.includes('/') || tag.includes(path.sep))
+    throw fail('it has neither a tag nor a digest');
   if (!TAG_RE.test(tag)) throw fail(`tag "${tag}" must match [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`);
   const dir = input.slice(0, colon);
   if (dir === '') throw fail('the path is empty');
@@ -52,19 +64,29 @@ export class OciLayoutRegistry implements Registry {
       const listed = index.manifests.find((d) => d.digest === ref.digest);
       if (listed) return plain(listed);
       const size = await this.blobSize(ref.repository, ref.digest);
-      if (size === undefined) throw new InputError(OciErrorCode.ImageNotFound, `image ${formatReference(ref)} was not found in the OCI layout`);
+      if (size === undefined)
+        throw new InputError(
+          OciErrorCode.ImageNotFound,
+          `image ${formatReference(ref)} was not found in the OCI layout`,
+        );
       const what = `manifest ${formatReference(ref)}`;
       assertWithinLimit({ mediaType: '', digest: ref.digest, size }, MAX_MANIFEST_BYTES, what);
       const bytes = await readFile(this.blobPath(ref.repository, ref.digest));
       verifyContent({ mediaType: '', digest: ref.digest, size }, bytes, what);
       const parsed = parseManifest(bytes, what);
-      const mediaType = parsed.mediaType ?? ('manifests' in parsed ? MediaType.ImageIndex : MediaType.ImageManifest);
+      const mediaType =
+        parsed.mediaType ?? ('manifests' in parsed ? MediaType.ImageIndex : MediaType.ImageManifest);
       return { mediaType, digest: ref.digest, size };
     }
-    if (ref.tag === undefined) throw new InputError(INVALID_REFERENCE, `reference ${formatReference(ref)} needs a tag or a digest`);
+    if (ref.tag === undefined)
+      throw new InputError(INVALID_REFERENCE, `reference ${formatReference(ref)} needs a tag or a digest`);
     const tagged = index.manifests.filter((d) => d.annotations?.[REF_NAME_ANNOTATION] === ref.tag);
     const last = tagged[tagged.length - 1];
-    if (last === undefined) throw new InputError(OciErrorCode.ImageNotFound, `image ${formatReference(ref)} was not found: no manifest in ${path.join(ref.repository, 'index.json')} is tagged "${ref.tag}"`);
+    if (last === undefined)
+      throw new InputError(
+        OciErrorCode.ImageNotFound,
+        `image ${formatReference(ref)} was not found: no manifest in ${path.join(ref.repository, 'index.json')} is tagged "${ref.tag}"`,
+      );
     return plain(last);
   }
 
@@ -83,7 +105,12 @@ export class OciLayoutRegistry implements Registry {
     await writeAtomically(this.blobPath(ref.repository, desc.digest), content);
   }
 
-  async pushManifest(ref: Reference, desc: Descriptor, content: Uint8Array, options?: PushManifestOptions): Promise<void> {
+  async pushManifest(
+    ref: Reference,
+    desc: Descriptor,
+    content: Uint8Array,
+    options?: PushManifestOptions,
+  ): Promise<void> {
     const what = `manifest to write to the OCI layout ${ref.repository}`;
     assertWithinLimit(desc, MAX_MANIFEST_BYTES, what);
     verifyContent(desc, content, what);
@@ -130,12 +157,22 @@ export class OciLayoutRegistry implements Registry {
     return filterByArtifactType([...found.values()], artifactType);
   }
 
-  private async readBlob(ref: Reference, desc: Descriptor, limit: number, kind: 'manifest' | 'blob'): Promise<Uint8Array> {
+  private async readBlob(
+    ref: Reference,
+    desc: Descriptor,
+    limit: number,
+    kind: 'manifest' | 'blob',
+  ): Promise<Uint8Array> {
     const what = `${kind} ${formatReference({ ...ref, tag: undefined, digest: desc.digest })}`;
     assertWithinLimit(desc, limit, what);
     const size = await this.blobSize(ref.repository, desc.digest);
-    if (size === undefined) throw new InputError(OciErrorCode.ContentNotFound, `${what} was not found in the OCI layout`);
-    if (size !== desc.size) throw new InputError(OciErrorCode.SizeMismatch, `${what}: expected ${desc.size} bytes, the layout holds ${size}`);
+    if (size === undefined)
+      throw new InputError(OciErrorCode.ContentNotFound, `${what} was not found in the OCI layout`);
+    if (size !== desc.size)
+      throw new InputError(
+        OciErrorCode.SizeMismatch,
+        `${what}: expected ${desc.size} bytes, the layout holds ${size}`,
+      );
     const bytes = new Uint8Array(await readFile(this.blobPath(ref.repository, desc.digest)));
     verifyContent(desc, bytes, what);
     return bytes;
@@ -173,16 +210,27 @@ export class OciLayoutRegistry implements Registry {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       if (!create) {
-        throw new InputError(OciErrorCode.InvalidLayout, `OCI layout ${dir} has no index.json; point the reference at an OCI image layout directory`);
+        throw new InputError(
+          OciErrorCode.InvalidLayout,
+          `OCI layout ${dir} has no index.json; point the reference at an OCI image layout directory`,
+        );
       }
       await this.ensureLayout(dir);
       return { schemaVersion: 2, mediaType: MediaType.ImageIndex, manifests: [] };
     }
-    if (bytes.byteLength > MAX_MANIFEST_BYTES) throw new InputError(OciErrorCode.ContentTooLarge, `OCI layout ${dir}: index.json exceeds ${MAX_MANIFEST_BYTES} bytes`);
+    if (bytes.byteLength > MAX_MANIFEST_BYTES)
+      throw new InputError(
+        OciErrorCode.ContentTooLarge,
+        `OCI layout ${dir}: index.json exceeds ${MAX_MANIFEST_BYTES} bytes`,
+      );
     try {
       return parseIndex(bytes, `OCI layout ${path.join(dir, 'index.json')}`);
     } catch (cause) {
-      throw new InputError(OciErrorCode.InvalidLayout, `OCI layout ${dir} has a malformed index.json: ${(cause as Error).message}`, { cause });
+      throw new InputError(
+        OciErrorCode.InvalidLayout,
+        `OCI layout ${dir} has a malformed index.json: ${(cause as Error).message}`,
+        { cause },
+      );
     }
   }
 

@@ -23,7 +23,9 @@ export const INVALID_REFERENCE = 'INVALID_REFERENCE';
 const PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*';
 const REPOSITORY_RE = new RegExp(`^${PATH_COMPONENT}(?:/${PATH_COMPONENT})*$`);
 const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
-const HOST_RE = new RegExp(`^(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[a-fA-F0-9:]+\\])(?::[0-9]+)?$`);
+const HOST_RE = new RegExp(
+  `^(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[a-fA-F0-9:]+\\])(?::[0-9]+)?$`,
+);
 const TAG_RE = /^[\w][\w.-]{0,127}$/;
 const MAX_NAME_LENGTH = 255;
 
@@ -33,7 +35,10 @@ export const DIGEST_HEX_LENGTH: Readonly<Record<string, number>> = { sha256: 64,
 const EXAMPLE = '123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:<64 hex>';
 
 function invalid(input: string, what: string): InputError {
-  return new InputError(INVALID_REFERENCE, `invalid reference "${input}": ${what}; expected registry/repository[:tag][@digest], e.g. ${EXAMPLE}`);
+  return new InputError(
+    INVALID_REFERENCE,
+    `invalid reference "${input}": ${what}; expected registry/repository[:tag][@digest], e.g. ${EXAMPLE}`,
+  );
 }
 
 /**
@@ -47,8 +52,10 @@ export function digestProblem(digest: string): string | undefined {
   const hex = digest.slice(colon + 1);
   const length = DIGEST_HEX_LENGTH[algorithm];
   if (length === undefined) return `digest algorithm "${algorithm}" is not supported (use sha256 or sha512)`;
-  if (!/^[0-9a-f]*$/.test(hex)) return `digest "${digest}" must be lowercase hexadecimal after "${algorithm}:"`;
-  if (hex.length !== length) return `${algorithm} digest must have ${length} hex characters, got ${hex.length}`;
+  if (!/^[0-9a-f]*$/.test(hex))
+    return `digest "${digest}" must be lowercase hexadecimal after "${algorithm}:"`;
+  if (hex.length !== length)
+    return `${algorithm} digest must have ${length} hex characters, got ${hex.length}`;
   return undefined;
 }
 
@@ -70,12 +77,14 @@ export function parseReference(input: string): Reference {
     if (problem) throw invalid(input, problem);
   }
   const slash = rest.indexOf('/');
-  if (slash < 0) throw invalid(input, 'it has no registry host (write the registry explicitly, e.g. localhost:5000/app)');
+  if (slash < 0)
+    throw invalid(input, 'it has no registry host (write the registry explicitly, e.g. localhost:5000/app)');
   const registry = rest.slice(0, slash);
   let path = rest.slice(slash + 1);
   if (!HOST_RE.test(registry)) throw invalid(input, `registry "${registry}" is not a valid host[:port]`);
   const port = /:(\d+)$/.exec(registry)?.[1];
-  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) throw invalid(input, `port ${port} is out of range`);
+  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535))
+    throw invalid(input, `port ${port} is out of range`);
   let tag: string | undefined;
   const colon = path.lastIndexOf(':');
   if (colon >= 0) {
@@ -90,9 +99,13 @@ export function parseReference(input: string): Reference {
     throw invalid(input, `repository "${path}" must be lowercase`);
   }
   if (!REPOSITORY_RE.test(path)) {
-    throw invalid(input, `repository "${path}" must be lowercase path components of [a-z0-9] separated by ".", "_", "__", "-" or "/"`);
+    throw invalid(
+      input,
+      `repository "${path}" must be lowercase path components of [a-z0-9] separated by ".", "_", "__", "-" or "/"`,
+    );
   }
-  if (registry.length + 1 + path.length > MAX_NAME_LENGTH) throw invalid(input, `the name is longer than ${MAX_NAME_LENGTH} characters`);
+  if (registry.length + 1 + path.length > MAX_NAME_LENGTH)
+    throw invalid(input, `the name is longer than ${MAX_NAME_LENGTH} characters`);
   const ref: Reference = { registry, repository: path };
   if (tag !== undefined) ref.tag = tag;
   if (digest !== undefined) ref.digest = digest;
@@ -135,5 +148,10 @@ const ECR_HOST_RE = /^(\d{12})\.dkr\.ecr(-fips)?\.([a-z0-9][a-z0-9-]*)\.amazonaw
 export function parseEcrHost(host: string): EcrHost | undefined {
   const m = ECR_HOST_RE.exec(host.toLowerCase());
   if (!m) return undefined;
-  return { accountId: m[1]!, region: m[3]!, fips: m[2] !== undefined, partitionSuffix: m[4] === '.cn' ? '.cn' : '' };
+  return {
+    accountId: m[1]!,
+    region: m[3]!,
+    fips: m[2] !== undefined,
+    partitionSuffix: m[4] === '.cn' ? '.cn' : '',
+  };
 }

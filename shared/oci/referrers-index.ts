@@ -30,11 +30,16 @@ export function parseManifest(bytes: Uint8Array, what: string): ParsedManifest {
     throw new InputError(OciErrorCode.InvalidManifest, `${what} must be a JSON object`);
   }
   const obj = value as Record<string, unknown>;
-  if (obj.schemaVersion !== 2) throw new InputError(OciErrorCode.InvalidManifest, `${what} must have schemaVersion 2`);
+  if (obj.schemaVersion !== 2)
+    throw new InputError(OciErrorCode.InvalidManifest, `${what} must have schemaVersion 2`);
   if ('manifests' in obj) {
-    if (!Array.isArray(obj.manifests)) throw new InputError(OciErrorCode.InvalidManifest, `${what}: "manifests" must be an array`);
+    if (!Array.isArray(obj.manifests))
+      throw new InputError(OciErrorCode.InvalidManifest, `${what}: "manifests" must be an array`);
   } else if (typeof obj.config !== 'object' || obj.config === null) {
-    throw new InputError(OciErrorCode.InvalidManifest, `${what} has neither "manifests" (index) nor "config" (manifest)`);
+    throw new InputError(
+      OciErrorCode.InvalidManifest,
+      `${what} has neither "manifests" (index) nor "config" (manifest)`,
+    );
   }
   return obj as unknown as ParsedManifest;
 }
@@ -42,10 +47,20 @@ export function parseManifest(bytes: Uint8Array, what: string): ParsedManifest {
 /** Parses an image index; throws INVALID_MANIFEST when `bytes` is not one. */
 export function parseIndex(bytes: Uint8Array, what: string): ImageIndex {
   const parsed = parseManifest(bytes, what);
-  if (!('manifests' in parsed)) throw new InputError(OciErrorCode.InvalidManifest, `${what} is not an image index`);
+  if (!('manifests' in parsed))
+    throw new InputError(OciErrorCode.InvalidManifest, `${what} is not an image index`);
   for (const d of parsed.manifests) {
-    if (typeof d !== 'object' || d === null || typeof d.digest !== 'string' || typeof d.mediaType !== 'string' || typeof d.size !== 'number') {
-      throw new InputError(OciErrorCode.InvalidManifest, `${what}: every entry of "manifests" needs mediaType, digest and size`);
+    if (
+      typeof d !== 'object' ||
+      d === null ||
+      typeof d.digest !== 'string' ||
+      typeof d.mediaType !== 'string' ||
+      typeof d.size !== 'number'
+    ) {
+      throw new InputError(
+        OciErrorCode.InvalidManifest,
+        `${what}: every entry of "manifests" needs mediaType, digest and size`,
+      );
     }
   }
   return parsed;
@@ -60,7 +75,8 @@ export function artifactTypeOf(manifest: ParsedManifest): string | undefined {
 /** The referrers-index entry for a pushed manifest: mediaType, digest, size, annotations, artifactType. */
 export function referrerDescriptor(desc: Descriptor, manifest: ParsedManifest): Descriptor {
   const out: Descriptor = { mediaType: desc.mediaType, digest: desc.digest, size: desc.size };
-  if (manifest.annotations !== undefined && Object.keys(manifest.annotations).length > 0) out.annotations = { ...manifest.annotations };
+  if (manifest.annotations !== undefined && Object.keys(manifest.annotations).length > 0)
+    out.annotations = { ...manifest.annotations };
   const artifactType = artifactTypeOf(manifest);
   if (artifactType !== undefined) out.artifactType = artifactType;
   return out;
@@ -78,10 +94,20 @@ export function emptyReferrersIndex(): ImageIndex {
 export function addReferrer(index: ImageIndex | undefined, entry: Descriptor): ImageIndex | undefined {
   const base = index ?? emptyReferrersIndex();
   if (base.manifests.some((d) => d.digest === entry.digest)) return undefined;
-  return { ...base, schemaVersion: 2, mediaType: MediaType.ImageIndex, manifests: [...base.manifests, entry] };
+  return {
+    ...base,
+    schemaVersion: 2,
+    mediaType: MediaType.ImageIndex,
+    manifests: [...base.manifests, entry],
+  };
 }
 
 /** Client-side artifactType filter (applied unless the registry says `OCI-Filters-Applied: artifactType`). */
-export function filterByArtifactType(descriptors: Descriptor[], artifactType: string | undefined): Descriptor[] {
-  return artifactType === undefined ? descriptors : descriptors.filter((d) => d.artifactType === artifactType);
+export function filterByArtifactType(
+  descriptors: Descriptor[],
+  artifactType: string | undefined,
+): Descriptor[] {
+  return artifactType === undefined
+    ? descriptors
+    : descriptors.filter((d) => d.artifactType === artifactType);
 }

@@ -33,7 +33,11 @@ interface CachedToken {
 
 type HostScheme = { kind: 'basic' } | { kind: 'bearer'; realm: string; service?: string };
 
-const ACTIONS: Record<RegistryAccess, string[]> = { pull: ['pull'], push: ['pull', 'push'], delete: ['delete'] };
+const ACTIONS: Record<RegistryAccess, string[]> = {
+  pull: ['pull'],
+  push: ['pull', 'push'],
+  delete: ['delete'],
+};
 // Refresh ECR tokens this long before they expire, so a token never dies mid-job.
 const ECR_REFRESH_MARGIN_MS = 5 * 60 * 1000;
 // Docker token spec: expires_in defaults to 60 s.
@@ -71,7 +75,13 @@ export class RegistryAuth {
    * Learns from a 401 challenge. Returns true when a retry with new credentials makes sense
    * (a fresh token or newly known scheme), false when there is nothing more to try.
    */
-  onChallenge(host: string, repository: string, access: RegistryAccess, challenge: AuthChallenge | undefined, sentAuthorization: boolean): boolean {
+  onChallenge(
+    host: string,
+    repository: string,
+    access: RegistryAccess,
+    challenge: AuthChallenge | undefined,
+    sentAuthorization: boolean,
+  ): boolean {
     const ecr = parseEcrHost(host);
     if (ecr) {
       // The cached token may have been revoked or expired early: fetch a new one once.
@@ -79,10 +89,20 @@ export class RegistryAuth {
     }
     if (challenge?.scheme === 'bearer') {
       const known = this.schemes.get(host);
-      this.schemes.set(host, challenge.service !== undefined ? { kind: 'bearer', realm: challenge.realm, service: challenge.service } : { kind: 'bearer', realm: challenge.realm });
+      this.schemes.set(
+        host,
+        challenge.service !== undefined
+          ? { kind: 'bearer', realm: challenge.realm, service: challenge.service }
+          : { kind: 'bearer', realm: challenge.realm },
+      );
       const key = `${host} ${repository}`;
-      const had = this.bearerTokens.get(key)?.some((t) => ACTIONS[access].every((a) => t.actions.has(a))) ?? false;
-      if (had) this.bearerTokens.set(key, (this.bearerTokens.get(key) ?? []).filter((t) => !ACTIONS[access].every((a) => t.actions.has(a))));
+      const had =
+        this.bearerTokens.get(key)?.some((t) => ACTIONS[access].every((a) => t.actions.has(a))) ?? false;
+      if (had)
+        this.bearerTokens.set(
+          key,
+          (this.bearerTokens.get(key) ?? []).filter((t) => !ACTIONS[access].every((a) => t.actions.has(a))),
+        );
       return known?.kind !== 'bearer' || had || !sentAuthorization;
     }
     if (challenge?.scheme === 'basic') {
@@ -98,11 +118,18 @@ export class RegistryAuth {
     return parseEcrHost(host) !== undefined || this.options.basicCredentials?.(host) !== undefined;
   }
 
-  private async bearerToken(host: string, scheme: Extract<HostScheme, { kind: 'bearer' }>, repository: string, access: RegistryAccess): Promise<string> {
+  private async bearerToken(
+    host: string,
+    scheme: Extract<HostScheme, { kind: 'bearer' }>,
+    repository: string,
+    access: RegistryAccess,
+  ): Promise<string> {
     const key = `${host} ${repository}`;
     const now = this.options.now();
     const wanted = ACTIONS[access];
-    const cached = (this.bearerTokens.get(key) ?? []).find((t) => t.expiresAtMs > now && wanted.every((a) => t.actions.has(a)));
+    const cached = (this.bearerTokens.get(key) ?? []).find(
+      (t) => t.expiresAtMs > now && wanted.every((a) => t.actions.has(a)),
+    );
     if (cached) return cached.value;
     const url = new URL(scheme.realm);
     if (scheme.service !== undefined) url.searchParams.set('service', scheme.service);
@@ -115,31 +142,61 @@ export class RegistryAuth {
     try {
       response = await this.options.fetch(url, { method: 'GET', headers });
     } catch (cause) {
-      throw new DependencyError(OciErrorCode.RegistryUnavailable, `token service ${url.host} for registry ${host} is unreachable`, { cause });
+      throw new DependencyError(
+        OciErrorCode.RegistryUnavailable,
+        `token service ${url.host} for registry ${host} is unreachable`,
+        { cause },
+      );
     }
     if (response.status === 401 || response.status === 403) {
       await response.body?.cancel();
       throw new PermissionError(
         OciErrorCode.RegistryDenied,
         `token service ${url.host} for registry ${host} denied scope "${scope}" (${response.status})` +
-          (creds ? '; check the registry credentials and their rights on the repository' : '; no credentials are configured for this registry'),
+          (creds
+            ? '; check the registry credentials and their rights on the repository'
+            : '; no credentials are configured for this registry'),
       );
     }
     if (!response.ok) {
       await response.body?.cancel();
-      throw new DependencyError(OciErrorCode.RegistryUnavailable, `token service ${url.host} for registry ${host} answered ${response.status} for scope "${scope}"`);
+      throw new DependencyError(
+        OciErrorCode.RegistryUnavailable,
+        `token service ${url.host} for registry ${host} answered ${response.status} for scope "${scope}"`,
+      );
     }
     let body: { token?: unknown; access_token?: unknown; expires_in?: unknown };
     try {
       body = (await response.json()) as typeof body;
     } catch (cause) {
-      throw new DependencyError(OciErrorCode.RegistryUnavailable, `token service ${url.host} for registry ${host} answered a body that is not JSON`, { cause });
+      throw new DependencyError(
+        OciErrorCode.RegistryUnavailable,
+        `token service ${url.host} for registry ${host} answered a body that is not JSON`,
+        { cause },
+      );
     }
-    const value = typeof body.token === 'string' && body.token !== '' ? body.token : typeof body.access_token === 'string' ? body.access_token : '';
-    if (value === '') throw new DependencyError(OciErrorCode.RegistryUnavailable, `token service ${url.host} for registry ${host} answered without a token`);
-    const ttlS = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : DEFAULT_BEARER_TTL_S;
-    const token: CachedToken = { value, actions: new Set(wanted), expiresAtMs: now + Math.max(0, ttlS - 5) * 1000 };
-    this.bearerTokens.set(key, [...(this.bearerTokens.get(key) ?? []).filter((t) => t.expiresAtMs > now), token]);
+    const value =
+      typeof body.token === 'string' && body.token !== ''
+        ? body.token
+        : typeof body.access_token === 'string'
+          ? body.access_token
+          : '';
+    if (value === '')
+      throw new DependencyError(
+        OciErrorCode.RegistryUnavailable,
+        `token service ${url.host} for registry ${host} answered without a token`,
+      );
+    const ttlS =
+      typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : DEFAULT_BEARER_TTL_S;
+    const token: CachedToken = {
+      value,
+      actions: new Set(wanted),
+      expiresAtMs: now + Math.max(0, ttlS - 5) * 1000,
+    };
+    this.bearerTokens.set(key, [
+      ...(this.bearerTokens.get(key) ?? []).filter((t) => t.expiresAtMs > now),
+      token,
+    ]);
     return value;
   }
 
@@ -150,7 +207,9 @@ export class RegistryAuth {
     if (cached && cached.expiresAtMs - ECR_REFRESH_MARGIN_MS > now) return cached.value;
     let client = this.ecrClients.get(key);
     if (!client) {
-      client = this.options.ecr ? this.options.ecr.clientForRegion(host.region, host) : new ECRClient({ region: host.region, useFipsEndpoint: host.fips });
+      client = this.options.ecr
+        ? this.options.ecr.clientForRegion(host.region, host)
+        : new ECRClient({ region: host.region, useFipsEndpoint: host.fips });
       this.ecrClients.set(key, client);
     }
     let output;
@@ -166,11 +225,18 @@ export class RegistryAuth {
           { cause },
         );
       }
-      throw new DependencyError(OciErrorCode.EcrAuthFailed, `ecr:GetAuthorizationToken failed in ${host.region} (${name || 'unknown error'})`, { cause });
+      throw new DependencyError(
+        OciErrorCode.EcrAuthFailed,
+        `ecr:GetAuthorizationToken failed in ${host.region} (${name || 'unknown error'})`,
+        { cause },
+      );
     }
     const data = output.authorizationData?.[0];
     if (!data?.authorizationToken) {
-      throw new DependencyError(OciErrorCode.EcrAuthFailed, `ecr:GetAuthorizationToken in ${host.region} answered without authorizationData`);
+      throw new DependencyError(
+        OciErrorCode.EcrAuthFailed,
+        `ecr:GetAuthorizationToken in ${host.region} answered without authorizationData`,
+      );
     }
     // Without expiresAt, ECR's documented 12 h; we assume 1 h to stay on the safe side.
     const expiresAtMs = data.expiresAt ? data.expiresAt.getTime() : now + 60 * 60 * 1000;

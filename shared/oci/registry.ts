@@ -28,7 +28,12 @@ export interface Registry {
    * manifest has a `subject` and the registry does not index it itself (no `OCI-Subject`
    * answer), maintains the referrers tag-schema index `sha256-<hex>`.
    */
-  pushManifest(ref: Reference, desc: Descriptor, content: Uint8Array, options?: PushManifestOptions): Promise<void>;
+  pushManifest(
+    ref: Reference,
+    desc: Descriptor,
+    content: Uint8Array,
+    options?: PushManifestOptions,
+  ): Promise<void>;
   /**
    * Lists the referrers of `subject` (Referrers API, else the tag schema), keeping only those
    * whose `artifactType` equals `artifactType` when given. Order: as the registry lists them.
@@ -52,12 +57,20 @@ export function isIndexMediaType(mediaType: string): boolean {
  * Lists the platform manifests of a multi-architecture image (an image index or Docker
  * manifest list resolved to `indexDesc`), in index order, each with its `platform`.
  */
-export async function listPlatformManifests(registry: Registry, ref: Reference, indexDesc: Descriptor): Promise<Descriptor[]> {
+export async function listPlatformManifests(
+  registry: Registry,
+  ref: Reference,
+  indexDesc: Descriptor,
+): Promise<Descriptor[]> {
   const what = `index ${formatReference({ ...ref, tag: undefined, digest: indexDesc.digest })}`;
   if (!isIndexMediaType(indexDesc.mediaType)) {
-    throw new InputError(OciErrorCode.InvalidManifest, `${what} has media type ${indexDesc.mediaType}, not an image index; it is a single-platform image`);
+    throw new InputError(
+      OciErrorCode.InvalidManifest,
+      `${what} has media type ${indexDesc.mediaType}, not an image index; it is a single-platform image`,
+    );
   }
   const parsed = parseManifest(await registry.fetchManifest(ref, indexDesc), what);
-  if (!('manifests' in parsed)) throw new InputError(OciErrorCode.InvalidManifest, `${what} has no "manifests"`);
+  if (!('manifests' in parsed))
+    throw new InputError(OciErrorCode.InvalidManifest, `${what} has no "manifests"`);
   return parsed.manifests.filter((d) => d.platform !== undefined);
 }

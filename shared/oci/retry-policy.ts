@@ -50,7 +50,11 @@ export function parseRetryAfter(value: string | null, nowMs: number): number | u
 }
 
 /** Backoff before attempt `attempt + 1` (attempt counts from 1): jittered exponential, or Retry-After when given. */
-export function backoffDelay(options: ResolvedRetryOptions, attempt: number, retryAfterMs: number | undefined): number {
+export function backoffDelay(
+  options: ResolvedRetryOptions,
+  attempt: number,
+  retryAfterMs: number | undefined,
+): number {
   if (retryAfterMs !== undefined) return retryAfterMs;
   const step = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));
   // "Equal jitter": half fixed, half random, so retries from many Lambdas spread out.

@@ -16,7 +16,8 @@ import { afterAll, beforeAll, describe } from 'vitest';
  * binary or a failed start fails the suite.
  */
 export const DOCKER_REGISTRY_BINARY = process.env.STAGESIGN_DOCKER_REGISTRY_BIN ?? '/usr/bin/docker-registry';
-export const DOCKER_REGISTRY_INSTALL_HINT = 'install it with `sudo apt-get install -y docker-registry` (Debian/Ubuntu) or set STAGESIGN_DOCKER_REGISTRY_BIN';
+export const DOCKER_REGISTRY_INSTALL_HINT =
+  'install it with `sudo apt-get install -y docker-registry` (Debian/Ubuntu) or set STAGESIGN_DOCKER_REGISTRY_BIN';
 
 export interface DockerRegistryInstance {
   /** `127.0.0.1:<port>`: the registry host of references. */
@@ -50,8 +51,11 @@ export async function freePort(): Promise<number> {
 }
 
 /** Starts a registry and waits until `GET /v2/` answers 200; throws with its output if it does not. */
-export async function startDockerRegistry(options: { timeoutMs?: number } = {}): Promise<DockerRegistryInstance> {
-  if (!dockerRegistryAvailable()) throw new Error(`${DOCKER_REGISTRY_BINARY} not found; ${DOCKER_REGISTRY_INSTALL_HINT}`);
+export async function startDockerRegistry(
+  options: { timeoutMs?: number } = {},
+): Promise<DockerRegistryInstance> {
+  if (!dockerRegistryAvailable())
+    throw new Error(`${DOCKER_REGISTRY_BINARY} not found; ${DOCKER_REGISTRY_INSTALL_HINT}`);
   const dir = await mkdtemp(path.join(tmpdir(), 'stagesign-registry-'));
   const storageDir = path.join(dir, 'storage');
   const port = await freePort();
@@ -107,7 +111,9 @@ export async function startDockerRegistry(options: { timeoutMs?: number } = {}):
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   await stop();
-  throw new Error(`docker-registry did not answer GET http://${host}/v2/ ${exitCode !== undefined ? `(it exited with ${exitCode})` : 'in time'}; its output:\n${output}`);
+  throw new Error(
+    `docker-registry did not answer GET http://${host}/v2/ ${exitCode !== undefined ? `(it exited with ${exitCode})` : 'in time'}; its output:\n${output}`,
+  );
 }
 
 async function kill(child: ChildProcess, exited: Promise<number | null>): Promise<void> {
@@ -122,13 +128,19 @@ async function kill(child: ChildProcess, exited: Promise<number | null>): Promis
  * A describe block with one real registry for its tests. `registry()` returns the running
  * instance inside tests and hooks.
  */
-export function describeWithDockerRegistry(title: string, body: (registry: () => DockerRegistryInstance) => void): void {
+export function describeWithDockerRegistry(
+  title: string,
+  body: (registry: () => DockerRegistryInstance) => void,
+): void {
   const available = dockerRegistryAvailable();
   if (!available && !integrationRequired()) {
-    console.warn(`\n⚠️  SKIPPED "${title}": ${DOCKER_REGISTRY_BINARY} is missing; ${DOCKER_REGISTRY_INSTALL_HINT}. CI sets STAGESIGN_REQUIRE_INTEGRATION=1 and fails instead.\n`);
-    describe.skip(`${title} (skipped: docker-registry is not installed)`, () => body(() => {
-      throw new Error('unreachable');
-    }));
+    console.warn(
+      `\n⚠️  SKIPPED "${title}": ${DOCKER_REGISTRY_BINARY} is missing; ${DOCKER_REGISTRY_INSTALL_HINT}. CI sets STAGESIGN_REQUIRE_INTEGRATION=1 and fails instead.\n`,
+    );
+    describe.skip(`${title} (skipped: docker-registry is not installed)`, () =>
+      body(() => {
+        throw new Error('unreachable');
+      }));
     return;
   }
   describe(title, () => {

@@ -1,5 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
@@ -25,7 +31,10 @@ export interface FakeRegistryOptions {
    * Require credentials: `bearer` (token service at `/token`, optionally with Basic username
    * and password), `basic` (username/password), or `token` (ECR style: `Basic <token>`).
    */
-  auth?: { scheme: 'bearer'; username?: string; password?: string } | { scheme: 'basic'; username: string; password: string } | { scheme: 'token'; token: string };
+  auth?:
+    | { scheme: 'bearer'; username?: string; password?: string }
+    | { scheme: 'basic'; username: string; password: string }
+    | { scheme: 'token'; token: string };
   /** Answer blob GETs with 307 to this URL (e.g. another server standing in for S3). */
   blobRedirect?: (repository: string, digest: string) => string | undefined;
 }
@@ -150,7 +159,12 @@ export class FakeRegistry {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://fake');
-    const request: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers };
+    const request: RecordedRequest = {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: url.searchParams,
+      headers: req.headers,
+    };
     this.requests.push(request);
     const body = await readBody(req);
     for (const interceptor of this.interceptors) {
@@ -173,20 +187,39 @@ export class FakeRegistry {
       if (method === 'POST' && id === '') {
         const mount = query.get('mount');
         const from = query.get('from');
-        if (mount && from && this.options.supportMount !== false && this.repositories.get(from)?.blobs.has(mount)) {
+        if (
+          mount &&
+          from &&
+          this.options.supportMount !== false &&
+          this.repositories.get(from)?.blobs.has(mount)
+        ) {
           this.repo(name).blobs.set(mount, this.repositories.get(from)!.blobs.get(mount)!);
-          return { status: 201, headers: { location: `/v2/${name}/blobs/${mount}`, 'docker-content-digest': mount } };
+          return {
+            status: 201,
+            headers: { location: `/v2/${name}/blobs/${mount}`, 'docker-content-digest': mount },
+          };
         }
         const uploadId = randomUUID();
         this.uploads.set(uploadId, name);
-        return { status: 202, headers: { location: `/v2/${name}/blobs/uploads/${uploadId}?_state=opaque`, 'docker-upload-uuid': uploadId, range: '0-0' } };
+        return {
+          status: 202,
+          headers: {
+            location: `/v2/${name}/blobs/uploads/${uploadId}?_state=opaque`,
+            'docker-upload-uuid': uploadId,
+            range: '0-0',
+          },
+        };
       }
       if (method === 'PUT' && this.uploads.get(id) === name) {
         const digest = query.get('digest') ?? '';
-        if (sha256(body) !== digest) return registryError(400, 'DIGEST_INVALID', 'provided digest did not match uploaded content');
+        if (sha256(body) !== digest)
+          return registryError(400, 'DIGEST_INVALID', 'provided digest did not match uploaded content');
         this.uploads.delete(id);
         this.repo(name).blobs.set(digest, body);
-        return { status: 201, headers: { location: `/v2/${name}/blobs/${digest}`, 'docker-content-digest': digest } };
+        return {
+          status: 201,
+          headers: { location: `/v2/${name}/blobs/${digest}`, 'docker-content-digest': digest },
+        };
       }
       return registryError(404, 'BLOB_UPLOAD_UNKNOWN', 'blob upload unknown to registry');
     }
@@ -197,7 +230,11 @@ export class FakeRegistry {
       if ((method === 'GET' || method === 'HEAD') && blob) {
         const redirect = method === 'GET' ? this.options.blobRedirect?.(name, digest) : undefined;
         if (redirect) return { status: 307, headers: { location: redirect } };
-        return { status: 200, headers: { 'content-type': 'application/octet-stream', 'docker-content-digest': digest }, body: blob };
+        return {
+          status: 200,
+          headers: { 'content-type': 'application/octet-stream', 'docker-content-digest': digest },
+          body: blob,
+        };
       }
       return registryError(404, 'BLOB_UNKNOWN', 'blob unknown to registry');
     }
@@ -205,31 +242,43 @@ export class FakeRegistry {
     if (m) return this.manifestRoute(request, m[1]!, m[2]!, body);
     m = /^\/v2\/(.+)\/referrers\/([^/]+)$/.exec(path);
     if (m && method === 'GET') {
-      if (this.options.referrersApi === false) return { status: 404, headers: { 'content-type': 'text/plain' }, body: '404 page not found' };
+      if (this.options.referrersApi === false)
+        return { status: 404, headers: { 'content-type': 'text/plain' }, body: '404 page not found' };
       return this.referrers(request, m[1]!, m[2]!);
     }
     return { status: 404, body: '404 page not found' };
   }
 
-  private manifestRoute(request: RecordedRequest, name: string, reference: string, body: Uint8Array): FakeResponse {
+  private manifestRoute(
+    request: RecordedRequest,
+    name: string,
+    reference: string,
+    body: Uint8Array,
+  ): FakeResponse {
     const repo = this.repositories.get(name);
     if (request.method === 'PUT') {
       const digest = sha256(body);
-      if (reference.includes(':') && reference !== digest) return registryError(400, 'DIGEST_INVALID', 'provided digest did not match uploaded content');
+      if (reference.includes(':') && reference !== digest)
+        return registryError(400, 'DIGEST_INVALID', 'provided digest did not match uploaded content');
       const mediaType = String(request.headers['content-type'] ?? '');
       const target = this.repo(name);
       target.manifests.set(digest, { bytes: body, mediaType });
       if (!reference.includes(':')) target.tags.set(reference, digest);
-      const headers: Record<string, string> = { location: `/v2/${name}/manifests/${digest}`, 'docker-content-digest': digest };
+      const headers: Record<string, string> = {
+        location: `/v2/${name}/manifests/${digest}`,
+        'docker-content-digest': digest,
+      };
       const parsed = JSON.parse(new TextDecoder().decode(body)) as { subject?: { digest: string } };
-      if (parsed.subject && this.options.referrersApi !== false) headers['oci-subject'] = parsed.subject.digest;
+      if (parsed.subject && this.options.referrersApi !== false)
+        headers['oci-subject'] = parsed.subject.digest;
       return { status: 201, headers };
     }
     if (!repo) return registryError(404, 'NAME_UNKNOWN', 'repository name not known to registry');
     const digest = reference.includes(':') ? reference : repo.tags.get(reference);
     const stored = digest === undefined ? undefined : repo.manifests.get(digest);
     if (request.method === 'DELETE') {
-      if (!stored || digest === undefined || !reference.includes(':')) return registryError(404, 'MANIFEST_UNKNOWN', 'manifest unknown');
+      if (!stored || digest === undefined || !reference.includes(':'))
+        return registryError(404, 'MANIFEST_UNKNOWN', 'manifest unknown');
       repo.manifests.delete(digest);
       for (const [tag, d] of repo.tags) if (d === digest) repo.tags.delete(tag);
       return { status: 202 };
@@ -237,7 +286,11 @@ export class FakeRegistry {
     if (!stored || digest === undefined) return registryError(404, 'MANIFEST_UNKNOWN', 'manifest unknown');
     return {
       status: 200,
-      headers: { 'content-type': stored.mediaType, 'docker-content-digest': digest, 'content-length': String(stored.bytes.byteLength) },
+      headers: {
+        'content-type': stored.mediaType,
+        'docker-content-digest': digest,
+        'content-length': String(stored.bytes.byteLength),
+      },
       body: request.method === 'HEAD' ? undefined : stored.bytes,
     };
   }
@@ -258,7 +311,13 @@ export class FakeRegistry {
       if (m.subject?.digest !== subject) continue;
       const type = m.artifactType ?? m.config?.mediaType;
       if (filter && type !== artifactType) continue;
-      all.push({ mediaType: stored.mediaType, digest, size: stored.bytes.byteLength, ...(m.annotations ? { annotations: m.annotations } : {}), ...(type ? { artifactType: type } : {}) });
+      all.push({
+        mediaType: stored.mediaType,
+        digest,
+        size: stored.bytes.byteLength,
+        ...(m.annotations ? { annotations: m.annotations } : {}),
+        ...(type ? { artifactType: type } : {}),
+      });
     }
     const size = this.options.referrersPageSize ?? Number.MAX_SAFE_INTEGER;
     const last = request.query.get('last');
@@ -271,7 +330,11 @@ export class FakeRegistry {
       next.set('last', String(page[page.length - 1]!.digest));
       headers.link = `<${request.path}?${next.toString()}>; rel="next"`;
     }
-    return { status: 200, headers, body: JSON.stringify({ schemaVersion: 2, mediaType: INDEX, manifests: page }) };
+    return {
+      status: 200,
+      headers,
+      body: JSON.stringify({ schemaVersion: 2, mediaType: INDEX, manifests: page }),
+    };
   }
 
   private checkAuth(request: RecordedRequest): FakeResponse | undefined {
@@ -279,13 +342,25 @@ export class FakeRegistry {
     if (!auth) return undefined;
     const header = request.headers.authorization ?? '';
     const name = /^\/v2\/(.+)\/(?:manifests|blobs|referrers)\//.exec(request.path)?.[1] ?? '';
-    const action = request.method === 'GET' || request.method === 'HEAD' ? 'pull' : request.method === 'DELETE' ? 'delete' : 'push';
-    const unauthorized = (challenge: string): FakeResponse => ({ ...registryError(401, 'UNAUTHORIZED', 'authentication required'), headers: { 'www-authenticate': challenge, 'content-type': 'application/json' } });
+    const action =
+      request.method === 'GET' || request.method === 'HEAD'
+        ? 'pull'
+        : request.method === 'DELETE'
+          ? 'delete'
+          : 'push';
+    const unauthorized = (challenge: string): FakeResponse => ({
+      ...registryError(401, 'UNAUTHORIZED', 'authentication required'),
+      headers: { 'www-authenticate': challenge, 'content-type': 'application/json' },
+    });
     switch (auth.scheme) {
       case 'token':
-        return header === `Basic ${auth.token}` ? undefined : unauthorized('Basic realm="https://fake.dkr.ecr/",service="ecr.amazonaws.com"');
+        return header === `Basic ${auth.token}`
+          ? undefined
+          : unauthorized('Basic realm="https://fake.dkr.ecr/",service="ecr.amazonaws.com"');
       case 'basic':
-        return header === basic(auth.username, auth.password) ? undefined : unauthorized('Basic realm="fake"');
+        return header === basic(auth.username, auth.password)
+          ? undefined
+          : unauthorized('Basic realm="fake"');
       case 'bearer': {
         const granted = header.startsWith('Bearer ') ? this.tokens.get(header.slice(7)) : undefined;
         if (granted && (name === '' || granted.has(`${name}:${action}`))) return undefined;
@@ -298,8 +373,15 @@ export class FakeRegistry {
   private issueToken(request: RecordedRequest): FakeResponse {
     const auth = this.options.auth;
     if (auth?.scheme !== 'bearer') return { status: 404 };
-    if (auth.username !== undefined && request.headers.authorization !== basic(auth.username, auth.password ?? '')) {
-      return { status: 401, headers: { 'content-type': 'application/json' }, body: '{"details":"incorrect username or password"}' };
+    if (
+      auth.username !== undefined &&
+      request.headers.authorization !== basic(auth.username, auth.password ?? '')
+    ) {
+      return {
+        status: 401,
+        headers: { 'content-type': 'application/json' },
+        body: '{"details":"incorrect username or password"}',
+      };
     }
     if (request.query.get('service') !== 'fake-registry') return { status: 400 };
     const granted = new Set<string>();
@@ -309,7 +391,11 @@ export class FakeRegistry {
     }
     const token = `fake-token-${randomUUID()}`;
     this.tokens.set(token, granted);
-    return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token, expires_in: 300 }) };
+    return {
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token, expires_in: 300 }),
+    };
   }
 }
 
@@ -322,7 +408,11 @@ function basic(username: string, password: string): string {
 }
 
 function registryError(status: number, code: string, message: string): FakeResponse {
-  return { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ errors: [{ code, message }] }) };
+  return {
+    status,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ errors: [{ code, message }] }),
+  };
 }
 
 async function readBody(req: IncomingMessage): Promise<Uint8Array> {

@@ -3,7 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { descriptorFor } from '../../../shared/oci/digest';
-import { DistributionRegistry, type DistributionRegistryOptions } from '../../../shared/oci/distribution-registry';
+import {
+  DistributionRegistry,
+  type DistributionRegistryOptions,
+} from '../../../shared/oci/distribution-registry';
 import { listPlatformManifests } from '../../../shared/oci/registry';
 import { parseReference, withDigest, type Reference } from '../../../shared/oci/reference';
 import { EMPTY_DESCRIPTOR, MediaType } from '../../../shared/oci/types';
@@ -56,7 +59,9 @@ describe('DistributionRegistry over a fake registry with the Referrers API', () 
       const before = server.registryRequests().length;
       const resolved = await registry.resolve(withDigest(ref, image.digest));
       const [referrer] = await registry.listReferrers(ref, resolved, MediaType.NotarySignature);
-      const manifest = JSON.parse(new TextDecoder().decode(await registry.fetchManifest(ref, referrer!))) as { layers: [{ digest: string; size: number; mediaType: string }] };
+      const manifest = JSON.parse(new TextDecoder().decode(await registry.fetchManifest(ref, referrer!))) as {
+        layers: [{ digest: string; size: number; mediaType: string }];
+      };
       await registry.fetchBlob(ref, manifest.layers[0]);
       expect(count(server, before)).toBe(4);
     });
@@ -99,7 +104,9 @@ describe('DistributionRegistry over a fake registry with the Referrers API', () 
       before = server.registryRequests().length;
       await reader.listReferrers(ref, resolved, MediaType.NotarySignature);
       expect(count(server, before)).toBe(1);
-      expect(server.registryRequests().at(-1)?.path).toBe(`/v2/app/manifests/sha256-${image.digest.slice(7)}`);
+      expect(server.registryRequests().at(-1)?.path).toBe(
+        `/v2/app/manifests/sha256-${image.digest.slice(7)}`,
+      );
     });
 
     it('with Bearer auth, costs no extra request once the token is warm', async () => {
@@ -129,7 +136,14 @@ describe('DistributionRegistry over a fake registry with the Referrers API', () 
       const sigs = ['a', 'b', 'c', 'd', 'e'].map((label) => buildSignature(image, label));
       for (const sig of sigs) await pushSignature(registry, ref, sig);
       const sbom = new TextEncoder().encode(
-        JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ImageManifest, artifactType: 'application/spdx+json', config: EMPTY_DESCRIPTOR, layers: [EMPTY_DESCRIPTOR], subject: image }),
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: MediaType.ImageManifest,
+          artifactType: 'application/spdx+json',
+          config: EMPTY_DESCRIPTOR,
+          layers: [EMPTY_DESCRIPTOR],
+          subject: image,
+        }),
       );
       await registry.pushManifest(ref, descriptorFor(sbom, MediaType.ImageManifest), sbom);
 
@@ -137,7 +151,12 @@ describe('DistributionRegistry over a fake registry with the Referrers API', () 
       const found = await registry.listReferrers(ref, image, MediaType.NotarySignature);
       expect(found.map((d) => d.digest).sort()).toEqual(sigs.map((s) => s.desc.digest).sort());
       expect(count(server, before)).toBe(3);
-      expect(server.registryRequests().slice(-3).every((r) => r.query.get('artifactType') === MediaType.NotarySignature)).toBe(true);
+      expect(
+        server
+          .registryRequests()
+          .slice(-3)
+          .every((r) => r.query.get('artifactType') === MediaType.NotarySignature),
+      ).toBe(true);
     });
 
     it('trusts the registry filter when it answers OCI-Filters-Applied', async () => {
@@ -151,7 +170,11 @@ describe('DistributionRegistry over a fake registry with the Referrers API', () 
           ? {
               status: 200,
               headers: { 'content-type': MediaType.ImageIndex, 'oci-filters-applied': 'artifactType' },
-              body: JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ImageIndex, manifests: [{ mediaType: MediaType.ImageManifest, digest: image.digest, size: 1 }] }),
+              body: JSON.stringify({
+                schemaVersion: 2,
+                mediaType: MediaType.ImageIndex,
+                manifests: [{ mediaType: MediaType.ImageManifest, digest: image.digest, size: 1 }],
+              }),
             }
           : undefined,
       );
@@ -165,13 +188,21 @@ describe('DistributionRegistry over a fake registry with the Referrers API', () 
       const image = await pushImage(registry, ref, 'subject');
       await pushSignature(registry, ref, buildSignature(image, 'sig'));
       expect(server.manifest('app', `sha256-${image.digest.slice(7)}`)).toBeUndefined();
-      expect(server.registryRequests().some((r) => r.path.endsWith(`sha256-${image.digest.slice(7)}`))).toBe(false);
+      expect(server.registryRequests().some((r) => r.path.endsWith(`sha256-${image.digest.slice(7)}`))).toBe(
+        false,
+      );
     });
 
     it('treats NAME_UNKNOWN from the Referrers API as a missing repository, not as "unsupported"', async () => {
       const server = await fake();
       const registry = client();
-      await expect(registry.listReferrers(repo(server, 'nope'), { mediaType: MediaType.ImageManifest, digest: `sha256:${'1'.repeat(64)}`, size: 2 })).rejects.toMatchObject({
+      await expect(
+        registry.listReferrers(repo(server, 'nope'), {
+          mediaType: MediaType.ImageManifest,
+          digest: `sha256:${'1'.repeat(64)}`,
+          size: 2,
+        }),
+      ).rejects.toMatchObject({
         code: 'IMAGE_NOT_FOUND',
       });
     });
@@ -233,7 +264,17 @@ describe('DistributionRegistry authentication', () => {
     const ecrEndpoint = await httpServer((req, res) => {
       ecrCalls.push(req.headers);
       res.setHeader('content-type', 'application/x-amz-json-1.1');
-      res.end(JSON.stringify({ authorizationData: [{ authorizationToken: token, expiresAt: Date.now() / 1000 + 43200, proxyEndpoint: 'https://123456789012.dkr.ecr.eu-west-3.amazonaws.com' }] }));
+      res.end(
+        JSON.stringify({
+          authorizationData: [
+            {
+              authorizationToken: token,
+              expiresAt: Date.now() / 1000 + 43200,
+              proxyEndpoint: 'https://123456789012.dkr.ecr.eu-west-3.amazonaws.com',
+            },
+          ],
+        }),
+      );
     });
     const server = await fake({ auth: { scheme: 'token', token } });
     const ecrHost = '123456789012.dkr.ecr.eu-west-3.amazonaws.com';
@@ -244,11 +285,16 @@ describe('DistributionRegistry authentication', () => {
       ecr: {
         clientForRegion: (region) => {
           regions.push(region);
-          return new ECRClient({ region, endpoint: ecrEndpoint.url, credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' } });
+          return new ECRClient({
+            region,
+            endpoint: ecrEndpoint.url,
+            credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' },
+          });
         },
       },
       // The ECR host name stands for the fake registry on loopback.
-      fetch: (input, init) => fetch(String(input instanceof Request ? input.url : input).replace(ecrHost, server.host), init),
+      fetch: (input, init) =>
+        fetch(String(input instanceof Request ? input.url : input).replace(ecrHost, server.host), init),
     });
     const ref = parseReference(`${ecrHost}/team/app`);
     await pushImage(registry, ref, 'ecr');
@@ -264,19 +310,40 @@ describe('DistributionRegistry authentication', () => {
   it('names the ECR actions a denied push needs', async () => {
     const ecrEndpoint = await httpServer((_req, res) => {
       res.setHeader('content-type', 'application/x-amz-json-1.1');
-      res.end(JSON.stringify({ authorizationData: [{ authorizationToken: 'dG9rZW4=', expiresAt: Date.now() / 1000 + 3600 }] }));
+      res.end(
+        JSON.stringify({
+          authorizationData: [{ authorizationToken: 'dG9rZW4=', expiresAt: Date.now() / 1000 + 3600 }],
+        }),
+      );
     });
     const server = await fake();
-    server.intercept((r) => (r.method !== 'GET' && r.method !== 'HEAD' ? { status: 403, headers: { 'content-type': 'application/json' }, body: '{"errors":[{"code":"DENIED","message":"not authorized"}]}' } : undefined));
+    server.intercept((r) =>
+      r.method !== 'GET' && r.method !== 'HEAD'
+        ? {
+            status: 403,
+            headers: { 'content-type': 'application/json' },
+            body: '{"errors":[{"code":"DENIED","message":"not authorized"}]}',
+          }
+        : undefined,
+    );
     const ecrHost = '123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com';
     const registry = new DistributionRegistry({
       plainHttp: true,
       retry: noSleep,
-      ecr: { clientForRegion: (region) => new ECRClient({ region, endpoint: ecrEndpoint.url, credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'x' } }) },
+      ecr: {
+        clientForRegion: (region) =>
+          new ECRClient({
+            region,
+            endpoint: ecrEndpoint.url,
+            credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'x' },
+          }),
+      },
       fetch: (input, init) => fetch(String(input).replace(ecrHost, server.host), init),
     });
     const bytes = new TextEncoder().encode('blob');
-    const error = await registry.pushBlob(parseReference(`${ecrHost}/app`), descriptorFor(bytes, 'application/octet-stream'), bytes).catch((e: unknown) => e as Error);
+    const error = await registry
+      .pushBlob(parseReference(`${ecrHost}/app`), descriptorFor(bytes, 'application/octet-stream'), bytes)
+      .catch((e: unknown) => e as Error);
     expect(error).toMatchObject({ code: 'REGISTRY_DENIED', kind: 'permission' });
     expect(error.message).toContain('ecr:InitiateLayerUpload');
     expect(error.message).toContain('arn:aws:ecr:us-gov-west-1:123456789012:repository/app');
@@ -291,9 +358,19 @@ describe('DistributionRegistry authentication', () => {
     });
     const registry = new DistributionRegistry({
       retry: noSleep,
-      ecr: { clientForRegion: (region) => new ECRClient({ region, endpoint: ecrEndpoint.url, credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'x' }, maxAttempts: 1 }) },
+      ecr: {
+        clientForRegion: (region) =>
+          new ECRClient({
+            region,
+            endpoint: ecrEndpoint.url,
+            credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'x' },
+            maxAttempts: 1,
+          }),
+      },
     });
-    await expect(registry.resolve(parseReference(`123456789012.dkr.ecr.us-east-1.amazonaws.com/app:v1`))).rejects.toMatchObject({
+    await expect(
+      registry.resolve(parseReference(`123456789012.dkr.ecr.us-east-1.amazonaws.com/app:v1`)),
+    ).rejects.toMatchObject({
       code: 'ECR_AUTH_DENIED',
       message: expect.stringContaining('ecr:GetAuthorizationToken'),
     });
@@ -308,11 +385,16 @@ describe('DistributionRegistry transport', () => {
       seen.push(req.headers);
       res.end(Buffer.from(content));
     });
-    const server = await fake({ auth: { scheme: 'basic', username: 'u', password: 'p' }, blobRedirect: () => `${s3.url}/bucket/object?X-Amz-Signature=abc` });
+    const server = await fake({
+      auth: { scheme: 'basic', username: 'u', password: 'p' },
+      blobRedirect: () => `${s3.url}/bucket/object?X-Amz-Signature=abc`,
+    });
     const registry = client({ basicCredentials: () => ({ username: 'u', password: 'p' }) });
     const ref = repo(server);
     const digest = server.seedBlob('app', content);
-    expect(await registry.fetchBlob(ref, { mediaType: MediaType.JwsEnvelope, digest, size: content.byteLength })).toEqual(content);
+    expect(
+      await registry.fetchBlob(ref, { mediaType: MediaType.JwsEnvelope, digest, size: content.byteLength }),
+    ).toEqual(content);
     expect(seen).toHaveLength(1);
     expect(seen[0]!.authorization).toBeUndefined();
   });
@@ -320,7 +402,12 @@ describe('DistributionRegistry transport', () => {
   it('retries a 429 honouring Retry-After, then succeeds', async () => {
     const server = await fake();
     const ref = repo(server);
-    const digest = server.seedManifest('app', new TextEncoder().encode('{"schemaVersion":2,"config":{}}'), MediaType.ImageManifest, 'v1');
+    const digest = server.seedManifest(
+      'app',
+      new TextEncoder().encode('{"schemaVersion":2,"config":{}}'),
+      MediaType.ImageManifest,
+      'v1',
+    );
     let throttled = 0;
     server.intercept(() => (throttled++ < 2 ? { status: 429, headers: { 'retry-after': '3' } } : undefined));
     const sleeps: number[] = [];
@@ -332,11 +419,18 @@ describe('DistributionRegistry transport', () => {
   it('retries 5xx with growing backoff, then succeeds', async () => {
     const server = await fake();
     const ref = repo(server);
-    server.seedManifest('app', new TextEncoder().encode('{"schemaVersion":2,"config":{}}'), MediaType.ImageManifest, 'v1');
+    server.seedManifest(
+      'app',
+      new TextEncoder().encode('{"schemaVersion":2,"config":{}}'),
+      MediaType.ImageManifest,
+      'v1',
+    );
     let failures = 0;
     server.intercept(() => (failures++ < 2 ? { status: 503 } : undefined));
     const sleeps: number[] = [];
-    const registry = client({ retry: { baseDelayMs: 100, random: () => 0.5, sleep: async (ms) => void sleeps.push(ms) } });
+    const registry = client({
+      retry: { baseDelayMs: 100, random: () => 0.5, sleep: async (ms) => void sleeps.push(ms) },
+    });
     await registry.resolve({ ...ref, tag: 'v1' });
     expect(sleeps).toHaveLength(2);
     expect(sleeps[1]!).toBeGreaterThan(sleeps[0]!);
@@ -347,7 +441,10 @@ describe('DistributionRegistry transport', () => {
     const server = await fake();
     server.intercept(() => ({ status: 502 }));
     const registry = client({ retry: { maxAttempts: 3 } });
-    await expect(registry.resolve({ ...repo(server), tag: 'v1' })).rejects.toMatchObject({ code: 'REGISTRY_UNAVAILABLE', kind: 'dependency' });
+    await expect(registry.resolve({ ...repo(server), tag: 'v1' })).rejects.toMatchObject({
+      code: 'REGISTRY_UNAVAILABLE',
+      kind: 'dependency',
+    });
     expect(server.registryRequests()).toHaveLength(3);
   });
 
@@ -355,16 +452,28 @@ describe('DistributionRegistry transport', () => {
     const server = await fake();
     server.intercept(() => ({ status: 429, headers: { 'retry-after': '120' } }));
     const registry = client({ retry: { maxTotalMs: 10_000 } });
-    await expect(registry.resolve({ ...repo(server), tag: 'v1' })).rejects.toMatchObject({ code: 'REGISTRY_UNAVAILABLE' });
+    await expect(registry.resolve({ ...repo(server), tag: 'v1' })).rejects.toMatchObject({
+      code: 'REGISTRY_UNAVAILABLE',
+    });
     expect(server.registryRequests()).toHaveLength(1);
   });
 
   it('surfaces the registry error code of other 4xx at once', async () => {
     const server = await fake();
-    server.intercept((r) => (r.method === 'PUT' ? { status: 400, headers: { 'content-type': 'application/json' }, body: '{"errors":[{"code":"MANIFEST_INVALID","message":"manifest invalid"}]}' } : undefined));
+    server.intercept((r) =>
+      r.method === 'PUT'
+        ? {
+            status: 400,
+            headers: { 'content-type': 'application/json' },
+            body: '{"errors":[{"code":"MANIFEST_INVALID","message":"manifest invalid"}]}',
+          }
+        : undefined,
+    );
     const registry = client();
     const bytes = new TextEncoder().encode('{"schemaVersion":2,"config":{}}');
-    await expect(registry.pushManifest(repo(server), descriptorFor(bytes, MediaType.ImageManifest), bytes)).rejects.toMatchObject({
+    await expect(
+      registry.pushManifest(repo(server), descriptorFor(bytes, MediaType.ImageManifest), bytes),
+    ).rejects.toMatchObject({
       code: 'REGISTRY_REQUEST_REJECTED',
       kind: 'input',
       message: expect.stringContaining('MANIFEST_INVALID: manifest invalid'),
@@ -375,23 +484,44 @@ describe('DistributionRegistry transport', () => {
   it('reports a missing manifest as IMAGE_NOT_FOUND with the reference', async () => {
     const server = await fake();
     server.seedBlob('app', new Uint8Array([1]));
-    await expect(client().resolve({ ...repo(server), tag: 'v9' })).rejects.toMatchObject({ code: 'IMAGE_NOT_FOUND', message: expect.stringContaining(`${server.host}/app:v9`) });
+    await expect(client().resolve({ ...repo(server), tag: 'v9' })).rejects.toMatchObject({
+      code: 'IMAGE_NOT_FOUND',
+      message: expect.stringContaining(`${server.host}/app:v9`),
+    });
   });
 
   it.each([
-    ['content that does not hash to the digest', (b: Uint8Array) => new Uint8Array(b.map((x) => x ^ 1)), 'DIGEST_MISMATCH'],
+    [
+      'content that does not hash to the digest',
+      (b: Uint8Array) => new Uint8Array(b.map((x) => x ^ 1)),
+      'DIGEST_MISMATCH',
+    ],
     ['more bytes than the descriptor says', (b: Uint8Array) => new Uint8Array([...b, 32]), 'SIZE_MISMATCH'],
   ])('rejects a blob answered with %s', async (_, tamper, code) => {
     const server = await fake();
     const content = new TextEncoder().encode('the real envelope');
     const digest = server.seedBlob('app', content);
-    server.intercept((r) => (r.path.includes('/blobs/') ? { status: 200, body: tamper(content) } : undefined));
-    await expect(client().fetchBlob(repo(server), { mediaType: MediaType.JwsEnvelope, digest, size: content.byteLength })).rejects.toMatchObject({ code, kind: 'input' });
+    server.intercept((r) =>
+      r.path.includes('/blobs/') ? { status: 200, body: tamper(content) } : undefined,
+    );
+    await expect(
+      client().fetchBlob(repo(server), {
+        mediaType: MediaType.JwsEnvelope,
+        digest,
+        size: content.byteLength,
+      }),
+    ).rejects.toMatchObject({ code, kind: 'input' });
   });
 
   it('refuses a manifest over 4 MiB before fetching it', async () => {
     const server = await fake();
-    await expect(client().fetchManifest(repo(server), { mediaType: MediaType.ImageManifest, digest: `sha256:${'2'.repeat(64)}`, size: 4 * 1024 * 1024 + 1 })).rejects.toMatchObject({
+    await expect(
+      client().fetchManifest(repo(server), {
+        mediaType: MediaType.ImageManifest,
+        digest: `sha256:${'2'.repeat(64)}`,
+        size: 4 * 1024 * 1024 + 1,
+      }),
+    ).rejects.toMatchObject({
       code: 'CONTENT_TOO_LARGE',
     });
     expect(server.registryRequests()).toHaveLength(0);
@@ -399,8 +529,14 @@ describe('DistributionRegistry transport', () => {
 
   it('rejects a response that announces more than the limit', async () => {
     const server = await fake();
-    server.intercept(() => ({ status: 200, headers: { 'content-type': MediaType.ImageManifest, 'content-length': String(5 * 1024 * 1024) }, body: new Uint8Array(5 * 1024 * 1024) }));
-    await expect(client().resolve(withDigest(repo(server), `sha256:${'3'.repeat(64)}`))).rejects.toMatchObject({ code: 'CONTENT_TOO_LARGE' });
+    server.intercept(() => ({
+      status: 200,
+      headers: { 'content-type': MediaType.ImageManifest, 'content-length': String(5 * 1024 * 1024) },
+      body: new Uint8Array(5 * 1024 * 1024),
+    }));
+    await expect(
+      client().resolve(withDigest(repo(server), `sha256:${'3'.repeat(64)}`)),
+    ).rejects.toMatchObject({ code: 'CONTENT_TOO_LARGE' });
   });
 
   it('uses HTTPS unless plain HTTP is allowed for the host', async () => {
@@ -415,12 +551,23 @@ describe('DistributionRegistry transport', () => {
     });
     await registry.resolve(parseReference('registry.example.com/app:v1')).catch(() => undefined);
     await registry.resolve(parseReference('127.0.0.1:5000/app:v1')).catch(() => undefined);
-    expect(calls).toEqual(['https://registry.example.com/v2/app/manifests/v1', 'http://127.0.0.1:5000/v2/app/manifests/v1']);
+    expect(calls).toEqual([
+      'https://registry.example.com/v2/app/manifests/v1',
+      'http://127.0.0.1:5000/v2/app/manifests/v1',
+    ]);
   });
 
   it('warns but does not fail when the outdated referrers index cannot be deleted', async () => {
     const server = await fake({ referrersApi: false });
-    server.intercept((r) => (r.method === 'DELETE' ? { status: 405, headers: { 'content-type': 'application/json' }, body: '{"errors":[{"code":"UNSUPPORTED","message":"delete disabled"}]}' } : undefined));
+    server.intercept((r) =>
+      r.method === 'DELETE'
+        ? {
+            status: 405,
+            headers: { 'content-type': 'application/json' },
+            body: '{"errors":[{"code":"UNSUPPORTED","message":"delete disabled"}]}',
+          }
+        : undefined,
+    );
     const warn = vi.fn();
     const registry = client({ logger: { warn, debug: () => undefined } });
     const ref = repo(server);
@@ -428,11 +575,16 @@ describe('DistributionRegistry transport', () => {
     await pushSignature(registry, ref, buildSignature(image, 'one'));
     await pushSignature(registry, ref, buildSignature(image, 'two'));
     expect(await registry.listReferrers(ref, image, MediaType.NotarySignature)).toHaveLength(2);
-    expect(warn).toHaveBeenCalledWith('Removal of outdated referrers index from remote registry failed. Garbage collection may be required.', expect.objectContaining({ code: 'REGISTRY_REQUEST_REJECTED' }));
+    expect(warn).toHaveBeenCalledWith(
+      'Removal of outdated referrers index from remote registry failed. Garbage collection may be required.',
+      expect.objectContaining({ code: 'REGISTRY_REQUEST_REJECTED' }),
+    );
   });
 });
 
-async function httpServer(handler: Parameters<typeof createServer>[1]): Promise<{ url: string; close(): Promise<void> }> {
+async function httpServer(
+  handler: Parameters<typeof createServer>[1],
+): Promise<{ url: string; close(): Promise<void> }> {
   const server: Server = createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const handle = {

@@ -8,46 +8,64 @@ import { buildSignature, pushImage, pushSignature, registryBehaviour } from './r
 
 // distribution 2.8 has no Referrers API and answers no OCI-Subject: every signature goes
 // through the referrers tag schema, maintained by the client.
-describeWithDockerRegistry('DistributionRegistry against the real docker-registry (distribution 2.8)', (server) => {
-  let counter = 0;
-  const fresh = (): Reference => parseReference(`${server().host}/stagesign/test-${Date.now().toString(36)}-${++counter}`);
+describeWithDockerRegistry(
+  'DistributionRegistry against the real docker-registry (distribution 2.8)',
+  (server) => {
+    let counter = 0;
+    const fresh = (): Reference =>
+      parseReference(`${server().host}/stagesign/test-${Date.now().toString(36)}-${++counter}`);
 
-  describe('behaves like every Registry', () => {
-    registryBehaviour(async () => ({ registry: new DistributionRegistry({ plainHttp: true }), ref: fresh() }));
-  });
+    describe('behaves like every Registry', () => {
+      registryBehaviour(async () => ({
+        registry: new DistributionRegistry({ plainHttp: true }),
+        ref: fresh(),
+      }));
+    });
 
-  it('stores signatures in the sha256-<hex> tag index, appends the second, and deletes the outdated index', async () => {
-    const warn = vi.fn();
-    const registry = new DistributionRegistry({ plainHttp: true, logger: { warn, debug: () => undefined } });
-    const ref = fresh();
-    const image = await pushImage(registry, ref, 'tag-schema');
-    const first = buildSignature(image, 'first');
-    await pushSignature(registry, ref, first);
-    const tagRef = { ...ref, tag: `sha256-${image.digest.slice(7)}` };
-    const firstIndexDesc = await registry.resolve(tagRef);
-    const firstIndex = parseIndex(await registry.fetchManifest(ref, firstIndexDesc), 'index');
-    expect(firstIndex.manifests.map((d) => d.digest)).toEqual([first.desc.digest]);
-    expect(firstIndex.manifests[0]).toMatchObject({ artifactType: MediaType.NotarySignature, annotations: { 'io.cncf.notary.x509chain.thumbprint#S256': '["first"]' } });
+    it('stores signatures in the sha256-<hex> tag index, appends the second, and deletes the outdated index', async () => {
+      const warn = vi.fn();
+      const registry = new DistributionRegistry({
+        plainHttp: true,
+        logger: { warn, debug: () => undefined },
+      });
+      const ref = fresh();
+      const image = await pushImage(registry, ref, 'tag-schema');
+      const first = buildSignature(image, 'first');
+      await pushSignature(registry, ref, first);
+      const tagRef = { ...ref, tag: `sha256-${image.digest.slice(7)}` };
+      const firstIndexDesc = await registry.resolve(tagRef);
+      const firstIndex = parseIndex(await registry.fetchManifest(ref, firstIndexDesc), 'index');
+      expect(firstIndex.manifests.map((d) => d.digest)).toEqual([first.desc.digest]);
+      expect(firstIndex.manifests[0]).toMatchObject({
+        artifactType: MediaType.NotarySignature,
+        annotations: { 'io.cncf.notary.x509chain.thumbprint#S256': '["first"]' },
+      });
 
-    const second = buildSignature(image, 'second');
-    await pushSignature(registry, ref, second);
-    const secondIndexDesc = await registry.resolve(tagRef);
-    const secondIndex = parseIndex(await registry.fetchManifest(ref, secondIndexDesc), 'index');
-    expect(secondIndex.manifests.map((d) => d.digest)).toEqual([first.desc.digest, second.desc.digest]);
-    expect(secondIndexDesc.digest).not.toBe(firstIndexDesc.digest);
-    await expect(registry.fetchManifest(ref, firstIndexDesc)).rejects.toMatchObject({ code: 'CONTENT_NOT_FOUND' });
-    expect(warn).not.toHaveBeenCalled();
+      const second = buildSignature(image, 'second');
+      await pushSignature(registry, ref, second);
+      const secondIndexDesc = await registry.resolve(tagRef);
+      const secondIndex = parseIndex(await registry.fetchManifest(ref, secondIndexDesc), 'index');
+      expect(secondIndex.manifests.map((d) => d.digest)).toEqual([first.desc.digest, second.desc.digest]);
+      expect(secondIndexDesc.digest).not.toBe(firstIndexDesc.digest);
+      await expect(registry.fetchManifest(ref, firstIndexDesc)).rejects.toMatchObject({
+        code: 'CONTENT_NOT_FOUND',
+      });
+      expect(warn).not.toHaveBeenCalled();
 
-    const found = await registry.listReferrers(ref, image, MediaType.NotarySignature);
-    expect(found.map((d) => d.digest)).toEqual([first.desc.digest, second.desc.digest]);
-    expect(await registry.fetchManifest(ref, found[1]!)).toEqual(second.manifest);
-    expect(await registry.fetchBlob(ref, second.envelopeDesc)).toEqual(second.envelope);
-  });
+      const found = await registry.listReferrers(ref, image, MediaType.NotarySignature);
+      expect(found.map((d) => d.digest)).toEqual([first.desc.digest, second.desc.digest]);
+      expect(await registry.fetchManifest(ref, found[1]!)).toEqual(second.manifest);
+      expect(await registry.fetchBlob(ref, second.envelopeDesc)).toEqual(second.envelope);
+    });
 
-  it('reports a missing tag as IMAGE_NOT_FOUND quoting the reference', async () => {
-    const registry = new DistributionRegistry({ plainHttp: true });
-    const ref = fresh();
-    await pushImage(registry, ref, 'present');
-    await expect(registry.resolve({ ...ref, tag: 'absent' })).rejects.toMatchObject({ code: 'IMAGE_NOT_FOUND', message: expect.stringContaining(`${ref.repository}:absent`) });
-  });
-});
+    it('reports a missing tag as IMAGE_NOT_FOUND quoting the reference', async () => {
+      const registry = new DistributionRegistry({ plainHttp: true });
+      const ref = fresh();
+      await pushImage(registry, ref, 'present');
+      await expect(registry.resolve({ ...ref, tag: 'absent' })).rejects.toMatchObject({
+        code: 'IMAGE_NOT_FOUND',
+        message: expect.stringContaining(`${ref.repository}:absent`),
+      });
+    });
+  },
+);

@@ -21,7 +21,10 @@ describe('OciLayoutRegistry', () => {
   });
 
   describe('behaves like every Registry', () => {
-    registryBehaviour(async () => ({ registry: new OciLayoutRegistry(), ref: parseLayoutReference(`${path.join(root, `layout-${++counter}`)}:latest`) }));
+    registryBehaviour(async () => ({
+      registry: new OciLayoutRegistry(),
+      ref: parseLayoutReference(`${path.join(root, `layout-${++counter}`)}:latest`),
+    }));
   });
 
   it('writes an image layout other tools can read: oci-layout, index.json with tags, blobs/sha256', async () => {
@@ -30,10 +33,18 @@ describe('OciLayoutRegistry', () => {
     const ref = parseLayoutReference(`${dir}:v1`);
     const image = await pushImage(registry, ref, 'shape');
     await registry.pushManifest(ref, image, await registry.fetchManifest(ref, image), { tag: 'v1' });
-    expect(JSON.parse(await readFile(path.join(dir, 'oci-layout'), 'utf8'))).toEqual({ imageLayoutVersion: '1.0.0' });
-    const index = JSON.parse(await readFile(path.join(dir, 'index.json'), 'utf8')) as { manifests: { digest: string; annotations?: Record<string, string> }[] };
-    expect(index.manifests.find((d) => d.annotations?.['org.opencontainers.image.ref.name'] === 'v1')?.digest).toBe(image.digest);
-    expect((await readFile(path.join(dir, 'blobs', 'sha256', image.digest.slice(7)))).byteLength).toBe(image.size);
+    expect(JSON.parse(await readFile(path.join(dir, 'oci-layout'), 'utf8'))).toEqual({
+      imageLayoutVersion: '1.0.0',
+    });
+    const index = JSON.parse(await readFile(path.join(dir, 'index.json'), 'utf8')) as {
+      manifests: { digest: string; annotations?: Record<string, string> }[];
+    };
+    expect(
+      index.manifests.find((d) => d.annotations?.['org.opencontainers.image.ref.name'] === 'v1')?.digest,
+    ).toBe(image.digest);
+    expect((await readFile(path.join(dir, 'blobs', 'sha256', image.digest.slice(7)))).byteLength).toBe(
+      image.size,
+    );
   });
 
   it('finds referrers listed only in a tag-schema index written by another tool', async () => {
@@ -42,7 +53,11 @@ describe('OciLayoutRegistry', () => {
     const ref = parseLayoutReference(`${dir}:v1`);
     const image = await pushImage(registry, ref, 'tag-schema');
     const sig = buildSignature(image, 'listed-by-tag');
-    const index = marshalIndex({ schemaVersion: 2, mediaType: MediaType.ImageIndex, manifests: [referrerDescriptor(sig.desc, parseManifest(sig.manifest, 'sig'))] });
+    const index = marshalIndex({
+      schemaVersion: 2,
+      mediaType: MediaType.ImageIndex,
+      manifests: [referrerDescriptor(sig.desc, parseManifest(sig.manifest, 'sig'))],
+    });
     const indexDesc = descriptorFor(index, MediaType.ImageIndex);
     await registry.pushBlob(ref, sig.desc, sig.manifest); // the manifest blob exists, but index.json does not list it
     await registry.pushManifest(ref, indexDesc, index, { tag: `sha256-${image.digest.slice(7)}` });
@@ -52,7 +67,9 @@ describe('OciLayoutRegistry', () => {
 
   it('reports a directory without index.json as INVALID_OCI_LAYOUT', async () => {
     const registry = new OciLayoutRegistry();
-    await expect(registry.resolve(parseLayoutReference(`${path.join(root, 'nothing-here')}:v1`))).rejects.toMatchObject({ code: 'INVALID_OCI_LAYOUT' });
+    await expect(
+      registry.resolve(parseLayoutReference(`${path.join(root, 'nothing-here')}:v1`)),
+    ).rejects.toMatchObject({ code: 'INVALID_OCI_LAYOUT' });
   });
 });
 
@@ -76,6 +93,8 @@ describe('parseLayoutReference', () => {
   });
 
   it('formats back like notation --oci-layout: <path>@<digest>', () => {
-    expect(formatReference({ registry: '', repository: '/tmp/layout', digest })).toBe(`/tmp/layout@${digest}`);
+    expect(formatReference({ registry: '', repository: '/tmp/layout', digest })).toBe(
+      `/tmp/layout@${digest}`,
+    );
   });
 });

@@ -7,13 +7,20 @@ import { EMPTY_DESCRIPTOR, MediaType, type Descriptor } from '../../../shared/oc
 
 /** Content for behaviour tests: a small image and Notary-style signature manifests. */
 export async function pushImage(registry: Registry, ref: Reference, seed: string): Promise<Descriptor> {
-  const config = new TextEncoder().encode(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, seed }));
+  const config = new TextEncoder().encode(
+    JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, seed }),
+  );
   const layer = new TextEncoder().encode(`layer for ${seed}`);
   const configDesc = descriptorFor(config, MediaType.ImageConfig);
   const layerDesc = descriptorFor(layer, 'application/vnd.oci.image.layer.v1.tar');
   await registry.pushBlob(ref, configDesc, config);
   await registry.pushBlob(ref, layerDesc, layer);
-  const manifest = marshalManifest({ schemaVersion: 2, mediaType: MediaType.ImageManifest, config: configDesc, layers: [layerDesc] });
+  const manifest = marshalManifest({
+    schemaVersion: 2,
+    mediaType: MediaType.ImageManifest,
+    config: configDesc,
+    layers: [layerDesc],
+  });
   const desc = descriptorFor(manifest, MediaType.ImageManifest);
   await registry.pushManifest(ref, desc, manifest);
   return desc;
@@ -28,7 +35,9 @@ export interface BuiltSignature {
 
 /** A signature manifest (OCI 1.1 form, empty config) for `subject`. */
 export function buildSignature(subject: Descriptor, label: string): BuiltSignature {
-  const envelope = new TextEncoder().encode(JSON.stringify({ payload: 'e30', protected: 'e30', header: {}, signature: label }));
+  const envelope = new TextEncoder().encode(
+    JSON.stringify({ payload: 'e30', protected: 'e30', header: {}, signature: label }),
+  );
   const envelopeDesc = descriptorFor(envelope, MediaType.JwsEnvelope);
   const manifest = marshalManifest({
     schemaVersion: 2,
@@ -37,7 +46,10 @@ export function buildSignature(subject: Descriptor, label: string): BuiltSignatu
     config: { ...EMPTY_DESCRIPTOR },
     layers: [envelopeDesc],
     subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
-    annotations: { 'io.cncf.notary.x509chain.thumbprint#S256': `["${label}"]`, 'org.opencontainers.image.created': '2025-01-21T09:17:46Z' },
+    annotations: {
+      'io.cncf.notary.x509chain.thumbprint#S256': `["${label}"]`,
+      'org.opencontainers.image.created': '2025-01-21T09:17:46Z',
+    },
   });
   return { envelope, envelopeDesc, manifest, desc: descriptorFor(manifest, MediaType.ImageManifest) };
 }
@@ -62,7 +74,9 @@ export function registryBehaviour(target: () => Promise<{ registry: Registry; re
     expect(await registry.resolve(withDigest(ref, image.digest))).toEqual(image);
     expect(await registry.resolve({ ...ref, tag: 'v1' })).toEqual(image);
     const manifest = JSON.parse(new TextDecoder().decode(manifestBytes)) as { layers: Descriptor[] };
-    expect(new TextDecoder().decode(await registry.fetchBlob(ref, manifest.layers[0]!))).toBe('layer for round-trip');
+    expect(new TextDecoder().decode(await registry.fetchBlob(ref, manifest.layers[0]!))).toBe(
+      'layer for round-trip',
+    );
   });
 
   it('finds a pushed signature as a referrer and fetches its manifest and envelope back byte-identical', async () => {
@@ -77,7 +91,10 @@ export function registryBehaviour(target: () => Promise<{ registry: Registry; re
         mediaType: MediaType.ImageManifest,
         digest: sig.desc.digest,
         size: sig.desc.size,
-        annotations: { 'io.cncf.notary.x509chain.thumbprint#S256': '["first"]', 'org.opencontainers.image.created': '2025-01-21T09:17:46Z' },
+        annotations: {
+          'io.cncf.notary.x509chain.thumbprint#S256': '["first"]',
+          'org.opencontainers.image.created': '2025-01-21T09:17:46Z',
+        },
         artifactType: MediaType.NotarySignature,
       },
     ]);
@@ -93,7 +110,9 @@ export function registryBehaviour(target: () => Promise<{ registry: Registry; re
     await pushSignature(registry, ref, first);
     await pushSignature(registry, ref, second);
 
-    const digests = (await registry.listReferrers(ref, image, MediaType.NotarySignature)).map((d) => d.digest).sort();
+    const digests = (await registry.listReferrers(ref, image, MediaType.NotarySignature))
+      .map((d) => d.digest)
+      .sort();
     expect(digests).toEqual([first.desc.digest, second.desc.digest].sort());
     expect(await registry.listReferrers(ref, image, 'application/vnd.example.sbom')).toEqual([]);
   });
@@ -116,7 +135,10 @@ export function registryBehaviour(target: () => Promise<{ registry: Registry; re
   it('reports an unknown digest as IMAGE_NOT_FOUND', async () => {
     const { registry, ref } = await target();
     await pushImage(registry, ref, 'exists');
-    await expect(registry.resolve(withDigest(ref, `sha256:${'0'.repeat(64)}`))).rejects.toMatchObject({ code: 'IMAGE_NOT_FOUND', kind: 'input' });
+    await expect(registry.resolve(withDigest(ref, `sha256:${'0'.repeat(64)}`))).rejects.toMatchObject({
+      code: 'IMAGE_NOT_FOUND',
+      kind: 'input',
+    });
   });
 
   it('rejects a descriptor whose digest does not match the stored content', async () => {
