@@ -14,8 +14,8 @@ export interface ArtifactClientEnv {
 
 /**
  * An S3 client that acts only with the job's artifact credentials (the action role), never the
- * function's role. The SDK honours `AWS_ENDPOINT_URL_S3`; when an endpoint is configured
- * (moto, localstack) path-style addressing is used, which the SDK has no variable for.
+ * function's role. `AWS_ENDPOINT_URL_S3` (or `AWS_ENDPOINT_URL`) selects a local endpoint (moto,
+ * localstack), addressed path-style, which the SDK has no variable for.
  */
 export function artifactS3Client(credentials: ArtifactCredentials, env: ArtifactClientEnv): S3Client {
   const endpoint = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
@@ -27,7 +27,8 @@ export function artifactS3Client(credentials: ArtifactCredentials, env: Artifact
       ...(credentials.sessionToken ? { sessionToken: credentials.sessionToken } : {}),
       ...(credentials.expirationTime ? { expiration: credentials.expirationTime } : {}),
     },
-    ...(endpoint ? { forcePathStyle: true } : {}),
+    // Passed explicitly so an injected `env` wins over the process environment.
+    ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
   });
 }
 
