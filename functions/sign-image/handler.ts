@@ -1,0 +1,41 @@
+/**
+ * The sign-image Lambda: wiring only (architecture.md §6.1). Clients are built once per container
+ * (cold start); the stage itself is `sign-image.ts`.
+ */
+import { DistributionRegistry } from '../../shared/oci/distribution-registry';
+import { createLogger } from '../../shared/log';
+import type { PayloadSigner } from '../../shared/notary/types';
+import { pipelineAction } from '../../shared/pipeline/action';
+import { AwsSignerPayloadSigner } from '../../shared/signer/aws-signer-payload-signer';
+import { cachedSignerClientFactory } from '../../shared/signer/clients';
+import { signImageSpec } from './sign-image';
+
+const logger = createLogger('sign-image');
+const signerClients = cachedSignerClientFactory();
+const signers = new Map<string, PayloadSigner>();
+
+// A registry on the loopback interface is spoken to over plain HTTP (as Docker does for
+// localhost): only local runs have one; every other registry, ECR included, uses HTTPS.
+const LOOPBACK = /^(?:127\.\d+\.\d+\.\d+|localhost|\[::1\])(?::\d+)?$/;
+
+export const handler = pipelineAction(
+  signImageSpec({
+    registry: new DistributionRegistry({
+      logger: {
+        warn: (message, attributes) => logger.warn(message, { ...attributes }),
+        debug: (message, attributes) => logger.debug(message, { ...attributes }),
+      },
+      plainHttp: (host) => LOOPBACK.test(host),
+    }),
+    signerFor: (profile) => {
+      let signer = signers.get(profile.arn);
+      if (!signer) {
+        signer = new AwsSignerPayloadSigner({ profileArn: profile.arn, clientForRegion: signerClients });
+        signers.set(profile.arn, signer);
+      }
+      return signer;
+    },
+    env: process.env,
+  }),
+  { logger },
+);

@@ -1,0 +1,337 @@
+/**
+ * The sign-image stage: replaces the "ApplicationSigning" CodeBuild stage (`notation sign
+ * --plugin com.amazonaws.signer.notation.plugin --id <profile ARN>`). For each image (from
+ * UserParameters or the input artifact) it resolves the digest, reuses a still-valid signature of
+ * the same profile or signs through AWS Signer, and pushes the Notary Project signature as an OCI
+ * referrer. Dependencies are passed in; the handler only wires them.
+ *
+ * Several images are signed concurrently ({@link SIGN_CONCURRENCY} at a time). One failing image
+ * does not hide the others: the failure message lists every image with its outcome, and the
+ * failure type is that of the most severe error, in this order (a fix a human must make outranks
+ * one a retry could bring): ConfigurationError > PermissionError > JobFailed (input, verification,
+ * unexpected) > SystemUnavailable.
+ *
+ * Output variables: one image → `IMAGE_URI` (digest-pinned), `IMAGE_DIGEST`, `SIGNATURE_DIGEST`,
+ * `SIGNING_JOB_ARN`, `SIGNING_PROFILE_VERSION_ARN`; several → the same per image as
+ * `IMAGE_<n>_URI`, `IMAGE_<n>_DIGEST`, `IMAGE_<n>_SIGNATURE_DIGEST`, `IMAGE_<n>_SIGNING_JOB_ARN`,
+ * `IMAGE_<n>_SIGNING_PROFILE_VERSION_ARN` (n = 1, 2, … in input order). Always `SIGNED_IMAGES`:
+ * a JSON array of {@link SignedImageSummary}. Variables that are unknown (a local-key signer has no
+ * job ARN) are left out.
+ */
+import {
+  ConfigurationError,
+  DependencyError,
+  InputError,
+  isStagesignError,
+  PermissionError,
+  VerificationError,
+} from '../../shared/errors';
+import type { ErrorKind, StagesignError } from '../../shared/errors';
+import { signArtifact } from '../../shared/notary/sign-artifact';
+import type { SignedArtifact } from '../../shared/notary/sign-artifact';
+import type { TrustStoreSet } from '../../shared/notary/trust-store';
+import type { PayloadSigner, RevocationChecker } from '../../shared/notary/types';
+import type { Registry } from '../../shared/oci/registry';
+import type {
+  ActionSpec,
+  OutputArtifactFiles,
+  StageContext,
+  StageOutcome,
+} from '../../shared/pipeline/action';
+import { collectImages } from '../../shared/pipeline/image-sources';
+import type { ImageSource } from '../../shared/pipeline/image-sources';
+import type { Job } from '../../shared/pipeline/job';
+import type { SigningProfileArn } from '../../shared/signer/signing-profile-arn';
+import { parseSignImageParams } from './params';
+import type { SignImageParams } from './params';
+
+/** How many images are signed at the same time. */
+export const SIGN_CONCURRENCY = 4;
+
+/** What the stage needs; the handler builds the deployed ones, tests pass fakes. */
+export interface SignImageDeps {
+  readonly registry: Registry;
+  /** The signer for a signing profile (the handler caches one per profile ARN). */
+  signerFor(profile: SigningProfileArn): PayloadSigner;
+  /** Roots a reusable existing signature must chain to; default: the built-in AWS Signer roots. */
+  readonly trustStores?: TrustStoreSet;
+  /** When given, revoked existing signatures are not reused. */
+  readonly revocation?: RevocationChecker;
+  /** The function's environment (`SIGNING_PROFILE_ARN`). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Default {@link SIGN_CONCURRENCY}. */
+  readonly concurrency?: number;
+}
+
+/** What happened to one image. */
+export type ImageOutcome =
+  | { readonly source: ImageSource; readonly status: 'signed' | 'reused'; readonly result: SignedArtifact }
+  | { readonly source: ImageSource; readonly status: 'failed'; readonly error: unknown };
+
+/** One entry of the `SIGNED_IMAGES` variable and of `signatures.json`. */
+export interface SignedImageSummary {
+  readonly name?: string;
+  /** The reference as given. */
+  readonly source: string;
+  readonly imageUri: string;
+  readonly digest: string;
+  readonly signatureDigest: string;
+  readonly reused: boolean;
+  readonly signingJobArn?: string;
+  readonly signingProfileVersionArn?: string;
+  readonly signedAt: string;
+}
+
+/** The stage, as the pipeline wrapper runs it. */
+export function signImageSpec(deps: SignImageDeps): ActionSpec<SignImageParams> {
+  return {
+    stage: 'sign-image',
+    parseParams: (job) => parseSignImageParams(job.userParameters, deps.env),
+    // The stage never asks for a continuation; a token (a retried old job) is ignored and the
+    // work is redone, which is safe because signing reuses existing signatures.
+    run: async ({ job, params, ctx }) => signImageStage(deps, job, params, ctx),
+  };
+}
+
+/** Collects the images, signs them and turns the outcomes into the report. */
+export async function signImageStage(
+  deps: SignImageDeps,
+  job: Job,
+  params: SignImageParams,
+  ctx: Pick<StageContext, 'now' | 'logger' | 'setPhase' | 'readInputArtifact'>,
+): Promise<StageOutcome<never>> {
+  ctx.setPhase('reading the images to sign');
+  const images = await collectImages(params.sources, {
+    inputArtifactNames: job.inputArtifacts.map((a) => a.name),
+    readInputArtifact: (name) => ctx.readInputArtifact(name),
+  });
+  ctx.setPhase(`signing ${images.length} image${images.length === 1 ? '' : 's'} with ${params.profile.arn}`);
+  const outcomes = await signImages(deps, params, images, ctx);
+  const failed = outcomes.filter((o) => o.status === 'failed');
+  if (failed.length > 0) throw failureFor(outcomes);
+  const done = outcomes as Extract<ImageOutcome, { status: 'signed' | 'reused' }>[];
+  const jobId = done.map((o) => o.result.signingJobId).find((id) => id !== undefined);
+  return {
+    kind: 'success',
+    summary: summaryOf(done),
+    ...(jobId !== undefined ? { externalExecutionId: jobId } : {}),
+    outputVariables: outputVariablesOf(done),
+    ...(job.outputArtifacts.length > 0
+      ? { outputArtifacts: Object.fromEntries(job.outputArtifacts.map((a) => [a.name, outputFilesOf(done)])) }
+      : {}),
+  };
+}
+
+/** Signs every image with at most `deps.concurrency` in flight; never throws, every image gets an outcome. */
+export async function signImages(
+  deps: SignImageDeps,
+  params: SignImageParams,
+  images: readonly ImageSource[],
+  ctx: Pick<StageContext, 'now' | 'logger'>,
+): Promise<ImageOutcome[]> {
+  const signer = deps.signerFor(params.profile);
+  const outcomes: ImageOutcome[] = new Array<ImageOutcome>(images.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < images.length) {
+      const index = next++;
+      const source = images[index] as ImageSource;
+      try {
+        const result = await signArtifact(
+          {
+            registry: deps.registry,
+            signer,
+            ...(deps.trustStores ? { trustStores: deps.trustStores } : {}),
+            ...(deps.revocation ? { revocation: deps.revocation } : {}),
+            logger: { debug: (message, attributes) => ctx.logger.debug(message, { ...attributes }) },
+          },
+          source.reference,
+          {
+            now: ctx.now(),
+            force: params.force,
+            shape: params.shape,
+            signPlatformManifests: params.signPlatformManifests,
+            profileArn: params.profile.arn,
+          },
+        );
+        ctx.logger.info(result.reused ? 'existing signature reused' : 'image signed', {
+          digest: result.digest,
+          signatureDigest: result.signatureDigest,
+          signingJobId: result.signingJobId,
+        });
+        outcomes[index] = { source, status: result.reused ? 'reused' : 'signed', result };
+      } catch (error) {
+        if (isStagesignError(error)) {
+          ctx.logger.warn('image not signed', { image: source.text, code: error.code });
+        } else {
+          ctx.logger.error(
+            'image not signed: unexpected error',
+            error instanceof Error ? error : String(error),
+          );
+        }
+        outcomes[index] = { source, status: 'failed', error };
+      }
+    }
+  };
+  const width = Math.max(1, Math.min(deps.concurrency ?? SIGN_CONCURRENCY, images.length));
+  await Promise.all(Array.from({ length: width }, worker));
+  return outcomes;
+}
+
+/** `Successfully signed <registry>/<repo>@sha256:…`, one line per image (and platform manifest). */
+export function summaryOf(done: readonly Extract<ImageOutcome, { status: 'signed' | 'reused' }>[]): string {
+  const lines: string[] = [];
+  for (const { result } of done) {
+    lines.push(
+      `Successfully signed ${result.reference}${result.reused ? ` (existing signature ${result.signatureDigest} reused)` : ''}`,
+    );
+    for (const p of result.platforms ?? []) {
+      lines.push(
+        `Successfully signed ${p.reference} (${platformText(p.platform)})${p.reused ? ' (existing signature reused)' : ''}`,
+      );
+    }
+  }
+  return lines.join('\n');
+}
+
+/** The output variables (see the module comment for the names). */
+export function outputVariablesOf(
+  done: readonly Extract<ImageOutcome, { status: 'signed' | 'reused' }>[],
+): Record<string, string> {
+  const variables: Record<string, string> = {};
+  const put = (prefix: string, r: SignedArtifact): void => {
+    variables[`${prefix}URI`] = r.reference;
+    variables[`${prefix}DIGEST`] = r.digest;
+    variables[`${prefix}SIGNATURE_DIGEST`] = r.signatureDigest;
+    if (r.signingJobArn !== undefined) variables[`${prefix}SIGNING_JOB_ARN`] = r.signingJobArn;
+    if (r.signingProfileVersionArn !== undefined) {
+      variables[`${prefix}SIGNING_PROFILE_VERSION_ARN`] = r.signingProfileVersionArn;
+    }
+  };
+  if (done.length === 1) put('IMAGE_', (done[0] as (typeof done)[number]).result);
+  else done.forEach((o, i) => put(`IMAGE_${i + 1}_`, o.result));
+  variables.SIGNED_IMAGES = JSON.stringify(done.map(summaryEntry));
+  return variables;
+}
+
+/**
+ * The output artifact: `imagedefinitions.json` with every image pinned by digest (names kept from
+ * the input file, else the repository's last path component), `signatures.json` (the records),
+ * and `imageDetail.json` pinned when the image came from one.
+ */
+export function outputFilesOf(
+  done: readonly Extract<ImageOutcome, { status: 'signed' | 'reused' }>[],
+): OutputArtifactFiles {
+  const definitions = done.map(({ source, result }) => ({
+    name: source.name ?? source.reference.repository.split('/').at(-1) ?? source.reference.repository,
+    imageUri: result.reference,
+  }));
+  const files: Record<string, string> = {
+    'imagedefinitions.json': JSON.stringify(definitions),
+    'signatures.json': `${JSON.stringify(
+      done.map(({ source, result }) => ({
+        ...summaryEntry({ source, result }),
+        ...(result.platforms ? { platforms: result.platforms } : {}),
+      })),
+      null,
+      2,
+    )}\n`,
+  };
+  const detail = done.find((o) => o.source.kind === 'imageDetail');
+  if (detail) files['imageDetail.json'] = JSON.stringify({ ImageURI: detail.result.reference });
+  return files;
+}
+
+function summaryEntry({
+  source,
+  result,
+}: {
+  source: ImageSource;
+  result: SignedArtifact;
+}): SignedImageSummary {
+  return {
+    ...(source.name !== undefined ? { name: source.name } : {}),
+    source: source.text,
+    imageUri: result.reference,
+    digest: result.digest,
+    signatureDigest: result.signatureDigest,
+    reused: result.reused,
+    ...(result.signingJobArn !== undefined ? { signingJobArn: result.signingJobArn } : {}),
+    ...(result.signingProfileVersionArn !== undefined
+      ? { signingProfileVersionArn: result.signingProfileVersionArn }
+      : {}),
+    signedAt: result.signedAt,
+  };
+}
+
+/** Severity rank of an error (lower = more severe); see the module comment. */
+function severity(error: unknown): number {
+  if (!isStagesignError(error)) return 2;
+  const rank: Record<ErrorKind, number> = {
+    configuration: 0,
+    permission: 1,
+    verification: 2,
+    input: 2,
+    dependency: 3,
+  };
+  return rank[error.kind];
+}
+
+/**
+ * The error to report when at least one image failed: one image → its own error, prefixed with
+ * the image; several → an error of the most severe kind (code `SIGN_IMAGES_FAILED` unless all
+ * failures share one code) whose message lists every image and its outcome.
+ */
+export function failureFor(outcomes: readonly ImageOutcome[]): Error {
+  const failures = outcomes.filter(
+    (o): o is Extract<ImageOutcome, { status: 'failed' }> => o.status === 'failed',
+  );
+  const worst = failures.reduce((a, b) => (severity(b.error) < severity(a.error) ? b : a));
+  if (outcomes.length === 1) {
+    const { source, error } = worst;
+    const text = `${source.text} (${source.origin}): ${messageOf(error)}`;
+    return isStagesignError(error)
+      ? ofKind(error.kind, error.code, text, error)
+      : new Error(text, { cause: error });
+  }
+  const lines = outcomes.map((o) => {
+    const where = `${o.source.text} (${o.source.origin})`;
+    switch (o.status) {
+      case 'signed':
+        return `- ${where}: signed ${o.result.reference}, signature ${o.result.signatureDigest}`;
+      case 'reused':
+        return `- ${where}: already signed ${o.result.reference}, signature ${o.result.signatureDigest} reused`;
+      case 'failed':
+        return `- ${where}: failed: ${isStagesignError(o.error) ? `${o.error.code}: ` : ''}${messageOf(o.error)}`;
+    }
+  });
+  const message = `Signing failed for ${failures.length} of ${outcomes.length} images; the others are signed:\n${lines.join('\n')}`;
+  if (!isStagesignError(worst.error)) return new Error(message, { cause: worst.error });
+  const codes = new Set(failures.map((f) => (isStagesignError(f.error) ? f.error.code : '')));
+  const code = codes.size === 1 ? worst.error.code : 'SIGN_IMAGES_FAILED';
+  return ofKind(worst.error.kind, code, message, worst.error);
+}
+
+function ofKind(kind: ErrorKind, code: string, message: string, cause: unknown): StagesignError {
+  switch (kind) {
+    case 'configuration':
+      return new ConfigurationError(code, message, { cause });
+    case 'permission':
+      return new PermissionError(code, message, { cause });
+    case 'verification':
+      return new VerificationError(code, message, { cause });
+    case 'input':
+      return new InputError(code, message, { cause });
+    case 'dependency':
+      return new DependencyError(code, message, { cause });
+  }
+}
+
+function messageOf(error: unknown): string {
+  if (isStagesignError(error)) return error.message;
+  return `unexpected error (${error instanceof Error ? error.name : typeof error}): ${error instanceof Error ? error.message : String(error)}`;
+}
+
+function platformText(p: { os: string; architecture: string; variant?: string }): string {
+  return `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}`;
+}
