@@ -1,0 +1,65 @@
+/**
+ * `ParameterReader` over SSM `GetParameter` (WithDecryption, so SecureString policies and trust
+ * stores work), cached per container for a short time: a warm Lambda does not call SSM on every
+ * job, and an updated parameter is picked up within `ttlMs`.
+ */
+import { GetParameterCommand } from '@aws-sdk/client-ssm';
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import { ConfigurationError, DependencyError, PermissionError } from '../../shared/errors';
+import type { ParameterReader } from './trust-policy-source';
+
+/** Default cache lifetime of a parameter value. */
+export const DEFAULT_PARAMETER_TTL_MS = 5 * 60 * 1000;
+
+export interface SsmParameterReaderOptions {
+  /** How long a value is reused; default 5 minutes. */
+  ttlMs?: number;
+  /** Injected clock (tests). */
+  now?: () => number;
+}
+
+export class SsmParameterReader implements ParameterReader {
+  readonly #client: Pick<SSMClient, 'send'>;
+  readonly #ttlMs: number;
+  readonly #now: () => number;
+  readonly #cache = new Map<string, { value: string; at: number }>();
+
+  constructor(client: Pick<SSMClient, 'send'>, options: SsmParameterReaderOptions = {}) {
+    this.#client = client;
+    this.#ttlMs = options.ttlMs ?? DEFAULT_PARAMETER_TTL_MS;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /**
+   * The parameter's (decrypted) value. Throws ConfigurationError when it does not exist,
+   * PermissionError on AccessDenied (naming the IAM action), DependencyError otherwise.
+   */
+  async read(name: string): Promise<string> {
+    const cached = this.#cache.get(name);
+    if (cached !== undefined && this.#now() - cached.at < this.#ttlMs) return cached.value;
+    let value: string | undefined;
+    try {
+      const output = await this.#client.send(new GetParameterCommand({ Name: name, WithDecryption: true }));
+      value = output.Parameter?.Value;
+    } catch (error) {
+      throw mapError(error, name);
+    }
+    if (value === undefined || value.trim() === '') {
+      throw new ConfigurationError('SSM_PARAMETER_EMPTY', `SSM parameter ${name} has no value. Put the JSON document in it.`);
+    }
+    this.#cache.set(name, { value, at: this.#now() });
+    return value;
+  }
+}
+
+function mapError(error: unknown, name: string): Error {
+  const errorName = error instanceof Error ? error.name : '';
+  const detail = error instanceof Error ? error.message : String(error);
+  if (errorName === 'ParameterNotFound' || errorName === 'ParameterVersionNotFound') {
+    return new ConfigurationError('SSM_PARAMETER_NOT_FOUND', `SSM parameter ${name} does not exist in this account and region. Create it or fix the parameter name.`, { cause: error });
+  }
+  if (errorName === 'AccessDeniedException' || errorName === 'AccessDenied') {
+    return new PermissionError('SSM_ACCESS_DENIED', `SSM denied ssm:GetParameter on ${name}: allow ssm:GetParameter on this parameter (and kms:Decrypt for a SecureString with a customer key) in the function's role. ${detail}`, { cause: error });
+  }
+  return new DependencyError('SSM_UNAVAILABLE', `SSM GetParameter ${name} failed: ${errorName || 'error'}: ${detail}`, { cause: error });
+}

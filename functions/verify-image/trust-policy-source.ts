@@ -1,0 +1,147 @@
+/**
+ * Where the verify-image stage's trust policy and extra trust stores come from, in order:
+ *
+ * 1. `UserParameters.trustPolicyPath`: a notation trust policy file in the input artifact;
+ * 2. `TRUST_POLICY`: the policy JSON in the environment (validated at cold start);
+ * 3. `TRUST_POLICY_PARAMETER`: an SSM parameter holding the policy JSON;
+ * 4. the default: trust the stack's own signing profile (`SIGNING_PROFILE_ARN`) for the
+ *    repositories of the images being verified, at `strict`, with the built-in AWS Signer root.
+ *
+ * Trust stores: the built-in AWS Signer roots, plus `TRUST_STORES` and the SSM parameter named by
+ * `TRUST_STORES_PARAMETER` (a store of the same `type:name` replaces an earlier one).
+ */
+import { ConfigurationError, isStagesignError } from '../../shared/errors';
+import type { Reference } from '../../shared/oci/reference';
+import { formatReference, isLayoutReference } from '../../shared/oci/reference';
+import { AWS_SIGNER_TRUST_STORE_NAME, AWS_US_GOV_SIGNER_TRUST_STORE_NAME } from '../../shared/notary/aws-signer-roots';
+import { parseTrustPolicy } from '../../shared/notary/trust-policy';
+import type { TrustPolicyDocument } from '../../shared/notary/trust-policy';
+import { TrustStoreSet } from '../../shared/notary/trust-store';
+import type { VerifyImageEnvironment, VerifyImageParams } from './params';
+import { parseTrustStoresText } from './trust-stores-config';
+
+/** Reads SSM parameters (decrypted). Implementation: `SsmParameterReader`. */
+export interface ParameterReader {
+  read(name: string): Promise<string>;
+}
+
+/** A trust policy and a human description of where it came from (for the summary and errors). */
+export interface ResolvedTrustPolicy {
+  document: TrustPolicyDocument;
+  source: string;
+}
+
+/** The name of the default policy's single statement. */
+export const DEFAULT_POLICY_NAME = 'stagesign-default';
+
+/** What {@link resolveTrustPolicy} needs. */
+export interface TrustPolicySourceInput {
+  params: Pick<VerifyImageParams, 'trustPolicyPath'>;
+  environment: Pick<VerifyImageEnvironment, 'trustPolicy' | 'trustPolicyParameter' | 'signingProfileArn'>;
+  /** The images being verified (scopes of the default policy). */
+  images: readonly Reference[];
+  /** Reads a file of the input artifact; `artifactName` is for messages. Absent when the action has none. */
+  artifact?: { name: string; read(path: string): Uint8Array | undefined };
+  parameters: ParameterReader;
+}
+
+/**
+ * The trust policy for this job, from the first source that is configured (see the module
+ * comment). Throws ConfigurationError naming the source and, for an invalid policy, notation's
+ * message naming the statement and field.
+ */
+export async function resolveTrustPolicy(input: TrustPolicySourceInput): Promise<ResolvedTrustPolicy> {
+  const { params, environment } = input;
+  if (params.trustPolicyPath !== undefined) {
+    const source = `trust policy file ${params.trustPolicyPath} of input artifact ${input.artifact?.name ?? '(none)'}`;
+    if (input.artifact === undefined) {
+      throw new ConfigurationError(
+        'TRUST_POLICY_NOT_FOUND',
+        `UserParameters.trustPolicyPath is ${JSON.stringify(params.trustPolicyPath)} but the action has no input artifact to read it from. Add the artifact holding the policy to the action's InputArtifacts.`,
+      );
+    }
+    const bytes = input.artifact.read(params.trustPolicyPath);
+    if (bytes === undefined) {
+      throw new ConfigurationError(
+        'TRUST_POLICY_NOT_FOUND',
+        `UserParameters.trustPolicyPath: input artifact ${input.artifact.name} has no file ${params.trustPolicyPath}. Fix the path or add the file to the artifact.`,
+      );
+    }
+    return { document: parseFrom(new TextDecoder().decode(bytes), source), source };
+  }
+  if (environment.trustPolicy !== undefined) return { document: environment.trustPolicy, source: 'TRUST_POLICY' };
+  if (environment.trustPolicyParameter !== undefined) {
+    const source = `SSM parameter ${environment.trustPolicyParameter} (TRUST_POLICY_PARAMETER)`;
+    const text = await input.parameters.read(environment.trustPolicyParameter);
+    return { document: parseFrom(text, source), source };
+  }
+  if (environment.signingProfileArn !== undefined) {
+    return {
+      document: defaultTrustPolicy(environment.signingProfileArn, input.images),
+      source: `the default policy (signing profile ${environment.signingProfileArn})`,
+    };
+  }
+  throw new ConfigurationError(
+    'TRUST_POLICY_MISSING',
+    'No trust policy is configured: set UserParameters.trustPolicyPath, the TRUST_POLICY or TRUST_POLICY_PARAMETER environment variable, or SIGNING_PROFILE_ARN for the default policy that trusts that signing profile.',
+  );
+}
+
+/**
+ * The default policy: one `strict` statement scoped to the images' repositories, trusting
+ * `signingProfileArn` (any version of the profile) through the built-in AWS Signer root of the
+ * profile's partition.
+ */
+export function defaultTrustPolicy(signingProfileArn: string, images: readonly Reference[]): TrustPolicyDocument {
+  const scopes: string[] = [];
+  for (const image of images) {
+    if (isLayoutReference(image)) {
+      throw new ConfigurationError(
+        'TRUST_POLICY_MISSING',
+        `The default trust policy only covers registry images, not the OCI layout ${formatReference(image)}; configure a trust policy with "registryScopes": ["*"].`,
+      );
+    }
+    const scope = `${image.registry}/${image.repository}`;
+    if (!scopes.includes(scope)) scopes.push(scope);
+  }
+  const store = signingProfileArn.startsWith('arn:aws-us-gov:') ? AWS_US_GOV_SIGNER_TRUST_STORE_NAME : AWS_SIGNER_TRUST_STORE_NAME;
+  return parseTrustPolicy({
+    version: '1.0',
+    trustPolicies: [
+      {
+        name: DEFAULT_POLICY_NAME,
+        registryScopes: scopes,
+        signatureVerification: { level: 'strict' },
+        trustStores: [`signingAuthority:${store}`],
+        trustedIdentities: [signingProfileArn],
+      },
+    ],
+  });
+}
+
+/**
+ * The built-in AWS Signer stores plus the configured ones (`TRUST_STORES`, then the SSM parameter
+ * named by `TRUST_STORES_PARAMETER`).
+ */
+export async function resolveTrustStores(
+  environment: Pick<VerifyImageEnvironment, 'trustStores' | 'trustStoresParameter'>,
+  parameters: ParameterReader,
+): Promise<TrustStoreSet> {
+  let set = TrustStoreSet.builtIn().with(...environment.trustStores);
+  if (environment.trustStoresParameter !== undefined) {
+    const source = `SSM parameter ${environment.trustStoresParameter} (TRUST_STORES_PARAMETER)`;
+    set = set.with(...parseTrustStoresText(await parameters.read(environment.trustStoresParameter), source));
+  }
+  return set;
+}
+
+function parseFrom(text: string, source: string): TrustPolicyDocument {
+  try {
+    return parseTrustPolicy(text);
+  } catch (error) {
+    if (isStagesignError(error)) {
+      throw new ConfigurationError(error.code, `The ${source} is invalid: ${error.message}`, { cause: error });
+    }
+    throw error;
+  }
+}

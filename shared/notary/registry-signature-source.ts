@@ -1,0 +1,168 @@
+/**
+ * The verifier's {@link SignatureSource} over a `Registry` (Amazon ECR, any OCI Distribution
+ * registry, or an OCI image layout), finding signatures the way notation-go does:
+ *
+ * 1. list the subject's referrers with artifact type `application/vnd.cncf.notary.signature`
+ *    (Referrers API, else the `sha256-<hex>` tag schema: the `Registry` implementation decides);
+ * 2. fetch each listed manifest and keep only real signature manifests (notation-go
+ *    `registry/repository.go` `signatureReferrers`: the OCI 1.1 shape with the empty config, or
+ *    the legacy shape without `artifactType`); other referrers are skipped, never failed on;
+ * 3. on request, fetch the single envelope layer (digest and size verified by the registry).
+ *
+ * Spec: notary-and-signer.md §6.1 and §3.3. Manifests are fetched while listing (as notation-go
+ * does) because a referrer is only known to be a signature once its manifest is read; at most
+ * `maxSignatures + 1` signature manifests are fetched, enough for the verifier to report
+ * notation's "limit exceeded" message. Envelopes are fetched only for the signatures tried.
+ */
+import { DependencyError, InputError, isStagesignError, PermissionError } from '../errors';
+import type { Registry } from '../oci/registry';
+import type { Reference } from '../oci/reference';
+import { formatReference } from '../oci/reference';
+import { MediaType } from '../oci/types';
+import type { Descriptor, ImageManifest } from '../oci/types';
+import { signatureRetrievalFailedMessage } from './messages';
+import {
+  isSignatureManifest,
+  MAX_SIGNATURE_ENVELOPE_BYTES,
+  MAX_SIGNATURE_MANIFEST_BYTES,
+  parseSignatureManifest,
+} from './signature-manifest';
+import type { SignatureSource } from './verifier';
+
+/** Error code when a listed signature's manifest or envelope cannot be fetched or parsed. */
+export const SIGNATURE_RETRIEVAL_FAILED = 'SIGNATURE_RETRIEVAL_FAILED';
+
+/** One fetched signature: its manifest descriptor (as listed) and its envelope (for `stagesign inspect`). */
+export interface FetchedSignature {
+  /** The signature manifest's descriptor; `digest` is what notation prints as the signature digest. */
+  descriptor: Descriptor;
+  /** The envelope layer's media type. */
+  mediaType: string;
+  envelope: Uint8Array;
+}
+
+/** Options of {@link RegistrySignatureSource}. */
+export interface RegistrySignatureSourceOptions {
+  /** The verifier's signature limit; listing stops after `maxSignatures + 1` signatures. Default 100. */
+  maxSignatures?: number;
+}
+
+/**
+ * The signatures of `subject` in `reference`'s repository. `subject` is the resolved descriptor
+ * of the artifact (the digest that is verified); `reference` only names the repository.
+ */
+export class RegistrySignatureSource implements SignatureSource {
+  readonly #registry: Registry;
+  readonly #repository: Reference;
+  readonly #subject: Descriptor;
+  readonly #limit: number;
+  /** Parsed signature manifests by digest, filled by {@link list}. */
+  readonly #manifests = new Map<string, { manifest: ImageManifest; envelope: Descriptor }>();
+
+  constructor(registry: Registry, reference: Reference, subject: Descriptor, options: RegistrySignatureSourceOptions = {}) {
+    this.#registry = registry;
+    this.#repository = { registry: reference.registry, repository: reference.repository };
+    this.#subject = subject;
+    this.#limit = (options.maxSignatures ?? 100) + 1;
+  }
+
+  /** `registry/repository@digest` of the subject, as notation prints it. */
+  get subjectReference(): string {
+    return formatReference({ ...this.#repository, digest: this.#subject.digest });
+  }
+
+  /**
+   * The signature manifests referring to the subject, in registry order, non-signature referrers
+   * skipped. Throws InputError `SIGNATURE_RETRIEVAL_FAILED` (notation's retrieval text) when a
+   * listed manifest cannot be fetched or is malformed; permission and dependency errors keep
+   * their kind.
+   */
+  async list(): Promise<Descriptor[]> {
+    const listed = await this.#registry.listReferrers(this.#repository, this.#subject, MediaType.NotarySignature);
+    const out: Descriptor[] = [];
+    for (const descriptor of listed) {
+      if (out.length >= this.#limit) break;
+      // Filter client-side as oras-go does: a registry or tag-schema index may list other artifacts.
+      if (descriptor.artifactType !== MediaType.NotarySignature || descriptor.mediaType !== MediaType.ImageManifest) continue;
+      const parsed = await this.#fetchSignatureManifest(descriptor);
+      if (parsed === undefined) continue;
+      this.#manifests.set(descriptor.digest, parsed);
+      out.push(descriptor);
+    }
+    return out;
+  }
+
+  /**
+   * The envelope blob of a signature manifest returned by {@link list}, with its layer media
+   * type. Throws like {@link list}.
+   */
+  async fetchEnvelope(signatureManifest: Descriptor): Promise<{ mediaType: string; envelope: Uint8Array }> {
+    const parsed = this.#manifests.get(signatureManifest.digest) ?? (await this.#fetchSignatureManifest(signatureManifest));
+    if (parsed === undefined) {
+      throw this.#retrievalError(signatureManifest, new Error('the manifest is not a Notary Project signature manifest'));
+    }
+    if (parsed.envelope.size > MAX_SIGNATURE_ENVELOPE_BYTES) {
+      throw this.#retrievalError(
+        signatureManifest,
+        new Error(`signature envelope size ${parsed.envelope.size} exceeds the ${MAX_SIGNATURE_ENVELOPE_BYTES}-byte limit`),
+      );
+    }
+    try {
+      const envelope = await this.#registry.fetchBlob(this.#repository, parsed.envelope);
+      return { mediaType: parsed.envelope.mediaType, envelope };
+    } catch (error) {
+      throw this.#retrievalError(signatureManifest, error);
+    }
+  }
+
+  /** Fetches and parses one listed manifest; `undefined` when it is not a signature manifest. */
+  async #fetchSignatureManifest(descriptor: Descriptor): Promise<{ manifest: ImageManifest; envelope: Descriptor } | undefined> {
+    if (descriptor.size > MAX_SIGNATURE_MANIFEST_BYTES) {
+      throw this.#retrievalError(
+        descriptor,
+        new Error(`signature manifest size ${descriptor.size} exceeds the ${MAX_SIGNATURE_MANIFEST_BYTES}-byte limit`),
+      );
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.#registry.fetchManifest(this.#repository, descriptor);
+    } catch (error) {
+      throw this.#retrievalError(descriptor, error);
+    }
+    if (isOtherArtifact(bytes)) return undefined;
+    try {
+      return parseSignatureManifest(bytes);
+    } catch (error) {
+      throw this.#retrievalError(descriptor, error);
+    }
+  }
+
+  #retrievalError(descriptor: Descriptor, error: unknown): Error {
+    const detail = error instanceof Error ? error.message : String(error);
+    const message = signatureRetrievalFailedMessage(descriptor.digest, this.subjectReference, detail);
+    // Keep the kind of a permission or dependency failure (→ PermissionError / SystemUnavailable).
+    if (isStagesignError(error) && error.kind === 'permission') return new PermissionError(error.code, message, { cause: error });
+    if (isStagesignError(error) && error.kind === 'dependency') return new DependencyError(error.code, message, { cause: error });
+    return new InputError(SIGNATURE_RETRIEVAL_FAILED, message, { cause: error });
+  }
+}
+
+/**
+ * True when the bytes are a well-formed manifest that is simply not a Notary signature (skip
+ * it, as notation-go does); false for a signature manifest or anything malformed (parse it and
+ * let the parser say what is wrong).
+ */
+function isOtherArtifact(bytes: Uint8Array): boolean {
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch {
+    return false;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const manifest = value as { artifactType?: unknown; config?: { mediaType?: unknown } };
+  if (typeof manifest.config !== 'object' || manifest.config === null) return false;
+  if (manifest.artifactType !== undefined && typeof manifest.artifactType !== 'string') return false;
+  if (typeof manifest.config.mediaType !== 'string') return false;
+  return !isSignatureManifest(value as ImageManifest);
+}
