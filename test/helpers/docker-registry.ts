@@ -134,7 +134,7 @@ export function describeWithDockerRegistry(
 ): void {
   const available = dockerRegistryAvailable();
   if (!available && !integrationRequired()) {
-    console.warn(
+    process.stderr.write(
       `\n⚠️  SKIPPED "${title}": ${DOCKER_REGISTRY_BINARY} is missing; ${DOCKER_REGISTRY_INSTALL_HINT}. CI sets STAGESIGN_REQUIRE_INTEGRATION=1 and fails instead.\n`,
     );
     describe.skip(`${title} (skipped: docker-registry is not installed)`, () =>

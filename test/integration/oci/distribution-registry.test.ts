@@ -253,7 +253,10 @@ describe('DistributionRegistry authentication', () => {
     const good = client({ basicCredentials: () => ({ username: 'u', password: 'topsecret' }) });
     await pushImage(good, repo(server), 'basic');
     const bad = client({ basicCredentials: () => ({ username: 'u', password: 'wrongsecret' }) });
-    const error = await bad.resolve({ ...repo(server), tag: 'x' }).catch((e: unknown) => e as Error);
+    const error = await bad.resolve({ ...repo(server), tag: 'x' }).then(
+      () => new Error('expected a rejection'),
+      (e: unknown) => e as Error,
+    );
     expect(error).toMatchObject({ code: 'REGISTRY_DENIED', kind: 'permission' });
     expect(JSON.stringify({ message: error.message, stack: error.stack })).not.toMatch(/wrongsecret|Basic /);
   });
@@ -343,7 +346,10 @@ describe('DistributionRegistry authentication', () => {
     const bytes = new TextEncoder().encode('blob');
     const error = await registry
       .pushBlob(parseReference(`${ecrHost}/app`), descriptorFor(bytes, 'application/octet-stream'), bytes)
-      .catch((e: unknown) => e as Error);
+      .then(
+        () => new Error('expected a rejection'),
+        (e: unknown) => e as Error,
+      );
     expect(error).toMatchObject({ code: 'REGISTRY_DENIED', kind: 'permission' });
     expect(error.message).toContain('ecr:InitiateLayerUpload');
     expect(error.message).toContain('arn:aws:ecr:us-gov-west-1:123456789012:repository/app');

@@ -58,6 +58,28 @@ describeWithDockerRegistry(
       expect(await registry.fetchBlob(ref, second.envelopeDesc)).toEqual(second.envelope);
     });
 
+    it('keeps to the request budget on a real registry: 5+2 to push a new signature, 4+1 to find and fetch it', async () => {
+      const requests: string[] = [];
+      const counting: typeof fetch = (input, init) => {
+        requests.push(`${init?.method ?? 'GET'} ${new URL(String(input)).pathname}`);
+        return fetch(input, init);
+      };
+      const ref = fresh();
+      const image = await pushImage(new DistributionRegistry({ plainHttp: true }), ref, 'budget');
+      const sig = buildSignature(image, 'budget');
+
+      await pushSignature(new DistributionRegistry({ plainHttp: true, fetch: counting }), ref, sig);
+      expect(requests).toHaveLength(5 + 2);
+
+      requests.length = 0;
+      const reader = new DistributionRegistry({ plainHttp: true, fetch: counting });
+      const resolved = await reader.resolve({ ...ref, digest: image.digest });
+      const [referrer] = await reader.listReferrers(ref, resolved, MediaType.NotarySignature);
+      await reader.fetchManifest(ref, referrer!);
+      await reader.fetchBlob(ref, sig.envelopeDesc);
+      expect(requests).toHaveLength(4 + 1);
+    });
+
     it('reports a missing tag as IMAGE_NOT_FOUND quoting the reference', async () => {
       const registry = new DistributionRegistry({ plainHttp: true });
       const ref = fresh();
