@@ -42,7 +42,11 @@ function key(name: string, spec: KeySpec): KeyObject {
 
 async function cryptoKeys(
   k: KeyObject,
-): Promise<{ privateKey: webcrypto.CryptoKey; publicKey: webcrypto.CryptoKey; alg: webcrypto.EcKeyImportParams | webcrypto.RsaHashedImportParams }> {
+): Promise<{
+  privateKey: webcrypto.CryptoKey;
+  publicKey: webcrypto.CryptoKey;
+  alg: webcrypto.EcKeyImportParams | webcrypto.RsaHashedImportParams;
+}> {
   const details = k.asymmetricKeyDetails ?? {};
   const alg: webcrypto.EcKeyImportParams | webcrypto.RsaHashedImportParams =
     k.asymmetricKeyType === 'ec'
@@ -167,12 +171,12 @@ async function main(): Promise<void> {
   const regKey = key('aws-regional', { kind: 'ec', curve: 'P-384' });
   const leafKey = key('aws-leaf', { kind: 'ec', curve: 'P-384' });
   const rootSubject =
-    'CN=Stagesign Test Signer Code Signing Root CA G1, ST=WA, OU=Cryptography, O=Stagesign Test, C=US';
+    'C=US, O=Stagesign Test, OU=Cryptography, ST=WA, CN=Stagesign Test Signer Code Signing Root CA G1';
   const intSubject =
-    'CN=Stagesign Test Signer Code Signing Int CA G1, ST=WA, OU=Cryptography, O=Stagesign Test, C=US';
+    'C=US, O=Stagesign Test, OU=Cryptography, ST=WA, CN=Stagesign Test Signer Code Signing Int CA G1';
   const regSubject =
-    'CN=Stagesign Test Signer us-west-2 Code Signing CA G1, ST=WA, OU=Cryptography, O=Stagesign Test, C=US';
-  const leafSubject = 'CN=AWS Signer, OU=AWS Cryptography, O=AWS, L=Seattle, ST=WA, C=US';
+    'C=US, O=Stagesign Test, OU=Cryptography, ST=WA, CN=Stagesign Test Signer us-west-2 Code Signing CA G1';
+  const leafSubject = 'C=US, ST=WA, L=Seattle, O=AWS, OU=AWS Cryptography, CN=AWS Signer';
   const root = await cert({
     serial: '01a1',
     subject: rootSubject,
@@ -220,7 +224,7 @@ async function main(): Promise<void> {
 
   // A second, unrelated chain of the same shape for "untrusted root".
   const otherRootKey = key('other-root', { kind: 'ec', curve: 'P-384' });
-  const otherRootSubject = 'CN=Untrusted Test Root CA, O=Elsewhere, ST=WA, C=US';
+  const otherRootSubject = 'C=US, ST=WA, O=Elsewhere, CN=Untrusted Test Root CA';
   const otherRoot = await cert({
     serial: '05a5',
     subject: otherRootSubject,
@@ -325,7 +329,7 @@ async function main(): Promise<void> {
   ] as const) {
     const caKey = key(`${name}-root`, spec);
     const signKey = key(`${name}-leaf`, spec);
-    const caSubject = `CN=Stagesign Test ${alg} Root, O=Stagesign Test, ST=WA, C=US`;
+    const caSubject = `C=US, ST=WA, O=Stagesign Test, CN=Stagesign Test ${alg} Root`;
     const ca = await cert({
       serial: '10b1',
       subject: caSubject,
@@ -336,7 +340,7 @@ async function main(): Promise<void> {
     });
     const lf = await cert({
       serial: '11b2',
-      subject: `CN=stagesign-test-${alg.toLowerCase()}, O=Stagesign Test, L=Seattle, ST=WA, C=US`,
+      subject: `C=US, ST=WA, L=Seattle, O=Stagesign Test, CN=stagesign-test-${alg.toLowerCase()}`,
       key: signKey,
       issuer: { subject: caSubject, key: caKey },
       notBefore: '2024-01-01T00:00:00Z',
@@ -363,7 +367,7 @@ async function main(): Promise<void> {
   {
     const caKey = key('x509_es256-root', { kind: 'ec', curve: 'P-256' });
     const signKey = key('x509_es256-leaf', { kind: 'ec', curve: 'P-256' });
-    const caSubject = 'CN=Stagesign Test ES256 Root, O=Stagesign Test, ST=WA, C=US';
+    const caSubject = 'C=US, ST=WA, O=Stagesign Test, CN=Stagesign Test ES256 Root';
     const ca = await cert({
       serial: '10b1',
       subject: caSubject,
@@ -374,7 +378,7 @@ async function main(): Promise<void> {
     });
     const lf = await cert({
       serial: '12b3',
-      subject: 'CN=stagesign-test-ocsp, O=Stagesign Test, L=Seattle, ST=WA, C=US',
+      subject: 'C=US, ST=WA, L=Seattle, O=Stagesign Test, CN=stagesign-test-ocsp',
       key: signKey,
       issuer: { subject: caSubject, key: caKey },
       notBefore: '2024-01-01T00:00:00Z',
@@ -403,8 +407,8 @@ async function main(): Promise<void> {
   const ik = key('chain-int', { kind: 'ec', curve: 'P-256' });
   const lk = key('chain-leaf', { kind: 'ec', curve: 'P-256' });
   const smallRsa = key('chain-leaf-rsa1024', { kind: 'rsa', bits: 1024 });
-  const caS = 'CN=Chain Test Root, O=Stagesign Test, C=US';
-  const intS = 'CN=Chain Test Intermediate, O=Stagesign Test, C=US';
+  const caS = 'C=US, O=Stagesign Test, CN=Chain Test Root';
+  const intS = 'C=US, O=Stagesign Test, CN=Chain Test Intermediate';
   const base = { notBefore: '2024-01-01T00:00:00Z', notAfter: '2124-01-01T00:00:00Z' };
   const chainRoot = await cert({ serial: '20c1', subject: caS, key: ck, ca: true, ...base });
   const goodInt = await cert({
@@ -418,7 +422,7 @@ async function main(): Promise<void> {
   const leafUnder = (serial: string, extra: Partial<CertSpec>, k: KeyObject = lk) =>
     cert({
       serial,
-      subject: 'CN=Chain Test Leaf, O=Stagesign Test, C=US',
+      subject: 'C=US, O=Stagesign Test, CN=Chain Test Leaf',
       key: k,
       issuer: { subject: intS, key: ik },
       ca: false,

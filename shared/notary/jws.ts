@@ -406,29 +406,25 @@ export interface CreateJwsEnvelopeInput {
   signingAgent?: string;
 }
 
-const SALT_LENGTH: Record<string, number> = { PS256: 32, PS384: 48, PS512: 64 };
+/** The header fields {@link encodeProtectedHeader} needs. */
+export type ProtectedHeaderInput = Pick<
+  CreateJwsEnvelopeInput,
+  | 'signingScheme'
+  | 'signingTime'
+  | 'expiry'
+  | 'extendedAttributes'
+  | 'verificationPlugin'
+  | 'verificationPluginMinVersion'
+> & { alg: JwsAlgorithm };
 
 /**
- * Creates a flattened JWS envelope as notation-core-go does: protected header keys sorted (Go map
- * order), `crit` = signingScheme, critical extended attributes, authenticSigningTime (signing
- * authority), expiry; ES* signatures raw r‖s; PS* with salt length = hash length. The result is
- * re-parsed with {@link parseJwsEnvelope} (integrity and chain rules) and every certificate must
- * be valid at the signing time; throws VerificationError `SIGNATURE_INVALID` otherwise.
+ * The protected header JSON text a Go signer (notation-core-go) would produce for these inputs:
+ * keys sorted, Go HTML escaping, times truncated to seconds in UTC, `crit` = signingScheme,
+ * critical extended attributes in order, authenticSigningTime (signing authority), expiry.
  */
-export function createJwsEnvelope(input: CreateJwsEnvelopeInput): Uint8Array {
-  const [leafDer] = input.certificateChain;
-  if (!leafDer) throw invalid('certificate chain is not present');
-  const certificates = input.certificateChain.map(parseCertificate);
-  const leaf = certificates[0] as ParsedCertificate;
-  const alg = algorithmForKey(leaf);
+export function encodeProtectedHeader(input: ProtectedHeaderInput): string {
+  const { alg } = input;
   const signingTime = new Date(Math.floor(input.signingTime.getTime() / 1000) * 1000);
-  for (const cert of certificates) {
-    if (!isValidAt(cert, signingTime)) {
-      throw invalid(
-        `certificate "${cert.subject}" is not valid at the signing time ${formatRfc3339(signingTime)}`,
-      );
-    }
-  }
   const attributes = [...(input.extendedAttributes ?? [])];
   if (input.verificationPlugin !== undefined) {
     attributes.push({ key: HeaderKey.VerificationPlugin, value: input.verificationPlugin, critical: true });
@@ -463,7 +459,35 @@ export function createJwsEnvelope(input: CreateJwsEnvelopeInput): Uint8Array {
     crit.push(HeaderKey.Expiry);
   }
   header.crit = crit;
-  const protectedB64 = encodeBase64Url(Buffer.from(goJsonStringify(header), 'utf8'));
+  return goJsonStringify(header);
+}
+
+const SALT_LENGTH: Record<string, number> = { PS256: 32, PS384: 48, PS512: 64 };
+
+/**
+ * Creates a flattened JWS envelope as notation-core-go does: protected header keys sorted (Go map
+ * order), `crit` = signingScheme, critical extended attributes, authenticSigningTime (signing
+ * authority), expiry; ES* signatures raw r‖s; PS* with salt length = hash length. The result is
+ * re-parsed with {@link parseJwsEnvelope} (integrity and chain rules) and every certificate must
+ * be valid at the signing time; throws VerificationError `SIGNATURE_INVALID` otherwise.
+ */
+export function createJwsEnvelope(input: CreateJwsEnvelopeInput): Uint8Array {
+  const [leafDer] = input.certificateChain;
+  if (!leafDer) throw invalid('certificate chain is not present');
+  const certificates = input.certificateChain.map(parseCertificate);
+  const leaf = certificates[0] as ParsedCertificate;
+  const alg = algorithmForKey(leaf);
+  const signingTime = new Date(Math.floor(input.signingTime.getTime() / 1000) * 1000);
+  for (const cert of certificates) {
+    if (!isValidAt(cert, signingTime)) {
+      throw invalid(
+        `certificate "${cert.subject}" is not valid at the signing time ${formatRfc3339(signingTime)}`,
+      );
+    }
+  }
+  const protectedB64 = encodeBase64Url(
+    Buffer.from(encodeProtectedHeader({ ...input, alg, signingTime }), 'utf8'),
+  );
   const payloadB64 = encodeBase64Url(input.payload);
   const signingInput = Buffer.from(`${protectedB64}.${payloadB64}`, 'ascii');
   const hash = `sha${alg.slice(2)}`;
