@@ -23,17 +23,9 @@ import { isIndexMediaType, listPlatformManifests } from '../oci/registry';
 import type { Registry } from '../oci/registry';
 import { MediaType } from '../oci/types';
 import type { Descriptor, Platform } from '../oci/types';
-import {
-  AWS_PROFILE_VERSION_ATTRIBUTE,
-  AWS_SIGNING_JOB_ATTRIBUTE,
-  awsRevocationQuery,
-  matchAwsTrustedIdentity,
-  parseArn,
-} from './aws-signer-plugin';
-import { isValidAt } from './certificate';
-import { parseJwsEnvelope } from './jws';
+import { AWS_PROFILE_VERSION_ATTRIBUTE, AWS_SIGNING_JOB_ATTRIBUTE, parseArn } from './aws-signer-plugin';
+import { checkSignedEnvelope } from './fresh-envelope';
 import type { ParsedJwsEnvelope } from './jws';
-import { AWS_SIGNER_PLUGIN } from './messages';
 import { buildPayload } from './payload';
 import {
   buildSignatureManifest,
@@ -41,8 +33,10 @@ import {
   signatureAnnotations as buildAnnotations,
 } from './signature-manifest';
 import type { SignatureManifestShape } from './signature-manifest';
-import { isTrustedChain, TrustStoreSet } from './trust-store';
-import type { PayloadSigner, RevocationChecker } from './types';
+import type { TrustPolicyStatement } from './trust-policy';
+import { TrustStoreSet, trustStoreRef } from './trust-store';
+import { verifySignature } from './verifier';
+import type { PayloadSigner, RevocationChecker, SignedEnvelope } from './types';
 
 /** What signing needs from the outside world. */
 export interface SignArtifactDeps {
@@ -148,13 +142,7 @@ async function signDescriptor(
   }
 
   const signed = await deps.signer.sign(buildPayload(target));
-  if (signed.envelopeMediaType !== MediaType.JwsEnvelope) {
-    throw new VerificationError(
-      'SIGNED_ENVELOPE_INVALID',
-      `the signer returned envelope type ${JSON.stringify(signed.envelopeMediaType)}, not ${MediaType.JwsEnvelope}; nothing was pushed for ${pinned}`,
-    );
-  }
-  const envelope = checkFreshEnvelope(signed.envelope, target, pinned);
+  const envelope = checkFreshEnvelope(signed, target, pinned);
   const annotations = signatureAnnotations(envelope, signed.annotations);
   const envelopeDesc = descriptorFor(signed.envelope, MediaType.JwsEnvelope);
   const built = buildSignatureManifest({
@@ -179,64 +167,26 @@ async function signDescriptor(
     reused: false,
     ...(jobId !== undefined ? { signingJobId: jobId } : {}),
     ...aws,
-    signedAt: envelope.signingTime.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    signedAt: rfc3339(envelope.signingTime),
   };
 }
 
 /**
  * The check notation-go runs on a fresh envelope before pushing it (`generateSignatureEnvelope`):
- * integrity and header/chain rules (`parseJwsEnvelope`), and the signed `targetArtifact` equals the
- * requested descriptor with no unknown keys.
+ * integrity, header and chain rules, and `targetArtifact` equal to the requested descriptor
+ * ({@link checkSignedEnvelope}). Any failure becomes VerificationError `SIGNED_ENVELOPE_INVALID`.
  */
-function checkFreshEnvelope(bytes: Uint8Array, target: Descriptor, pinned: string): ParsedJwsEnvelope {
-  let envelope: ParsedJwsEnvelope;
+function checkFreshEnvelope(signed: SignedEnvelope, target: Descriptor, pinned: string): ParsedJwsEnvelope {
   try {
-    envelope = parseJwsEnvelope(bytes);
+    return checkSignedEnvelope(signed.envelope, signed.envelopeMediaType, target);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    if (!isStagesignError(error)) throw error;
     throw new VerificationError(
       'SIGNED_ENVELOPE_INVALID',
-      `the signer returned an envelope for ${pinned} that does not verify: ${reason}; nothing was pushed`,
+      `the signer returned an envelope for ${pinned} that fails the check before push (${error.code}: ${error.message}); nothing was pushed`,
       { cause: error },
     );
   }
-  const problem = targetProblem(envelope, target);
-  if (problem) {
-    throw new VerificationError(
-      'SIGNED_ENVELOPE_INVALID',
-      `the signer returned an envelope for ${pinned} whose payload ${problem}; nothing was pushed`,
-    );
-  }
-  return envelope;
-}
-
-const TARGET_KEYS: ReadonlySet<string> = new Set([
-  'mediaType',
-  'digest',
-  'size',
-  'urls',
-  'annotations',
-  'data',
-  'platform',
-  'artifactType',
-]);
-
-/** Why the signed payload does not name `target`, or undefined when it does. */
-function targetProblem(envelope: ParsedJwsEnvelope, target: Descriptor): string | undefined {
-  const raw = JSON.parse(Buffer.from(envelope.payloadBytes).toString('utf8')) as Record<string, unknown>;
-  const extraTop = Object.keys(raw).filter((k) => k !== 'targetArtifact');
-  if (extraTop.length > 0) return `has unknown keys ${extraTop.join(', ')}`;
-  const signed = raw.targetArtifact as Record<string, unknown>;
-  const extra = Object.keys(signed).filter((k) => !TARGET_KEYS.has(k));
-  if (extra.length > 0) return `targetArtifact has unknown keys ${extra.join(', ')}`;
-  if (
-    signed.mediaType !== target.mediaType ||
-    signed.digest !== target.digest ||
-    signed.size !== target.size
-  ) {
-    return `names ${String(signed.mediaType)} ${String(signed.digest)} (${String(signed.size)} bytes), not the requested ${target.mediaType} ${target.digest} (${target.size} bytes)`;
-  }
-  return undefined;
 }
 
 function signatureAnnotations(
@@ -298,41 +248,20 @@ async function reusable(
   });
   const { manifest, envelope: envelopeDesc } = parseSignatureManifest(manifestBytes);
   if (manifest.subject?.digest !== target.digest) return 'its subject is another manifest';
-  if (envelopeDesc.mediaType !== MediaType.JwsEnvelope)
-    return `envelope type ${envelopeDesc.mediaType} is not JWS`;
-  const envelope = parseJwsEnvelope(await deps.registry.fetchBlob(ref, envelopeDesc));
-  const problem = targetProblem(envelope, target);
-  if (problem) return `its payload ${problem}`;
-  const headers = envelope.protectedHeaders;
-  if (headers.signingScheme !== 'notary.x509.signingAuthority')
-    return `signing scheme ${headers.signingScheme}`;
-  if (headers.verificationPlugin !== AWS_SIGNER_PLUGIN) return 'not an AWS Signer signature';
-  const stores = (deps.trustStores ?? TrustStoreSet.builtIn())
-    .list()
-    .filter((s) => s.type === 'signingAuthority');
-  if (!stores.some((store) => isTrustedChain(store, envelope.certificateChain))) {
-    return 'its certificate chain does not lead to a trusted AWS Signer root';
-  }
-  const untrustedAt = envelope.certificates.find((cert) => !isValidAt(cert, envelope.signingTime));
-  if (untrustedAt) return `certificate ${untrustedAt.subject} was not valid at the signing time`;
-  if (headers.expiry !== undefined && headers.expiry.getTime() <= now.getTime()) return 'it has expired';
-  const aws = awsAttributes(envelope);
-  if (aws.signingProfileVersionArn === undefined || aws.signingJobArn === undefined) {
-    return 'it lacks the AWS Signer profile version or job attribute';
-  }
-  if (!matchAwsTrustedIdentity(aws.signingProfileVersionArn, [profileArn]).matched) {
-    return `it was made with ${aws.signingProfileVersionArn}, not ${profileArn}`;
-  }
-  if (deps.revocation) {
-    const query = awsRevocationQuery({
-      certificateChain: envelope.certificateChain,
-      jobArn: aws.signingJobArn,
-      profileVersionArn: aws.signingProfileVersionArn,
-      authenticSigningTime: envelope.signingTime,
-    });
-    const { revokedEntities } = await deps.revocation.getRevocationStatus(query);
-    if (revokedEntities.length > 0) return `revoked: ${revokedEntities.join(', ')}`;
-  }
+  const trustStores = deps.trustStores ?? TrustStoreSet.builtIn();
+  const verdict = await verifySignature({
+    envelope: await deps.registry.fetchBlob(ref, envelopeDesc),
+    envelopeMediaType: envelopeDesc.mediaType,
+    target,
+    policy: reusePolicy(trustStores, profileArn, deps.revocation !== undefined),
+    trustStores,
+    ...(deps.revocation ? { revocationChecker: deps.revocation } : {}),
+    now,
+  });
+  if (!verdict.passed) return `${verdict.code ?? 'FAILED'}: ${verdict.error ?? 'does not verify'}`;
+  if (!verdict.aws || !verdict.envelope) return 'not an AWS Signer signature';
+  const aws = verdict.aws;
+  const signingTime = verdict.envelope.signingTime;
   const jobId = jobIdOf(aws.signingJobArn);
   return {
     digest: target.digest,
@@ -342,8 +271,37 @@ async function reusable(
     reused: true,
     ...(jobId !== undefined ? { signingJobId: jobId } : {}),
     ...aws,
-    signedAt: envelope.signingTime.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    signedAt: rfc3339(signingTime),
   };
+}
+
+/**
+ * The trust policy an existing signature must satisfy to be reused: `strict` (integrity,
+ * authenticity, expiry, authentic timestamp), any signing-authority store of the set, and the
+ * signing profile as the only trusted identity. Revocation is enforced when a checker is given.
+ */
+function reusePolicy(
+  stores: TrustStoreSet,
+  profileArn: string,
+  checkRevocation: boolean,
+): TrustPolicyStatement {
+  return {
+    name: 'stagesign-reuse-existing-signature',
+    registryScopes: ['*'],
+    signatureVerification: {
+      level: 'strict',
+      ...(checkRevocation ? {} : { override: { revocation: 'skip' } }),
+    },
+    trustStores: stores
+      .list()
+      .filter((s) => s.type === 'signingAuthority')
+      .map(trustStoreRef),
+    trustedIdentities: [profileArn],
+  };
+}
+
+function rfc3339(time: Date): string {
+  return time.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 function awsAttributes(envelope: ParsedJwsEnvelope): {
