@@ -5,7 +5,7 @@
  */
 import { X509Certificate as NodeCertificate, createHash } from 'node:crypto';
 import { px509 } from './x509-lib';
-import { certificateFields } from './der';
+import { certificateFields } from './certificate-fields';
 import { goSubjectString } from './go-format';
 
 /** The JWS algorithms notation accepts, one per supported key. */

@@ -4,7 +4,7 @@
  * is paired with itself. Same as the AWS Signer plugin and the AWS docs' OpenSSL recipe.
  */
 import { createHash } from 'node:crypto';
-import { certificateFields } from './der';
+import { certificateFields } from './certificate-fields';
 
 /** `lowercase hex(SHA-384(TBSCertificate))` of a DER certificate. */
 export function tbsSha384(der: Uint8Array): string {
