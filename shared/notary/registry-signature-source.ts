@@ -94,24 +94,30 @@ export class RegistrySignatureSource implements SignatureSource {
 
   /**
    * The envelope blob of a signature manifest returned by {@link list}, with its layer media
-   * type. Throws like {@link list}.
+   * type. A permission or dependency failure keeps its kind and carries notation's full
+   * retrieval message; any other failure is an InputError `SIGNATURE_RETRIEVAL_FAILED` whose
+   * message is only the cause, because `verifyArtifact` wraps it in notation's retrieval text.
    */
   async fetchEnvelope(signatureManifest: Descriptor): Promise<{ mediaType: string; envelope: Uint8Array }> {
     const parsed = this.#manifests.get(signatureManifest.digest) ?? (await this.#fetchSignatureManifest(signatureManifest));
     if (parsed === undefined) {
-      throw this.#retrievalError(signatureManifest, new Error('the manifest is not a Notary Project signature manifest'));
+      throw new InputError(SIGNATURE_RETRIEVAL_FAILED, 'the manifest is not a Notary Project signature manifest');
     }
     if (parsed.envelope.size > MAX_SIGNATURE_ENVELOPE_BYTES) {
-      throw this.#retrievalError(
-        signatureManifest,
-        new Error(`signature envelope size ${parsed.envelope.size} exceeds the ${MAX_SIGNATURE_ENVELOPE_BYTES}-byte limit`),
+      throw new InputError(
+        SIGNATURE_RETRIEVAL_FAILED,
+        `signature envelope size ${parsed.envelope.size} exceeds the ${MAX_SIGNATURE_ENVELOPE_BYTES}-byte limit`,
       );
     }
     try {
       const envelope = await this.#registry.fetchBlob(this.#repository, parsed.envelope);
       return { mediaType: parsed.envelope.mediaType, envelope };
     } catch (error) {
-      throw this.#retrievalError(signatureManifest, error);
+      const wrapped = this.#retrievalError(signatureManifest, error);
+      if (wrapped instanceof InputError) {
+        throw new InputError(SIGNATURE_RETRIEVAL_FAILED, error instanceof Error ? error.message : String(error), { cause: error });
+      }
+      throw wrapped;
     }
   }
 

@@ -1,0 +1,27 @@
+/**
+ * verify-image Lambda handler: wiring only. Clients are built once per container; the
+ * environment is parsed at cold start (an invalid one is reported on every job, never thrown).
+ */
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { DistributionRegistry } from '../../shared/oci/distribution-registry';
+import { pipelineAction } from '../../shared/pipeline';
+import { AwsSignerRevocationChecker } from '../../shared/signer/aws-signer-revocation-checker';
+import { parseVerifyImageEnvironment, parseVerifyImageParams } from './params';
+import { SsmParameterReader } from './ssm-parameter-reader';
+import { verifyImages } from './verify-image';
+import type { VerifyImageDeps } from './verify-image';
+
+const environment = parseVerifyImageEnvironment(process.env);
+const registry = new DistributionRegistry();
+const deps: VerifyImageDeps = {
+  registryFor: () => registry,
+  revocationChecker: new AwsSignerRevocationChecker(),
+  parameters: new SsmParameterReader(new SSMClient({})),
+  environment,
+};
+
+export const handler = pipelineAction({
+  stage: 'verify-image',
+  parseParams: (job) => parseVerifyImageParams(job.userParameters, environment),
+  run: (input) => verifyImages(deps, input),
+});

@@ -1,0 +1,262 @@
+/**
+ * The verify-image stage: `notation verify` (with the AWS Signer plugin's semantics) for every
+ * image of the job, as a CodePipeline action. Dependencies are passed in; `handler.ts` wires the
+ * deployed ones.
+ *
+ * 1. collect the images (UserParameters, the sign stage's `signedImages`, or the input
+ *    artifact's `imagedefinitions.json` / `imageDetail.json`);
+ * 2. resolve the trust policy (artifact file → TRUST_POLICY → SSM → default) and trust stores;
+ * 3. verify every image with the shared {@link verifyImageReference}, a few at a time, each
+ *    stopping at its first passing signature;
+ * 4. success: notation's lines in the summary and the verified digests as output variables;
+ *    otherwise a failure whose message starts with notation's verdict for each failed image.
+ *
+ * Fail closed: an image is accepted only with a `verified` (or policy-`skipped`) verdict; any
+ * error, for any image, fails the job.
+ */
+import { ConfigurationError, DependencyError, InputError, isStagesignError, PermissionError, VerificationError } from '../../shared/errors';
+import type { StagesignError } from '../../shared/errors';
+import type { Registry } from '../../shared/oci/registry';
+import type { Reference } from '../../shared/oci/reference';
+import type { RevocationChecker } from '../../shared/notary/types';
+import { verifyImageReference } from '../../shared/notary/verify-image-reference';
+import type { VerifyImageReferenceResult } from '../../shared/notary/verify-image-reference';
+import type { ArtifactFiles } from '../../shared/pipeline/artifact-store';
+import type { StageInput, StageOutcome } from '../../shared/pipeline/action';
+import type { Job } from '../../shared/pipeline/job';
+import { collectImages } from '../../shared/pipeline/image-sources';
+import type { ImageSource } from '../../shared/pipeline/image-sources';
+import type { VerifyImageEnvironment, VerifyImageParams } from './params';
+import { resolveTrustPolicy, resolveTrustStores } from './trust-policy-source';
+import type { ParameterReader } from './trust-policy-source';
+
+/** What the stage needs from the outside world. */
+export interface VerifyImageDeps {
+  /** The registry holding an image (ECR / any OCI registry; an OCI layout store in the demo). */
+  registryFor(reference: Reference): Registry;
+  /** AWS Signer revocation (GetRevocationStatus). */
+  revocationChecker: RevocationChecker;
+  /** SSM parameters (trust policy / trust stores), cached. */
+  parameters: ParameterReader;
+  /** The environment, parsed at cold start. */
+  environment: VerifyImageEnvironment;
+}
+
+/** One entry of the `VERIFIED_IMAGES` output variable. */
+export interface VerifiedImage {
+  /** The reference as given. */
+  image: string;
+  /** `registry/repository@sha256:…`: what was verified, to deploy by digest. */
+  imageUri: string;
+  digest: string;
+  /** The passing signature's manifest digest (absent when the policy level is `skip`). */
+  signatureDigest?: string;
+  signingProfileVersionArn?: string;
+  /** RFC 3339. */
+  signingTime?: string;
+  /** True when the trust policy's level is `skip` (nothing was verified). */
+  skipped?: true;
+}
+
+/** The verdict, or the error that prevented one, for one image. */
+type ImageResult = { image: ImageSource; result: VerifyImageReferenceResult } | { image: ImageSource; error: unknown };
+
+/** Runs the stage for one job (see the module comment). */
+export async function verifyImages(
+  deps: VerifyImageDeps,
+  input: Pick<StageInput<VerifyImageParams, never>, 'job' | 'params' | 'ctx'>,
+): Promise<StageOutcome<never>> {
+  const { job, params, ctx } = input;
+  const artifacts = artifactReader(job, ctx.readInputArtifact.bind(ctx));
+
+  ctx.setPhase('collecting the images to verify');
+  const images = await collectImages(params.imageSources, {
+    inputArtifactNames: job.inputArtifacts.map((a) => a.name),
+    readInputArtifact: artifacts.read,
+  });
+
+  ctx.setPhase('loading the trust policy');
+  let artifact: { name: string; read(path: string): Uint8Array | undefined } | undefined;
+  if (params.trustPolicyPath !== undefined) {
+    const name = artifacts.pick(params.imageSources.inputArtifact);
+    if (name !== undefined) {
+      const files = await artifacts.read(name);
+      artifact = { name, read: (path) => files.get(path) };
+    }
+  }
+  const policy = await resolveTrustPolicy({
+    params,
+    environment: deps.environment,
+    images: images.map((i) => i.reference),
+    ...(artifact ? { artifact } : {}),
+    parameters: deps.parameters,
+  });
+  const trustStores = await resolveTrustStores(deps.environment, deps.parameters);
+  ctx.logger.info('verifying images', { images: images.length, policySource: policy.source });
+
+  ctx.setPhase(`verifying ${images.length} image${images.length === 1 ? '' : 's'}`);
+  const now = ctx.now();
+  const results = await mapWithConcurrency(images, deps.environment.concurrency, async (image): Promise<ImageResult> => {
+    try {
+      const result = await verifyImageReference({
+        registry: deps.registryFor(image.reference),
+        reference: image.reference,
+        policyDocument: policy.document,
+        trustStores,
+        revocationChecker: deps.revocationChecker,
+        now,
+        maxSignatures: params.maxSignatures,
+        ...(params.userMetadata ? { userMetadata: params.userMetadata } : {}),
+      });
+      ctx.logger.info('image verdict', {
+        image: result.digestReference,
+        outcome: result.outcome,
+        ...(result.code ? { code: result.code } : {}),
+        ...(result.signatureDigest ? { signatureDigest: result.signatureDigest } : {}),
+        signaturesRejected: result.failures.length,
+      });
+      return { image, result };
+    } catch (error) {
+      ctx.logger.warn('image could not be verified', {
+        image: image.text,
+        code: isStagesignError(error) ? error.code : undefined,
+        errorName: error instanceof Error ? error.name : typeof error,
+      });
+      return { image, error };
+    }
+  });
+
+  const failed = results.filter((r) => 'error' in r || r.result.outcome === 'failed');
+  if (failed.length > 0) throw failureFor(results);
+  return success(results as Array<{ image: ImageSource; result: VerifyImageReferenceResult }>);
+}
+
+function success(results: Array<{ image: ImageSource; result: VerifyImageReferenceResult }>): StageOutcome<never> {
+  const lines: string[] = [];
+  const verified: VerifiedImage[] = [];
+  for (const { image, result } of results) {
+    if (result.tagWarning) lines.push(result.tagWarning);
+    lines.push(...result.warnings);
+    lines.push(result.message);
+    verified.push({
+      image: image.text,
+      imageUri: result.digestReference,
+      digest: result.descriptor.digest,
+      ...(result.signatureDigest ? { signatureDigest: result.signatureDigest } : {}),
+      ...(result.signingProfileVersionArn ? { signingProfileVersionArn: result.signingProfileVersionArn } : {}),
+      ...(result.signingTime ? { signingTime: rfc3339(result.signingTime) } : {}),
+      ...(result.outcome === 'skipped' ? { skipped: true as const } : {}),
+    });
+  }
+  const outputVariables: Record<string, string> = { VERIFIED_IMAGES: JSON.stringify(verified) };
+  const [only] = results;
+  if (results.length === 1 && only) {
+    outputVariables.IMAGE_URI = only.result.digestReference;
+    outputVariables.IMAGE_DIGEST = only.result.descriptor.digest;
+  }
+  return { kind: 'success', summary: lines.join('\n'), outputVariables };
+}
+
+/**
+ * One error for the whole job. Its message puts notation's verdict line for every failed image
+ * first (so truncation at 5000 characters keeps them), then each image's signature reasons,
+ * then the images that passed. Its kind is the most actionable one among the failures:
+ * configuration, then permission, then dependency, else verification.
+ */
+function failureFor(results: ImageResult[]): StagesignError {
+  const headlines: string[] = [];
+  const details: string[] = [];
+  const passed: string[] = [];
+  const errors: StagesignError[] = [];
+  let firstCode: string | undefined;
+  for (const r of results) {
+    if ('error' in r) {
+      const err = r.error;
+      const text = err instanceof Error ? err.message : String(err);
+      headlines.push(`signature verification failed: ${text}`);
+      if (isStagesignError(err)) errors.push(err);
+      firstCode ??= isStagesignError(err) ? err.code : 'VERIFY_IMAGE_ERROR';
+      continue;
+    }
+    const { result } = r;
+    if (result.outcome !== 'failed') {
+      passed.push(result.message);
+      continue;
+    }
+    headlines.push(result.message);
+    firstCode ??= result.code;
+    const lines = [...(result.tagWarning ? [result.tagWarning] : []), ...result.failures.flatMap((f) => f.lines)];
+    if (lines.length > 0) details.push(`${result.digestReference}:`, ...lines.map((l) => `  ${l}`));
+  }
+  const message = [
+    ...headlines,
+    ...(details.length > 0 ? ['', ...details] : []),
+    ...(passed.length > 0 ? ['', ...passed] : []),
+  ].join('\n');
+  const code = firstCode ?? 'VERIFY_IMAGE_FAILED';
+  for (const kind of ['configuration', 'permission', 'dependency'] as const) {
+    const found = errors.find((e) => e.kind === kind);
+    if (!found) continue;
+    const options = { cause: found };
+    if (kind === 'configuration') return new ConfigurationError(found.code, message, options);
+    if (kind === 'permission') return new PermissionError(found.code, message, options);
+    return new DependencyError(found.code, message, options);
+  }
+  // A verdict that says no is a verification failure; otherwise (unknown image, unreadable
+  // signature, unexpected error) an input failure. Both are JobFailed.
+  const anyVerdict = results.some((r) => !('error' in r) && r.result.outcome === 'failed');
+  return anyVerdict ? new VerificationError(code, message) : new InputError(code, message);
+}
+
+/** Reads each input artifact at most once per job (image files and the trust policy may share one). */
+function artifactReader(job: Job, read: (name?: string) => Promise<ArtifactFiles>) {
+  const cache = new Map<string, Promise<ArtifactFiles>>();
+  const names = job.inputArtifacts.map((a) => a.name);
+  return {
+    read: (name: string): Promise<ArtifactFiles> => {
+      let files = cache.get(name);
+      if (!files) {
+        files = read(name);
+        cache.set(name, files);
+      }
+      return files;
+    },
+    /** The artifact holding `trustPolicyPath`: `inputArtifact`, else the only one (undefined when none). */
+    pick: (preferred: string | undefined): string | undefined => {
+      if (preferred !== undefined) {
+        if (!names.includes(preferred)) {
+          throw new ConfigurationError(
+            'INPUT_ARTIFACT_MISSING',
+            `UserParameters.inputArtifact ${JSON.stringify(preferred)} is not an input artifact of the action (it has: ${names.join(', ') || 'none'}).`,
+          );
+        }
+        return preferred;
+      }
+      if (names.length > 1) {
+        throw new ConfigurationError(
+          'INPUT_ARTIFACT_AMBIGUOUS',
+          `The action has ${names.length} input artifacts (${names.join(', ')}); set UserParameters.inputArtifact to the one holding UserParameters.trustPolicyPath.`,
+        );
+      }
+      return names[0];
+    },
+  };
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight; results keep the input order. */
+async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return out;
+}
+
+function rfc3339(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
