@@ -131,7 +131,7 @@ export interface ImageSourceJob {
  * Throws ConfigurationError `NO_IMAGES` when none is found, saying where it looked.
  */
 export async function collectImages(params: ImageSourceParams, job: ImageSourceJob): Promise<ImageSource[]> {
-  const looked: string[] = ['UserParameters.image', 'UserParameters.images'];
+  const looked: string[] = ['UserParameters.image and UserParameters.images'];
   let images = [...params.images];
   if (needsInputArtifact(params)) {
     const artifact = pickArtifact(params, job.inputArtifactNames);
