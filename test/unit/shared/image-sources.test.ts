@@ -193,7 +193,7 @@ describe('collectImages', () => {
   });
 
   it.each([
-    { artifacts: {}, where: 'input artifacts (the action has none)' },
+    { artifacts: {} as Record<string, ArtifactFiles>, where: 'input artifacts (the action has none)' },
     {
       artifacts: { BuildOutput: files({ 'appspec.yaml': 'x' }) },
       where:
