@@ -21,7 +21,7 @@ import {
   type ParsedCertificate,
 } from './certificate';
 import { formatRfc3339 } from './go-format';
-import { goJsonStringify } from './go-json';
+import { goInterface, goJsonText } from '../oci/go-json';
 import { signatureInvalidMessage, signatureMalformedMessage } from './messages';
 import { NOTARY_PAYLOAD_MEDIA_TYPE } from './payload';
 import { decodeStrictBase64Url, encodeBase64Url, IllegalBase64Error } from './strict-base64url';
@@ -459,7 +459,7 @@ export function encodeProtectedHeader(input: ProtectedHeaderInput): string {
     crit.push(HeaderKey.Expiry);
   }
   header.crit = crit;
-  return goJsonStringify(header);
+  return goJsonText(goInterface(header));
 }
 
 const SALT_LENGTH: Record<string, number> = { PS256: 32, PS384: 48, PS512: 64 };

@@ -6,6 +6,7 @@
  * Pure: no I/O.
  */
 import { InputError } from '../errors';
+import { encodeGoJson, goMap } from '../oci/go-json';
 import type { Descriptor } from '../oci/types';
 
 export const NOTARY_PAYLOAD_MEDIA_TYPE = 'application/vnd.cncf.notary.payload.v1+json';
@@ -69,72 +70,4 @@ export function buildPayload(target: Descriptor, annotations?: Record<string, st
     targetArtifact['annotations'] = goMap(metadata);
   }
   return encodeGoJson({ targetArtifact });
-}
-
-/**
- * Serialises `value` as Go's `encoding/json` Marshal would. Plain objects stand for Go structs and
- * keep their own key order (write them in Go's field order); `Map`s stand for Go maps and are
- * emitted with keys sorted by UTF-8 bytes (a plain object cannot do this: JavaScript lists
- * integer-like keys such as "10" first). `undefined` members are omitted (Go's `omitempty`).
- * Output is compact, with `<`, `>`, `&`, U+2028 and U+2029 escaped as `\u003c`, `\u003e`, `\u0026`,
- * `\u2028`, `\u2029`; other escapes agree between `JSON.stringify` and Go ≥ 1.22 (`\b`, `\f`, `\n`,
- * `\r`, `\t`, `\u00XX` in lowercase hex). Exported for the signature manifest, which needs the
- * same bytes.
- */
-export function encodeGoJson(value: unknown): Uint8Array {
-  return new TextEncoder().encode(goJson(value));
-}
-
-function goJson(value: unknown): string {
-  if (value === null) return 'null';
-  switch (typeof value) {
-    case 'string':
-      return goString(value);
-    case 'number':
-      if (!Number.isFinite(value)) throw new TypeError('Go JSON cannot encode a non-finite number');
-      return JSON.stringify(value);
-    case 'boolean':
-      return value ? 'true' : 'false';
-    case 'object': {
-      if (Array.isArray(value)) return `[${value.map((item) => goJson(item)).join(',')}]`;
-      if (value instanceof Map) {
-        const entries = [...(value as Map<string, unknown>).entries()].sort(([a], [b]) => compareUtf8(a, b));
-        return `{${entries.map(([k, v]) => `${goString(k)}:${goJson(v)}`).join(',')}}`;
-      }
-      const members = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
-      return `{${members.map(([k, v]) => `${goString(k)}:${goJson(v)}`).join(',')}}`;
-    }
-    default:
-      throw new TypeError(`Go JSON cannot encode a ${typeof value}`);
-  }
-}
-
-function goString(text: string): string {
-  if (LONE_SURROGATE.test(text)) {
-    // Go would replace the lone surrogate with U+FFFD; refusing is safer than guessing bytes to sign.
-    throw new InputError(
-      'JSON_STRING_INVALID',
-      `the string ${JSON.stringify(text)} is not well-formed Unicode`,
-    );
-  }
-  return JSON.stringify(text).replace(/[<>&\u2028\u2029]/g, (ch) => GO_HTML_ESCAPES[ch] ?? ch);
-}
-
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-const GO_HTML_ESCAPES: Record<string, string> = {
-  '<': '\\u003c',
-  '>': '\\u003e',
-  '&': '\\u0026',
-  '\u2028': '\\u2028',
-  '\u2029': '\\u2029',
-};
-
-function compareUtf8(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
-}
-
-/** `record` as a Go map for `encodeGoJson` (keys sorted by UTF-8 bytes on output). */
-export function goMap(record: Record<string, string>): Map<string, string> {
-  return new Map(Object.entries(record));
 }

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { InputError } from '../errors';
 import { EMPTY_DESCRIPTOR, MediaType } from '../oci/types';
 import type { Descriptor, ImageManifest } from '../oci/types';
-import { encodeGoJson, goMap } from './payload';
+import { marshalManifest, orderDescriptor } from '../oci/go-json';
 
 /**
  * `oci-1.1`: `artifactType: application/vnd.cncf.notary.signature` with the OCI empty config
@@ -110,7 +110,7 @@ export function buildSignatureManifest(input: {
     subject: { mediaType: input.subject.mediaType, digest: input.subject.digest, size: input.subject.size },
     ...(Object.keys(input.annotations).length > 0 ? { annotations: { ...input.annotations } } : {}),
   };
-  const bytes = encodeGoJson(toGoManifest(manifest));
+  const bytes = marshalManifest(manifest);
   const descriptor: Descriptor = {
     mediaType: MediaType.ImageManifest,
     digest: `sha256:${createHash('sha256').update(bytes).digest('hex')}`,
@@ -224,57 +224,6 @@ export function parseSignatureManifest(bytes: Uint8Array): { manifest: ImageMani
     );
   }
   return { manifest, envelope };
-}
-
-/** The manifest in Go's field order, with annotations as Go maps (sorted on output). */
-function toGoManifest(manifest: ImageManifest): Record<string, unknown> {
-  return {
-    schemaVersion: manifest.schemaVersion,
-    mediaType: manifest.mediaType,
-    artifactType: manifest.artifactType,
-    config: toGoDescriptor(manifest.config),
-    layers: manifest.layers.map(toGoDescriptor),
-    subject: manifest.subject ? toGoDescriptor(manifest.subject) : undefined,
-    annotations: manifest.annotations ? goMap(manifest.annotations) : undefined,
-  };
-}
-
-/** image-spec descriptor field order: mediaType, digest, size, urls, annotations, data, platform, artifactType. */
-function toGoDescriptor(d: Descriptor): Record<string, unknown> {
-  return {
-    mediaType: d.mediaType,
-    digest: d.digest,
-    size: d.size,
-    urls: d.urls && d.urls.length > 0 ? d.urls : undefined,
-    annotations: d.annotations && Object.keys(d.annotations).length > 0 ? goMap(d.annotations) : undefined,
-    data: d.data ? d.data : undefined,
-    platform: d.platform
-      ? {
-          architecture: d.platform.architecture,
-          os: d.platform.os,
-          'os.version': d.platform['os.version'] || undefined,
-          'os.features':
-            d.platform['os.features'] && d.platform['os.features'].length > 0
-              ? d.platform['os.features']
-              : undefined,
-          variant: d.platform.variant || undefined,
-        }
-      : undefined,
-    artifactType: d.artifactType ? d.artifactType : undefined,
-  };
-}
-
-function orderDescriptor(d: Descriptor): Descriptor {
-  return {
-    mediaType: d.mediaType,
-    digest: d.digest,
-    size: d.size,
-    ...(d.urls ? { urls: [...d.urls] } : {}),
-    ...(d.annotations ? { annotations: { ...d.annotations } } : {}),
-    ...(d.data !== undefined ? { data: d.data } : {}),
-    ...(d.platform ? { platform: { ...d.platform } } : {}),
-    ...(d.artifactType !== undefined ? { artifactType: d.artifactType } : {}),
-  };
 }
 
 function parseDescriptor(value: unknown, field: string): Descriptor {

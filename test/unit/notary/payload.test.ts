@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../../shared/errors';
-import { buildPayload, encodeGoJson, goMap } from '../../../shared/notary/payload';
+import { buildPayload } from '../../../shared/notary/payload';
 import type { Descriptor } from '../../../shared/oci/types';
 
 const VECTORS = fileURLToPath(new URL('../../../../shared/vectors/', import.meta.url));
@@ -158,12 +158,5 @@ describe('buildPayload', () => {
       expect(ours).toContain(annotations);
       expect(signed).toContain(annotations);
     });
-  });
-});
-
-describe('encodeGoJson', () => {
-  it('keeps plain-object key order, sorts Map keys and omits undefined members', () => {
-    const bytes = encodeGoJson({ z: 1, a: undefined, m: goMap({ b: 'x', a: 'y' }), list: [true, null, 'q'] });
-    expect(text(bytes)).toBe('{"z":1,"m":{"a":"y","b":"x"},"list":[true,null,"q"]}');
   });
 });
