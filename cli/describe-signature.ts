@@ -85,10 +85,13 @@ export function describeSignature(signature: StoredSignature): SignatureDetails 
     throw new Error(`signature envelope format with media type "${mediaType}" is not supported`);
   }
   const envelope = JSON.parse(Buffer.from(signature.envelope).toString('utf8')) as Record<string, unknown>;
-  if (envelope === null || typeof envelope !== 'object' || Array.isArray(envelope)) throw new Error('the envelope is not a JSON object');
+  if (envelope === null || typeof envelope !== 'object' || Array.isArray(envelope))
+    throw new Error('the envelope is not a JSON object');
   const protectedHeader = decodeJsonSegment(envelope['protected'], 'protected header');
   const payload = decodeJsonSegment(envelope['payload'], 'payload');
-  const header = (typeof envelope['header'] === 'object' && envelope['header'] !== null ? envelope['header'] : {}) as Record<string, unknown>;
+  const header = (
+    typeof envelope['header'] === 'object' && envelope['header'] !== null ? envelope['header'] : {}
+  ) as Record<string, unknown>;
 
   const signedAttributes: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(protectedHeader)) {
@@ -98,7 +101,8 @@ export function describeSignature(signature: StoredSignature): SignatureDetails 
   const unsignedAttributes: Record<string, string> = {};
   for (const [key, value] of Object.entries(header)) {
     if (key === 'x5c') continue;
-    if (key.toLowerCase() === HeaderKey.SigningAgent.toLowerCase()) unsignedAttributes['signingAgent'] = String(value);
+    if (key.toLowerCase() === HeaderKey.SigningAgent.toLowerCase())
+      unsignedAttributes['signingAgent'] = String(value);
     else if (key === HeaderKey.TimestampSignature) unsignedAttributes['timestampSignature'] = '(present)';
     else unsignedAttributes[key] = typeof value === 'string' ? value : JSON.stringify(value);
   }
@@ -122,7 +126,9 @@ export function describeSignature(signature: StoredSignature): SignatureDetails 
     userDefinedAttributes: target?.annotations ?? {},
     unsignedAttributes,
     certificates,
-    ...(target !== undefined ? { signedArtifact: { mediaType: target.mediaType, digest: target.digest, size: target.size } } : {}),
+    ...(target !== undefined
+      ? { signedArtifact: { mediaType: target.mediaType, digest: target.digest, size: target.size } }
+      : {}),
     ...(typeof profileVersion === 'string' || typeof job === 'string'
       ? {
           aws: {
@@ -143,7 +149,8 @@ function decodeJsonSegment(value: unknown, what: string): Record<string, unknown
   } catch (error) {
     throw new Error(`the envelope's ${what} is not base64url-encoded JSON: ${(error as Error).message}`);
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`the envelope's ${what} is not a JSON object`);
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new Error(`the envelope's ${what} is not a JSON object`);
   return parsed as Record<string, unknown>;
 }
 
@@ -159,6 +166,12 @@ function describeCertificate(base64: string): CertificateDetails {
       expiry: new Date(cert.validTo).toISOString().replace(/\.000Z$/, 'Z'),
     };
   } catch {
-    return { sha256Fingerprint: createHash('sha256').update(der).digest('hex'), issuedTo: '(unparseable certificate)', issuedBy: '', notBefore: '', expiry: '' };
+    return {
+      sha256Fingerprint: createHash('sha256').update(der).digest('hex'),
+      issuedTo: '(unparseable certificate)',
+      issuedBy: '',
+      notBefore: '',
+      expiry: '',
+    };
   }
 }

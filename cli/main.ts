@@ -21,10 +21,26 @@ interface CommandEntry {
 }
 
 const COMMANDS: readonly CommandEntry[] = [
-  { name: 'verify', summary: 'Verify the signatures of an image, as notation verify does', load: async () => (await import('./commands/verify')).verifyCommand },
-  { name: 'inspect', summary: 'List the signatures of an image with their certificates and AWS Signer details', load: async () => (await import('./commands/inspect')).inspectCommand },
-  { name: 'sign', summary: 'Sign an image with an AWS Signer profile or a local key', load: async () => (await import('./commands/sign')).signCommand },
-  { name: 'policy show', summary: 'Show the trust policy', load: async () => (await import('./commands/policy-show')).policyShowCommand },
+  {
+    name: 'verify',
+    summary: 'Verify the signatures of an image, as notation verify does',
+    load: async () => (await import('./commands/verify')).verifyCommand,
+  },
+  {
+    name: 'inspect',
+    summary: 'List the signatures of an image with their certificates and AWS Signer details',
+    load: async () => (await import('./commands/inspect')).inspectCommand,
+  },
+  {
+    name: 'sign',
+    summary: 'Sign an image with an AWS Signer profile or a local key',
+    load: async () => (await import('./commands/sign')).signCommand,
+  },
+  {
+    name: 'policy show',
+    summary: 'Show the trust policy',
+    load: async () => (await import('./commands/policy-show')).policyShowCommand,
+  },
 ];
 
 export const VERSION = '0.1.0';
@@ -70,11 +86,15 @@ export async function run(argv: string[], io: CliIo = processIo()): Promise<numb
   const found = findCommand(argv);
   if (!found) {
     if (first === 'policy') {
-      io.err(argv[1] === undefined || argv[1].startsWith('-') ? 'Error: policy needs a subcommand: show' : `Error: unknown command "${argv[1]}" for "stagesign policy"`);
+      io.err(
+        argv[1] === undefined || argv[1].startsWith('-')
+          ? 'Error: policy needs a subcommand: show'
+          : `Error: unknown command "${argv[1]}" for "stagesign policy"`,
+      );
     } else {
       io.err(`Error: unknown command "${first}" for "stagesign"`);
     }
-    io.err('Run \'stagesign --help\' for usage.');
+    io.err("Run 'stagesign --help' for usage.");
     return EXIT_FAILURE;
   }
   try {

@@ -19,7 +19,11 @@ export const TRUST_POLICY_FILES = ['trustpolicy.oci.json', 'trustpolicy.json'] a
 export const TRUST_POLICY_MISSING = 'TRUST_POLICY_MISSING';
 
 /** The notation configuration directory for `--config-dir` (wins), `XDG_CONFIG_HOME`, or the home directory. */
-export function notationConfigDir(flag: string | undefined, env: Readonly<Record<string, string | undefined>>, homedir: string): string {
+export function notationConfigDir(
+  flag: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+  homedir: string,
+): string {
   if (flag !== undefined && flag !== '') return path.resolve(flag);
   const xdg = env['XDG_CONFIG_HOME'];
   if (xdg !== undefined && xdg !== '' && path.isAbsolute(xdg)) return path.join(xdg, 'notation');
@@ -43,7 +47,11 @@ export async function readTrustPolicyFile(configDir: string): Promise<TrustPolic
       return { path: file, text: await readFile(file, 'utf8') };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-        throw new ConfigurationError(TRUST_POLICY_MISSING, `cannot read trust policy ${file}: ${(error as Error).message}`, { cause: error });
+        throw new ConfigurationError(
+          TRUST_POLICY_MISSING,
+          `cannot read trust policy ${file}: ${(error as Error).message}`,
+          { cause: error },
+        );
       }
     }
   }

@@ -27,5 +27,8 @@ export interface Target {
 /** Parses `reference` and builds its registry; throws InputError `INVALID_REFERENCE` naming what is wrong. */
 export function openTarget(reference: string, options: TargetOptions): Target {
   if (options.ociLayout) return { registry: new OciLayoutRegistry(), ref: parseLayoutReference(reference) };
-  return { registry: new DistributionRegistry({ plainHttp: options.plainHttp === true }), ref: parseReference(reference) };
+  return {
+    registry: new DistributionRegistry({ plainHttp: options.plainHttp === true }),
+    ref: parseReference(reference),
+  };
 }

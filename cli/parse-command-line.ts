@@ -31,10 +31,20 @@ export interface ParsedCommandLine<T extends OptionsConfig> {
  * Parses `args` for `command` with `options` (plus `-h/--help`). Throws UsageError for unknown
  * flags, missing values and a wrong number of positional arguments (`expected` = exact count).
  */
-export function parseCommandLine<T extends OptionsConfig>(command: string, args: string[], options: T, expected: number): ParsedCommandLine<T> {
+export function parseCommandLine<T extends OptionsConfig>(
+  command: string,
+  args: string[],
+  options: T,
+  expected: number,
+): ParsedCommandLine<T> {
   let parsed: { values: Record<string, unknown>; positionals: string[] };
   try {
-    parsed = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    parsed = parseArgs({
+      args,
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (error) {
     throw new UsageError(describeParseError(error), command);
   }
@@ -54,7 +64,9 @@ function describeParseError(error: unknown): string {
     case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
       return `unknown flag: ${quoted ?? message}`;
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
-      return /argument missing/.test(message) ? `flag needs an argument: ${quoted ?? message}` : `invalid argument for ${quoted ?? 'flag'}: ${message}`;
+      return /argument missing/.test(message)
+        ? `flag needs an argument: ${quoted ?? message}`
+        : `invalid argument for ${quoted ?? 'flag'}: ${message}`;
     case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
       return `unexpected argument: ${quoted ?? message}`;
     default:

@@ -11,7 +11,8 @@ export function renderTree(root: TreeNode): string[] {
     children.forEach((child, i) => {
       const last = i === children.length - 1;
       lines.push(`${prefix}${last ? '└── ' : '├── '}${child.label}`);
-      if (child.children && child.children.length > 0) walk(child.children, `${prefix}${last ? '    ' : '│   '}`);
+      if (child.children && child.children.length > 0)
+        walk(child.children, `${prefix}${last ? '    ' : '│   '}`);
     });
   };
   walk(root.children ?? [], '');

@@ -59,18 +59,27 @@ Flags:
       return EXIT_OK;
     }
     const format = values.output ?? 'text';
-    if (format !== 'text' && format !== 'json') throw new UsageError(`invalid argument "${format}" for "--output" flag: use text or json`, 'inspect');
+    if (format !== 'text' && format !== 'json')
+      throw new UsageError(`invalid argument "${format}" for "--output" flag: use text or json`, 'inspect');
 
     let subjectRef: string;
     let subject: Descriptor;
     const signatures: SignatureDetails[] = [];
     const skipped: Array<{ digest: string; error: string }> = [];
     try {
-      const target = openTarget(positionals[0]!, { ociLayout: values['oci-layout'] === true, plainHttp: values['plain-http'] === true });
+      const target = openTarget(positionals[0]!, {
+        ociLayout: values['oci-layout'] === true,
+        plainHttp: values['plain-http'] === true,
+      });
       subject = await target.registry.resolve(target.ref);
-      if (target.ref.digest === undefined && target.ref.tag !== undefined) io.err(`Warning: ${TAG_WARNING.replace('%s', target.ref.tag)}`);
+      if (target.ref.digest === undefined && target.ref.tag !== undefined)
+        io.err(`Warning: ${TAG_WARNING.replace('%s', target.ref.tag)}`);
       const source = new RegistrySignatureSource(target.registry, target.ref, subject);
-      subjectRef = formatReference({ registry: target.ref.registry, repository: target.ref.repository, digest: subject.digest });
+      subjectRef = formatReference({
+        registry: target.ref.registry,
+        repository: target.ref.repository,
+        digest: subject.digest,
+      });
       for (const descriptor of await source.list()) {
         const { mediaType, envelope } = await source.fetchEnvelope(descriptor);
         try {
@@ -85,11 +94,25 @@ Flags:
     }
 
     if (format === 'json') {
-      io.out(JSON.stringify({ reference: subjectRef, mediaType: subject.mediaType, digest: subject.digest, size: subject.size, signatures, ...(skipped.length > 0 ? { skipped } : {}) }, null, 2));
+      io.out(
+        JSON.stringify(
+          {
+            reference: subjectRef,
+            mediaType: subject.mediaType,
+            digest: subject.digest,
+            size: subject.size,
+            signatures,
+            ...(skipped.length > 0 ? { skipped } : {}),
+          },
+          null,
+          2,
+        ),
+      );
     } else {
       printText(io, subjectRef, signatures);
     }
-    for (const skip of skipped) io.err(`Warning: Skipping signature ${skip.digest} because of error: ${skip.error}`);
+    for (const skip of skipped)
+      io.err(`Warning: Skipping signature ${skip.digest} because of error: ${skip.error}`);
     if (skipped.length > 0) {
       io.err('Error: at least one signature was skipped and not displayed');
       return EXIT_FAILURE;
@@ -104,7 +127,10 @@ function printText(io: CliIo, subjectRef: string, signatures: SignatureDetails[]
     return;
   }
   io.out('Inspecting all signatures for signed artifact');
-  const tree = renderTree({ label: subjectRef, children: [{ label: MediaType.NotarySignature, children: signatures.map(signatureNode) }] });
+  const tree = renderTree({
+    label: subjectRef,
+    children: [{ label: MediaType.NotarySignature, children: signatures.map(signatureNode) }],
+  });
   for (const line of tree) io.out(line);
 }
 
@@ -118,12 +144,15 @@ const LABELS: Record<string, string> = {
 
 function leaves(entries: Array<[string, unknown]>): TreeNode[] {
   if (entries.length === 0) return [{ label: '(empty)' }];
-  return entries.map(([key, value]) => ({ label: `${LABELS[key] ?? key}: ${typeof value === 'string' ? value : JSON.stringify(value)}` }));
+  return entries.map(([key, value]) => ({
+    label: `${LABELS[key] ?? key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`,
+  }));
 }
 
 function signatureNode(s: SignatureDetails): TreeNode {
   const children: TreeNode[] = [{ label: `media type: ${s.mediaType}` }];
-  if (s.signatureAlgorithm !== undefined) children.push({ label: `signature algorithm: ${s.signatureAlgorithm}` });
+  if (s.signatureAlgorithm !== undefined)
+    children.push({ label: `signature algorithm: ${s.signatureAlgorithm}` });
   if (s.created !== undefined) children.push({ label: `created: ${s.created}` });
   children.push({ label: `integrity: ${s.integrity}` });
   children.push({ label: 'signed attributes', children: leaves(Object.entries(s.signedAttributes)) });
@@ -136,19 +165,30 @@ function signatureNode(s: SignatureDetails): TreeNode {
       ],
     });
   }
-  children.push({ label: 'user defined attributes', children: leaves(Object.entries(s.userDefinedAttributes)) });
+  children.push({
+    label: 'user defined attributes',
+    children: leaves(Object.entries(s.userDefinedAttributes)),
+  });
   children.push({ label: 'unsigned attributes', children: leaves(Object.entries(s.unsignedAttributes)) });
   children.push({
     label: 'certificates',
     children: s.certificates.map((c) => ({
       label: `SHA256 fingerprint: ${c.sha256Fingerprint}`,
-      children: [{ label: `issued to: ${c.issuedTo}` }, { label: `issued by: ${c.issuedBy}` }, { label: `expiry: ${c.expiry}` }],
+      children: [
+        { label: `issued to: ${c.issuedTo}` },
+        { label: `issued by: ${c.issuedBy}` },
+        { label: `expiry: ${c.expiry}` },
+      ],
     })),
   });
   if (s.signedArtifact !== undefined) {
     children.push({
       label: 'signed artifact',
-      children: [{ label: `media type: ${s.signedArtifact.mediaType}` }, { label: `digest: ${s.signedArtifact.digest}` }, { label: `size: ${s.signedArtifact.size}` }],
+      children: [
+        { label: `media type: ${s.signedArtifact.mediaType}` },
+        { label: `digest: ${s.signedArtifact.digest}` },
+        { label: `size: ${s.signedArtifact.size}` },
+      ],
     });
   }
   return { label: s.digest, children };

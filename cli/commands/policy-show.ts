@@ -14,7 +14,7 @@ const OPTIONS = { 'config-dir': { type: 'string' } } as const;
 
 export const policyShowCommand: Command = {
   name: 'policy show',
-  summary: 'Show the trust policy (validated with notation\'s rules)',
+  summary: "Show the trust policy (validated with notation's rules)",
   help: `Show the trust policy of a notation configuration directory
 
 Usage:

@@ -71,19 +71,28 @@ Flags:
     const profileArn = values['signing-profile'];
     const local = values.key !== undefined || values.cert !== undefined;
     if ((profileArn !== undefined) === local) {
-      throw new UsageError('give either --signing-profile <ARN> or both --key <key.pem> and --cert <chain.pem>', 'sign');
+      throw new UsageError(
+        'give either --signing-profile <ARN> or both --key <key.pem> and --cert <chain.pem>',
+        'sign',
+      );
     }
     if (local && (values.key === undefined || values.cert === undefined)) {
       throw new UsageError('local signing needs both --key <key.pem> and --cert <chain.pem>', 'sign');
     }
     if (profileArn !== undefined && values.expiry !== undefined) {
-      throw new UsageError("AWS Signer doesn't support -e (--expiry); the signing profile's signature validity period sets the expiry", 'sign');
+      throw new UsageError(
+        "AWS Signer doesn't support -e (--expiry); the signing profile's signature validity period sets the expiry",
+        'sign',
+      );
     }
     const shape = parseShape(values['signature-manifest']);
     const expirySeconds = values.expiry === undefined ? undefined : parseDuration(values.expiry);
 
     try {
-      const target = openTarget(positionals[0]!, { ociLayout: values['oci-layout'] === true, plainHttp: values['plain-http'] === true });
+      const target = openTarget(positionals[0]!, {
+        ociLayout: values['oci-layout'] === true,
+        plainHttp: values['plain-http'] === true,
+      });
       let signer: PayloadSigner;
       if (profileArn !== undefined) {
         signer = new AwsSignerPayloadSigner({ profileArn });
@@ -95,15 +104,32 @@ Flags:
           ...(expirySeconds !== undefined ? { expirySeconds } : {}),
         });
       }
-      if (target.ref.digest === undefined && target.ref.tag !== undefined) io.err(`Warning: ${SIGN_TAG_WARNING.replace('%s', target.ref.tag)}`);
+      if (target.ref.digest === undefined && target.ref.tag !== undefined)
+        io.err(`Warning: ${SIGN_TAG_WARNING.replace('%s', target.ref.tag)}`);
       const signed = await signArtifact(
-        { registry: target.registry, signer, ...(profileArn !== undefined ? { revocation: new AwsSignerRevocationChecker() } : {}) },
+        {
+          registry: target.registry,
+          signer,
+          ...(profileArn !== undefined ? { revocation: new AwsSignerRevocationChecker() } : {}),
+        },
         target.ref,
-        { now: io.now(), force: values.force === true, shape, ...(profileArn !== undefined ? { profileArn } : {}) },
+        {
+          now: io.now(),
+          force: values.force === true,
+          shape,
+          ...(profileArn !== undefined ? { profileArn } : {}),
+        },
       );
-      const signatureRef = formatReference({ registry: target.ref.registry, repository: target.ref.repository, digest: signed.signatureDigest });
+      const signatureRef = formatReference({
+        registry: target.ref.registry,
+        repository: target.ref.repository,
+        digest: signed.signatureDigest,
+      });
       io.out(`Successfully signed ${signed.reference}`);
-      if (signed.reused) io.out(`Reused the existing signature ${signatureRef} (it still verifies; use --force to sign again)`);
+      if (signed.reused)
+        io.out(
+          `Reused the existing signature ${signatureRef} (it still verifies; use --force to sign again)`,
+        );
       else io.out(`Pushed the signature to ${signatureRef}`);
       return EXIT_OK;
     } catch (error) {
@@ -116,17 +142,29 @@ Flags:
 function parseShape(value: string | undefined): SignatureManifestShape {
   if (value === undefined || value === 'oci-1.1') return 'oci-1.1';
   if (value === 'legacy') return 'legacy';
-  throw new UsageError(`invalid argument "${value}" for "--signature-manifest" flag: use oci-1.1 or legacy`, 'sign');
+  throw new UsageError(
+    `invalid argument "${value}" for "--signature-manifest" flag: use oci-1.1 or legacy`,
+    'sign',
+  );
 }
 
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600 };
 
 /** A whole number of seconds from `90m`, `24h`, `3600s` (Go duration units s, m, h; combinable: `1h30m`). */
 export function parseDuration(value: string): number {
-  if (!/^(?:\d+[hms])+$/.test(value)) throw new UsageError(`invalid argument "${value}" for "-e, --expiry" flag: use a duration such as 24h, 90m or 3600s`, 'sign');
+  if (!/^(?:\d+[hms])+$/.test(value))
+    throw new UsageError(
+      `invalid argument "${value}" for "-e, --expiry" flag: use a duration such as 24h, 90m or 3600s`,
+      'sign',
+    );
   let seconds = 0;
-  for (const [, amount, unit] of value.matchAll(/(\d+)([hms])/g)) seconds += Number(amount) * UNIT_SECONDS[unit!]!;
-  if (seconds <= 0) throw new UsageError(`invalid argument "${value}" for "-e, --expiry" flag: the duration must be positive`, 'sign');
+  for (const [, amount, unit] of value.matchAll(/(\d+)([hms])/g))
+    seconds += Number(amount) * UNIT_SECONDS[unit!]!;
+  if (seconds <= 0)
+    throw new UsageError(
+      `invalid argument "${value}" for "-e, --expiry" flag: the duration must be positive`,
+      'sign',
+    );
   return seconds;
 }
 
@@ -134,6 +172,10 @@ async function readInput(file: string, flag: string): Promise<string> {
   try {
     return await readFile(file, 'utf8');
   } catch (error) {
-    throw new ConfigurationError('LOCAL_SIGNING_KEY_UNREADABLE', `cannot read ${flag} ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+    throw new ConfigurationError(
+      'LOCAL_SIGNING_KEY_UNREADABLE',
+      `cannot read ${flag} ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      { cause: error },
+    );
   }
 }

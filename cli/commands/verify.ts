@@ -16,7 +16,11 @@ import { printError } from '../print-error';
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../usage-error';
 import { isStagesignError } from '../../shared/errors';
 import { SIGNATURE_RETRIEVAL_FAILED } from '../../shared/notary/registry-signature-source';
-import { DEFAULT_MAX_SIGNATURES, verifyImageReference } from '../../shared/notary/verify-image-reference';
+import {
+  DEFAULT_LAYOUT_SCOPE,
+  DEFAULT_MAX_SIGNATURES,
+  verifyImageReference,
+} from '../../shared/notary/verify-image-reference';
 import type { VerifyImageReferenceResult } from '../../shared/notary/verify-image-reference';
 import { AwsSignerRevocationChecker } from '../../shared/signer/aws-signer-revocation-checker';
 
@@ -24,6 +28,7 @@ const OPTIONS = {
   'config-dir': { type: 'string' },
   'plain-http': { type: 'boolean' },
   'oci-layout': { type: 'boolean' },
+  scope: { type: 'string' },
   'max-signatures': { type: 'string' },
   'user-metadata': { type: 'string', short: 'm', multiple: true },
   verbose: { type: 'boolean', short: 'v' },
@@ -51,6 +56,8 @@ Flags:
       --config-dir string         notation configuration directory (default: $XDG_CONFIG_HOME/notation,
                                   else ~/.config/notation)
       --oci-layout                the reference names an OCI image layout directory
+      --scope string              with --oci-layout: the trust policy scope the layout is verified under
+                                  (default "${DEFAULT_LAYOUT_SCOPE}"; a "*" statement applies as well)
       --plain-http                use plain HTTP instead of HTTPS to talk to the registry
       --max-signatures int        maximum number of signatures to evaluate (default ${DEFAULT_MAX_SIGNATURES})
   -m, --user-metadata key=value   payload annotation every accepted signature must carry (repeatable)
@@ -68,12 +75,20 @@ Exit status: 0 when a signature verified (or the policy skips verification), 1 o
     const maxSignatures = parseMaxSignatures(values['max-signatures']);
     const userMetadata = parseUserMetadata(values['user-metadata']);
     const verbose = values.verbose === true || values.debug === true;
+    if (values.scope !== undefined && values['oci-layout'] !== true)
+      throw new UsageError('--scope is only valid with --oci-layout', 'verify');
     const configDir = notationConfigDir(values['config-dir'], io.env, io.homedir);
 
     let result: VerifyImageReferenceResult;
     try {
-      const target = openTarget(positionals[0]!, { ociLayout: values['oci-layout'] === true, plainHttp: values['plain-http'] === true });
-      const [policyDocument, trustStores] = await Promise.all([loadTrustPolicy(configDir), loadTrustStores(configDir)]);
+      const target = openTarget(positionals[0]!, {
+        ociLayout: values['oci-layout'] === true,
+        plainHttp: values['plain-http'] === true,
+      });
+      const [policyDocument, trustStores] = await Promise.all([
+        loadTrustPolicy(configDir),
+        loadTrustStores(configDir),
+      ]);
       result = await verifyImageReference({
         registry: target.registry,
         reference: target.ref,
@@ -83,6 +98,7 @@ Exit status: 0 when a signature verified (or the policy skips verification), 1 o
         now: io.now(),
         maxSignatures,
         ...(userMetadata ? { userMetadata } : {}),
+        ...(values.scope !== undefined ? { layoutScope: values.scope } : {}),
       });
     } catch (error) {
       printError(io, error, verificationPrefix(error));
@@ -94,7 +110,8 @@ Exit status: 0 when a signature verified (or the policy skips verification), 1 o
 
 /** Prints a verdict as notation does and returns the exit status. */
 export function report(io: CliIo, result: VerifyImageReferenceResult, verbose: boolean): number {
-  if (result.tagWarning !== undefined) io.err(`Warning: ${result.tagWarning}`);
+  if (result.tagWarning !== undefined)
+    io.err(result.tagWarning.startsWith('Warning: ') ? result.tagWarning : `Warning: ${result.tagWarning}`);
   switch (result.outcome) {
     case 'skipped':
       io.out(result.message);
@@ -125,7 +142,12 @@ function verificationPrefix(error: unknown): string {
   if (!isStagesignError(error)) return '';
   if (error.code === SIGNATURE_RETRIEVAL_FAILED) return 'signature verification failed: ';
   if (error.kind === 'verification') return 'signature verification failed: ';
-  if (error.kind === 'configuration' && error.code !== 'TRUST_POLICY_INVALID' && error.code !== 'TRUST_POLICY_MISSING' && error.code !== 'TRUST_STORE_INVALID') {
+  if (
+    error.kind === 'configuration' &&
+    error.code !== 'TRUST_POLICY_INVALID' &&
+    error.code !== 'TRUST_POLICY_MISSING' &&
+    error.code !== 'TRUST_STORE_INVALID'
+  ) {
     return 'signature verification failed: ';
   }
   return '';
@@ -133,7 +155,10 @@ function verificationPrefix(error: unknown): string {
 
 /** notation's KEY/VALUE table (Go tabwriter, padding 3), keys sorted. */
 function metadataTable(metadata: Record<string, string>): string[] {
-  const rows: Array<[string, string]> = [['KEY', 'VALUE'], ...Object.entries(metadata).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))];
+  const rows: Array<[string, string]> = [
+    ['KEY', 'VALUE'],
+    ...Object.entries(metadata).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+  ];
   const keyWidth = Math.max(...rows.map(([k]) => k.length)) + 3;
   return ['', ...rows.map(([k, v]) => `${k.padEnd(keyWidth)}${v}`)];
 }
@@ -142,7 +167,10 @@ function parseMaxSignatures(value: string | undefined): number {
   if (value === undefined) return DEFAULT_MAX_SIGNATURES;
   const n = Number(value);
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n <= 0) {
-    throw new UsageError(`invalid argument "${value}" for "--max-signatures" flag: must be a positive whole number`, 'verify');
+    throw new UsageError(
+      `invalid argument "${value}" for "--max-signatures" flag: must be a positive whole number`,
+      'verify',
+    );
   }
   return n;
 }
@@ -152,9 +180,14 @@ function parseUserMetadata(entries: string[] | undefined): Record<string, string
   const metadata: Record<string, string> = {};
   for (const entry of entries) {
     const eq = entry.indexOf('=');
-    if (eq <= 0) throw new UsageError(`could not parse flag user-metadata: "${entry}" is not a key=value pair`, 'verify');
+    if (eq <= 0)
+      throw new UsageError(
+        `could not parse flag user-metadata: "${entry}" is not a key=value pair`,
+        'verify',
+      );
     const key = entry.slice(0, eq);
-    if (key in metadata) throw new UsageError(`could not parse flag user-metadata: duplicate key "${key}"`, 'verify');
+    if (key in metadata)
+      throw new UsageError(`could not parse flag user-metadata: duplicate key "${key}"`, 'verify');
     metadata[key] = entry.slice(eq + 1);
   }
   return metadata;
