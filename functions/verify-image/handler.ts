@@ -6,9 +6,9 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { DistributionRegistry } from '../../shared/oci/distribution-registry';
 import { pipelineAction } from '../../shared/pipeline';
 import { AwsSignerRevocationChecker } from '../../shared/signer/aws-signer-revocation-checker';
-import { parseVerifyImageEnvironment, parseVerifyImageParams } from './params';
+import { parseVerifyImageEnvironment } from './params';
 import { SsmParameterReader } from './ssm-parameter-reader';
-import { verifyImages } from './verify-image';
+import { verifyImageAction } from './verify-image';
 import type { VerifyImageDeps } from './verify-image';
 
 const environment = parseVerifyImageEnvironment(process.env);
@@ -20,8 +20,4 @@ const deps: VerifyImageDeps = {
   environment,
 };
 
-export const handler = pipelineAction({
-  stage: 'verify-image',
-  parseParams: (job) => parseVerifyImageParams(job.userParameters, environment),
-  run: (input) => verifyImages(deps, input),
-});
+export const handler = pipelineAction(verifyImageAction(deps));

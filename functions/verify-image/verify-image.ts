@@ -22,10 +22,11 @@ import type { RevocationChecker } from '../../shared/notary/types';
 import { verifyImageReference } from '../../shared/notary/verify-image-reference';
 import type { VerifyImageReferenceResult } from '../../shared/notary/verify-image-reference';
 import type { ArtifactFiles } from '../../shared/pipeline/artifact-store';
-import type { StageInput, StageOutcome } from '../../shared/pipeline/action';
+import type { ActionSpec, StageInput, StageOutcome } from '../../shared/pipeline/action';
 import type { Job } from '../../shared/pipeline/job';
 import { collectImages } from '../../shared/pipeline/image-sources';
 import type { ImageSource } from '../../shared/pipeline/image-sources';
+import { parseVerifyImageParams } from './params';
 import type { VerifyImageEnvironment, VerifyImageParams } from './params';
 import { resolveTrustPolicy, resolveTrustStores } from './trust-policy-source';
 import type { ParameterReader } from './trust-policy-source';
@@ -56,6 +57,18 @@ export interface VerifiedImage {
   signingTime?: string;
   /** True when the trust policy's level is `skip` (nothing was verified). */
   skipped?: true;
+}
+
+/**
+ * The stage as the action runtime sees it: `pipelineAction(verifyImageAction(deps))` is the
+ * Lambda handler; local runners (the demo) pass the same spec to `runPipelineAction`.
+ */
+export function verifyImageAction(deps: VerifyImageDeps): ActionSpec<VerifyImageParams> {
+  return {
+    stage: 'verify-image',
+    parseParams: (job) => parseVerifyImageParams(job.userParameters, deps.environment),
+    run: (input) => verifyImages(deps, input),
+  };
 }
 
 /** The verdict, or the error that prevented one, for one image. */
