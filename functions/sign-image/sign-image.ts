@@ -199,17 +199,18 @@ export function outputVariablesOf(
   done: readonly Extract<ImageOutcome, { status: 'signed' | 'reused' }>[],
 ): Record<string, string> {
   const variables: Record<string, string> = {};
-  const put = (prefix: string, r: SignedArtifact): void => {
-    variables[`${prefix}URI`] = r.reference;
-    variables[`${prefix}DIGEST`] = r.digest;
-    variables[`${prefix}SIGNATURE_DIGEST`] = r.signatureDigest;
-    if (r.signingJobArn !== undefined) variables[`${prefix}SIGNING_JOB_ARN`] = r.signingJobArn;
+  // One image: IMAGE_URI, IMAGE_DIGEST, SIGNATURE_DIGEST, …; several: IMAGE_<n>_ before every name.
+  const put = (image: string, other: string, r: SignedArtifact): void => {
+    variables[`${image}URI`] = r.reference;
+    variables[`${image}DIGEST`] = r.digest;
+    variables[`${other}SIGNATURE_DIGEST`] = r.signatureDigest;
+    if (r.signingJobArn !== undefined) variables[`${other}SIGNING_JOB_ARN`] = r.signingJobArn;
     if (r.signingProfileVersionArn !== undefined) {
-      variables[`${prefix}SIGNING_PROFILE_VERSION_ARN`] = r.signingProfileVersionArn;
+      variables[`${other}SIGNING_PROFILE_VERSION_ARN`] = r.signingProfileVersionArn;
     }
   };
-  if (done.length === 1) put('IMAGE_', (done[0] as (typeof done)[number]).result);
-  else done.forEach((o, i) => put(`IMAGE_${i + 1}_`, o.result));
+  if (done.length === 1) put('IMAGE_', '', (done[0] as (typeof done)[number]).result);
+  else done.forEach((o, i) => put(`IMAGE_${i + 1}_`, `IMAGE_${i + 1}_`, o.result));
   variables.SIGNED_IMAGES = JSON.stringify(done.map(summaryEntry));
   return variables;
 }

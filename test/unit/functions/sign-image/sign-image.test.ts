@@ -1,0 +1,348 @@
+import { SignerClient, SignPayloadCommand } from '@aws-sdk/client-signer';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { signImageSpec } from '../../../../functions/sign-image/sign-image';
+import type { SignImageDeps } from '../../../../functions/sign-image/sign-image';
+import type { PayloadSigner } from '../../../../shared/notary/types';
+import { DistributionRegistry } from '../../../../shared/oci/distribution-registry';
+import { parseReference } from '../../../../shared/oci/reference';
+import { MediaType } from '../../../../shared/oci/types';
+import { runPipelineAction } from '../../../../shared/pipeline/action';
+import type { ArtifactFiles, ArtifactStore } from '../../../../shared/pipeline/artifact-store';
+import type { Job, JobArtifact } from '../../../../shared/pipeline/job';
+import { RecordingReporter } from '../../../../shared/pipeline/recording-reporter';
+import type { JobReport } from '../../../../shared/pipeline/reporter';
+import { AwsSignerPayloadSigner } from '../../../../shared/signer/aws-signer-payload-signer';
+import { jobEvent, fakeContext } from '../../../helpers/codepipeline-events';
+import { FakeRegistry } from '../../../helpers/fake-registry';
+import {
+  PROFILE_ARN,
+  pushTestImage,
+  TEST_NOW,
+  TestAwsSigner,
+  testTrustStores,
+} from '../../../integration/sign-image/support';
+
+const artifact = (
+  name: string,
+): JobArtifact & { location: { type: 'S3'; s3Location: { bucketName: string; objectKey: string } } } =>
+  ({
+    name,
+    revision: null,
+    location: { type: 'S3', s3Location: { bucketName: 'bucket', objectKey: `key/${name}` } },
+  }) as never;
+
+/** In-memory artifact store: input artifacts by name, records what was written. */
+class MemoryArtifacts implements ArtifactStore {
+  readonly written = new Map<string, ArtifactFiles>();
+  constructor(private readonly inputs: Record<string, ArtifactFiles> = {}) {}
+  async read(_job: Job, a: JobArtifact): Promise<ArtifactFiles> {
+    return this.inputs[a.name] ?? new Map();
+  }
+  async write(_job: Job, a: JobArtifact, files: ArtifactFiles): Promise<void> {
+    this.written.set(a.name, files);
+  }
+}
+
+const text = (bytes: Uint8Array | undefined): string => new TextDecoder().decode(bytes);
+
+let fake: FakeRegistry;
+let registry: DistributionRegistry;
+let signer: TestAwsSigner;
+
+beforeEach(async () => {
+  fake = await FakeRegistry.start({ referrersApi: false });
+  registry = new DistributionRegistry({ plainHttp: true });
+  signer = new TestAwsSigner();
+});
+afterEach(async () => {
+  await fake.close();
+});
+
+function deps(overrides: Partial<SignImageDeps> = {}): SignImageDeps {
+  return {
+    registry,
+    signerFor: () => signer,
+    trustStores: testTrustStores(),
+    env: { SIGNING_PROFILE_ARN: PROFILE_ARN },
+    ...overrides,
+  };
+}
+
+async function run(
+  userParameters: Record<string, unknown> | undefined,
+  options: { deps?: SignImageDeps; data?: Record<string, unknown>; artifacts?: MemoryArtifacts } = {},
+): Promise<JobReport> {
+  const reporter = new RecordingReporter();
+  const result = await runPipelineAction(
+    jobEvent(userParameters === undefined ? undefined : JSON.stringify(userParameters), options.data ?? {}),
+    fakeContext(),
+    signImageSpec(options.deps ?? deps()),
+    {
+      reporter,
+      clock: () => TEST_NOW,
+      artifacts: options.artifacts ?? new MemoryArtifacts(),
+      sleep: async () => undefined,
+    },
+  );
+  expect(reporter.reports).toHaveLength(1);
+  return result.report!;
+}
+
+describe('sign-image stage', () => {
+  it('signs one image by digest and reports notation’s summary, the job id and the output variables', async () => {
+    const ref = parseReference(`${fake.host}/app:v1`);
+    const image = await pushTestImage(registry, ref, 'v1');
+    const report = await run({ image: `${fake.host}/app:v1` });
+
+    expect(report.kind).toBe('success');
+    if (report.kind !== 'success') return;
+    const pinned = `${fake.host}/app@${image.digest}`;
+    expect(report.executionDetails).toEqual({
+      summary: `Successfully signed ${pinned}`,
+      externalExecutionId: '00000000-0000-4000-8000-000000000001',
+    });
+    const [signature] = await registry.listReferrers(ref, image, MediaType.NotarySignature);
+    expect(report.outputVariables).toMatchObject({
+      IMAGE_URI: pinned,
+      IMAGE_DIGEST: image.digest,
+      SIGNATURE_DIGEST: signature!.digest,
+      SIGNING_JOB_ARN:
+        'arn:aws:signer:us-west-2:111122223333:/signing-jobs/00000000-0000-4000-8000-000000000001',
+      SIGNING_PROFILE_VERSION_ARN:
+        'arn:aws:signer:us-west-2:111122223333:/signing-profiles/stagesign_test/Ab12Cd34Ef',
+    });
+    expect(JSON.parse(report.outputVariables!.SIGNED_IMAGES!)).toEqual([
+      expect.objectContaining({ source: `${fake.host}/app:v1`, imageUri: pinned, reused: false }),
+    ]);
+  });
+
+  it('is idempotent: a re-run reuses the signature; forceResign adds one', async () => {
+    const ref = parseReference(`${fake.host}/app:v1`);
+    const image = await pushTestImage(registry, ref, 'v1');
+    const first = await run({ image: `${fake.host}/app:v1` });
+    const again = await run({ image: `${fake.host}/app:v1` });
+    expect(signer.calls).toBe(1);
+    expect(again.kind === 'success' && again.executionDetails?.summary).toMatch(
+      /^Successfully signed .* \(existing signature sha256:[0-9a-f]{64} reused\)$/,
+    );
+    expect(again.kind === 'success' && again.outputVariables?.SIGNATURE_DIGEST).toBe(
+      first.kind === 'success' && first.outputVariables?.SIGNATURE_DIGEST,
+    );
+    expect(await registry.listReferrers(ref, image, MediaType.NotarySignature)).toHaveLength(1);
+
+    await run({ image: `${fake.host}/app:v1`, forceResign: true });
+    expect(signer.calls).toBe(2);
+    expect(await registry.listReferrers(ref, image, MediaType.NotarySignature)).toHaveLength(2);
+  });
+
+  it('signs several images under indexed variable names with a JSON summary', async () => {
+    const a = await pushTestImage(registry, parseReference(`${fake.host}/a:1`), '1');
+    const b = await pushTestImage(registry, parseReference(`${fake.host}/b:1`), '1', 'b');
+    const report = await run({ images: [`${fake.host}/a:1`, `${fake.host}/b:1`] });
+    if (report.kind !== 'success') throw new Error(JSON.stringify(report));
+    expect(report.outputVariables).toMatchObject({
+      IMAGE_1_URI: `${fake.host}/a@${a.digest}`,
+      IMAGE_2_URI: `${fake.host}/b@${b.digest}`,
+      IMAGE_1_DIGEST: a.digest,
+      IMAGE_2_DIGEST: b.digest,
+      IMAGE_1_SIGNATURE_DIGEST: expect.stringMatching(/^sha256:/),
+      IMAGE_2_SIGNING_JOB_ARN: expect.stringMatching(/:\/signing-jobs\//),
+      IMAGE_2_SIGNING_PROFILE_VERSION_ARN: expect.stringMatching(/stagesign_test\/Ab12Cd34Ef$/),
+    });
+    expect(report.outputVariables).not.toHaveProperty('IMAGE_URI');
+    expect(JSON.parse(report.outputVariables!.SIGNED_IMAGES!)).toHaveLength(2);
+    expect(report.executionDetails?.summary?.split('\n')).toEqual([
+      `Successfully signed ${fake.host}/a@${a.digest}`,
+      `Successfully signed ${fake.host}/b@${b.digest}`,
+    ]);
+  });
+
+  it('fails the job when one of several images is missing, listing every image and its outcome', async () => {
+    const a = await pushTestImage(registry, parseReference(`${fake.host}/a:1`), '1');
+    const report = await run({ images: [`${fake.host}/a:1`, `${fake.host}/missing:1`] });
+    expect(report.kind).toBe('failure');
+    if (report.kind !== 'failure') return;
+    expect(report.failureDetails.type).toBe('JobFailed');
+    const lines = report.failureDetails.message.split('\n');
+    expect(lines[0]).toBe('IMAGE_NOT_FOUND: Signing failed for 1 of 2 images; the others are signed:');
+    expect(lines[1]).toBe(
+      `- ${fake.host}/a:1 (UserParameters.images[0]): signed ${fake.host}/a@${a.digest}, signature ${lines[1]!.split('signature ')[1]}`,
+    );
+    expect(lines[2]).toMatch(
+      new RegExp(
+        `^- ${fake.host}/missing:1 \\(UserParameters.images\\[1\\]\\): failed: IMAGE_NOT_FOUND: .*missing:1`,
+      ),
+    );
+    // The good image is signed all the same.
+    expect(
+      await registry.listReferrers(parseReference(`${fake.host}/a:1`), a, MediaType.NotarySignature),
+    ).toHaveLength(1);
+  });
+
+  it('reports the most severe failure type when several images fail differently', async () => {
+    await pushTestImage(registry, parseReference(`${fake.host}/a:1`), '1');
+    fake.intercept((r) =>
+      r.method === 'POST'
+        ? { status: 403, body: '{"errors":[{"code":"DENIED","message":"no"}]}' }
+        : undefined,
+    );
+    const report = await run({ images: [`${fake.host}/missing:1`, `${fake.host}/a:1`] });
+    expect(report.kind === 'failure' && report.failureDetails).toMatchObject({
+      type: 'PermissionError',
+      message: expect.stringMatching(/^SIGN_IMAGES_FAILED: Signing failed for 2 of 2 images/),
+    });
+  });
+
+  it('rewrites imagedefinitions.json with digest-pinned URIs and writes signatures.json when the action declares an output artifact', async () => {
+    const web = await pushTestImage(registry, parseReference(`${fake.host}/web:1.2`), '1.2');
+    const worker = await pushTestImage(registry, parseReference(`${fake.host}/team/worker:7`), '7', 'worker');
+    const input = new Map([
+      [
+        'imagedefinitions.json',
+        new TextEncoder().encode(
+          JSON.stringify([
+            { name: 'web', imageUri: `${fake.host}/web:1.2` },
+            { name: 'worker', imageUri: `${fake.host}/team/worker:7` },
+          ]),
+        ),
+      ],
+    ]);
+    const artifacts = new MemoryArtifacts({ BuildOutput: input });
+    const report = await run(undefined, {
+      artifacts,
+      data: { inputArtifacts: [artifact('BuildOutput')], outputArtifacts: [artifact('SignedOutput')] },
+    });
+    expect(report.kind).toBe('success');
+    const out = artifacts.written.get('SignedOutput')!;
+    expect(JSON.parse(text(out.get('imagedefinitions.json')))).toEqual([
+      { name: 'web', imageUri: `${fake.host}/web@${web.digest}` },
+      { name: 'worker', imageUri: `${fake.host}/team/worker@${worker.digest}` },
+    ]);
+    const records = JSON.parse(text(out.get('signatures.json'))) as Array<Record<string, unknown>>;
+    expect(records.map((r) => [r.name, r.digest, r.reused])).toEqual([
+      ['web', web.digest, false],
+      ['worker', worker.digest, false],
+    ]);
+  });
+
+  it.each([
+    {
+      code: 'AccessDeniedException',
+      message: 'not authorized',
+      type: 'PermissionError',
+      expected: 'signer:SignPayload',
+    },
+    {
+      code: 'ResourceNotFoundException',
+      message: 'profile not found',
+      type: 'ConfigurationError',
+      expected: PROFILE_ARN,
+    },
+    {
+      code: 'ValidationException',
+      message: 'The signing profile is canceled',
+      type: 'ConfigurationError',
+      expected: PROFILE_ARN,
+    },
+    {
+      code: 'ValidationException',
+      message: 'The signing profile is revoked',
+      type: 'ConfigurationError',
+      expected: PROFILE_ARN,
+    },
+    {
+      code: 'ThrottlingException',
+      message: 'Rate exceeded',
+      type: 'SystemUnavailable',
+      expected: 'after 5 attempts',
+    },
+  ])('maps Signer $code ($message) to $type', async ({ code, message, type, expected }) => {
+    await pushTestImage(registry, parseReference(`${fake.host}/app:v1`), 'v1');
+    const mock = mockClient(SignerClient);
+    mock
+      .on(SignPayloadCommand)
+      .rejects(
+        Object.assign(new Error(message), {
+          name: code,
+          $metadata: { httpStatusCode: code === 'ThrottlingException' ? 429 : 400 },
+        }),
+      );
+    const client = new SignerClient({
+      region: 'us-west-2',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+    });
+    const aws: PayloadSigner = new AwsSignerPayloadSigner({
+      profileArn: PROFILE_ARN,
+      clientForRegion: () => client,
+      retry: { sleep: async () => undefined },
+    });
+    try {
+      const report = await run({ image: `${fake.host}/app:v1` }, { deps: deps({ signerFor: () => aws }) });
+      expect(report.kind === 'failure' && report.failureDetails.type).toBe(type);
+      expect(report.kind === 'failure' && report.failureDetails.message).toContain(expected);
+      expect(report.kind === 'failure' && report.failureDetails.message).toContain(
+        `${fake.host}/app:v1 (UserParameters.image)`,
+      );
+      expect(mock.commandCalls(SignPayloadCommand).length).toBe(code === 'ThrottlingException' ? 5 : 1);
+    } finally {
+      mock.restore();
+    }
+  });
+
+  it.each([
+    {
+      what: 'an image tag that does not exist',
+      image: 'app:nope',
+      intercept: false,
+      type: 'JobFailed',
+      expected: 'IMAGE_NOT_FOUND',
+    },
+    {
+      what: 'a registry that denies the push',
+      image: 'app:v1',
+      intercept: true,
+      type: 'PermissionError',
+      expected: 'REGISTRY_DENIED',
+    },
+  ])('maps $what to $type', async ({ image, intercept, type, expected }) => {
+    await pushTestImage(registry, parseReference(`${fake.host}/app:v1`), 'v1');
+    if (intercept)
+      fake.intercept((r) =>
+        r.method === 'POST'
+          ? { status: 403, body: '{"errors":[{"code":"DENIED","message":"no"}]}' }
+          : undefined,
+      );
+    const report = await run({ image: `${fake.host}/${image}` });
+    expect(report.kind === 'failure' && report.failureDetails).toMatchObject({
+      type,
+      message: expect.stringContaining(expected),
+    });
+  });
+
+  it.each([
+    { up: { image: 'nohost:v1' }, env: {}, code: 'IMAGE_REFERENCE_INVALID' },
+    { up: { image: 'r.example/app:v1' }, env: {}, code: 'SIGNING_PROFILE_MISSING' },
+    {
+      up: { image: 'r.example/app:v1', signingProfileArn: `${PROFILE_ARN}/V1` },
+      env: {},
+      code: 'SIGNING_PROFILE_ARN_IS_VERSION',
+    },
+    {
+      up: { image: 'r.example/app:v1', forceResing: true },
+      env: { SIGNING_PROFILE_ARN: PROFILE_ARN },
+      code: 'USER_PARAMETERS_UNKNOWN_KEY',
+    },
+    {
+      up: { image: 'r.example/app:v1', signatureFormat: 'cose' },
+      env: { SIGNING_PROFILE_ARN: PROFILE_ARN },
+      code: 'USER_PARAMETERS_INVALID',
+    },
+    { up: {}, env: { SIGNING_PROFILE_ARN: PROFILE_ARN }, code: 'NO_IMAGES' },
+  ])('reports ConfigurationError $code for $up', async ({ up, env, code }) => {
+    const report = await run(up, { deps: deps({ env }) });
+    expect(report.kind === 'failure' && report.failureDetails.type).toBe('ConfigurationError');
+    expect(report.kind === 'failure' && report.failureDetails.message).toMatch(new RegExp(`^${code}: `));
+    expect(signer.calls).toBe(0);
+  });
+});
