@@ -44,7 +44,7 @@ beforeAll(async () => {
 
   // The deployed handler speaks HTTPS to the ECR host; route it to the fake registry.
   const realFetch = globalThis.fetch;
-  vi.stubGlobal('fetch', (input: RequestInfo | URL, init?: RequestInit) => {
+  vi.stubGlobal('fetch', (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
     const url = new URL(input instanceof Request ? input.url : String(input));
     if (url.host === ECR_HOST) return realFetch(`${fake.url}${url.pathname}${url.search}`, init);
     return realFetch(input, init);
