@@ -35,13 +35,31 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && Buffer.compare(a, b) === 0;
 }
 
+/**
+ * Certificate pairs (child SHA-256 + issuer SHA-256) whose signature has already verified. The
+ * upper links of an AWS Signer chain (regional CA → intermediate → root) are the same in every
+ * signature of a region, so a warm verifier checks one ECDSA P-384 link per envelope instead of
+ * three. Only successes are kept: a digest names exact DER bytes, so the answer cannot change.
+ * Bounded; cleared wholesale when full.
+ */
+const verifiedLinks = new Set<string>();
+const MAX_VERIFIED_LINKS = 256;
+
 /** Does `issuer`'s key verify `cert`'s signature? (no name or CA checks) */
 function signatureVerifiesWith(cert: ParsedCertificate, issuer: ParsedCertificate): boolean {
+  const link = `${cert.sha256}:${issuer.sha256}`;
+  if (verifiedLinks.has(link)) return true;
+  let ok: boolean;
   try {
-    return cert.node.verify(issuer.node.publicKey);
+    ok = cert.node.verify(issuer.node.publicKey);
   } catch {
-    return false;
+    ok = false;
   }
+  if (ok) {
+    if (verifiedLinks.size >= MAX_VERIFIED_LINKS) verifiedLinks.clear();
+    verifiedLinks.add(link);
+  }
+  return ok;
 }
 
 function basicConstraints(cert: ParsedCertificate): px509.BasicConstraintsExtension | null {

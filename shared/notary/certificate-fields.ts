@@ -18,8 +18,16 @@ export interface CertificateFields {
 
 /** Reads the TBSCertificate and the Names of a DER X.509 certificate; throws on malformed DER. */
 export function certificateFields(der: Uint8Array): CertificateFields {
+  return certificateFieldsOf(AsnConvert.parse(der, Certificate));
+}
+
+/**
+ * The same fields from a certificate the library has already parsed (e.g. `px509.X509Certificate#asn`),
+ * so a certificate is decoded once.
+ */
+export function certificateFieldsOf(parsed: Certificate): CertificateFields {
   // `tbsCertificateRaw` is the library's `raw: true` view: the bytes as received, not re-encoded.
-  const cert = AsnConvert.parse(der, Certificate) as Certificate & { tbsCertificateRaw?: ArrayBuffer };
+  const cert = parsed as Certificate & { tbsCertificateRaw?: ArrayBuffer };
   if (cert.tbsCertificateRaw === undefined) throw new Error('TBSCertificate bytes are not available');
   const tbs = cert.tbsCertificate;
   return {

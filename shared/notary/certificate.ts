@@ -5,7 +5,9 @@
  */
 import { X509Certificate as NodeCertificate, createHash } from 'node:crypto';
 import { px509 } from './x509-lib';
-import { certificateFields } from './certificate-fields';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { Certificate } from '@peculiar/asn1-x509';
+import { certificateFieldsOf } from './certificate-fields';
 import { goSubjectString } from './go-format';
 
 /** The JWS algorithms notation accepts, one per supported key. */
@@ -30,8 +32,11 @@ export interface ParsedCertificate {
 /** Parses DER bytes; throws a plain Error on malformed input (callers wrap it in notation's message). */
 export function parseCertificate(der: Uint8Array): ParsedCertificate {
   const node = new NodeCertificate(der);
-  const ext = new px509.X509Certificate(der);
-  const fields = certificateFields(der);
+  // Decode the ASN.1 once and share it: @peculiar/x509 reads extensions from it, and the raw
+  // TBSCertificate / Names come from the same parse.
+  const asn = AsnConvert.parse(der, Certificate);
+  const ext = new px509.X509Certificate(asn);
+  const fields = certificateFieldsOf(asn);
   return {
     der,
     node,

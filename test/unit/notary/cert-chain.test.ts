@@ -48,4 +48,13 @@ describe('validateCodeSigningCertChain', () => {
     const [, , root] = chain('valid');
     expect(() => validateCodeSigningCertChain([root!])).toThrow(/invalid self-signed certificate/);
   });
+
+  it('still rejects a certificate with a broken signature after its issuer link verified once', () => {
+    const [leaf, int, root] = chain('valid');
+    expect(() => validateCodeSigningCertChain([leaf!, int!, root!])).not.toThrow();
+    const der = new Uint8Array(leaf!.der);
+    der[der.length - 1] = der[der.length - 1]! ^ 0x01; // last byte of the signature value
+    const tampered = parseCertificate(der);
+    expect(() => validateCodeSigningCertChain([tampered, int!, root!])).toThrow(/verification/);
+  });
 });
