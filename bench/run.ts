@@ -113,7 +113,9 @@ for (const stage of stages.sort()) {
 }
 
 // --- verification -----------------------------------------------------------------------------
-const envelope = new Uint8Array(readFileSync(join(ROOT, 'test/fixtures/notary/envelopes/aws_valid.jws.json')));
+const envelope = new Uint8Array(
+  readFileSync(join(ROOT, 'test/fixtures/notary/envelopes/aws_valid.jws.json')),
+);
 const { rootPem } = loadTestSigningAuthority();
 const trustStores = new TrustStoreSet([trustStoreFromPem('signingAuthority', 'test-signer-ts', rootPem)]);
 const policy: TrustPolicyStatement = {
@@ -154,6 +156,8 @@ rows.push({
 const width = Math.max(...rows.map((r) => r.name.length));
 console.log(`node ${process.version}, ${process.platform}/${process.arch}`);
 for (const r of rows) {
-  console.log(`${r.ok ? 'ok  ' : 'MISS'} ${r.name.padEnd(width)}  ${r.value.padStart(28)}   target ${r.target}`);
+  console.log(
+    `${r.ok ? 'ok  ' : 'MISS'} ${r.name.padEnd(width)}  ${r.value.padStart(28)}   target ${r.target}`,
+  );
 }
 process.exitCode = rows.every((r) => r.ok) ? 0 : 1;
