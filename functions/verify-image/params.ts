@@ -72,12 +72,16 @@ export interface VerifyImageEnvironment {
  * Reads the stage's environment. Never throws: the first problem is kept in `error`, naming the
  * variable, so that each job reports it instead of the container failing to start.
  */
-export function parseVerifyImageEnvironment(env: Readonly<Record<string, string | undefined>>): VerifyImageEnvironment {
+export function parseVerifyImageEnvironment(
+  env: Readonly<Record<string, string | undefined>>,
+): VerifyImageEnvironment {
   const out: VerifyImageEnvironment = { trustStores: [], concurrency: DEFAULT_CONCURRENCY };
   const keep = (error: unknown, variable: string, fix: string): void => {
     if (out.error) return;
     const reason = error instanceof Error ? error.message : String(error);
-    out.error = new ConfigurationError(ENV_INVALID, `${variable} is invalid: ${reason}. ${fix}`, { cause: error });
+    out.error = new ConfigurationError(ENV_INVALID, `${variable} is invalid: ${reason}. ${fix}`, {
+      cause: error,
+    });
   };
   const text = (name: string): string | undefined => {
     const value = env[name];
@@ -89,13 +93,22 @@ export function parseVerifyImageEnvironment(env: Readonly<Record<string, string 
     try {
       out.trustPolicy = parseTrustPolicy(policy);
     } catch (error) {
-      keep(error, 'TRUST_POLICY', 'Set TRUST_POLICY to a notation trust policy document (JSON, version "1.0") or leave it empty.');
+      keep(
+        error,
+        'TRUST_POLICY',
+        'Set TRUST_POLICY to a notation trust policy document (JSON, version "1.0") or leave it empty.',
+      );
     }
   }
   const policyParameter = text('TRUST_POLICY_PARAMETER');
   if (policyParameter !== undefined) {
     const problem = ssmNameProblem(policyParameter);
-    if (problem) keep(new Error(problem), 'TRUST_POLICY_PARAMETER', 'Set it to the name of an SSM parameter, e.g. /stagesign/trust-policy.');
+    if (problem)
+      keep(
+        new Error(problem),
+        'TRUST_POLICY_PARAMETER',
+        'Set it to the name of an SSM parameter, e.g. /stagesign/trust-policy.',
+      );
     else out.trustPolicyParameter = policyParameter.trim();
   }
   const stores = text('TRUST_STORES');
@@ -103,18 +116,31 @@ export function parseVerifyImageEnvironment(env: Readonly<Record<string, string 
     try {
       out.trustStores = parseTrustStoresText(stores, 'TRUST_STORES');
     } catch (error) {
-      keep(error, 'TRUST_STORES', 'Set TRUST_STORES to a JSON object mapping "signingAuthority:<name>" or "ca:<name>" to PEM certificates.');
+      keep(
+        error,
+        'TRUST_STORES',
+        'Set TRUST_STORES to a JSON object mapping "signingAuthority:<name>" or "ca:<name>" to PEM certificates.',
+      );
     }
   }
   const storesParameter = text('TRUST_STORES_PARAMETER');
   if (storesParameter !== undefined) {
     const problem = ssmNameProblem(storesParameter);
-    if (problem) keep(new Error(problem), 'TRUST_STORES_PARAMETER', 'Set it to the name of an SSM parameter, e.g. /stagesign/trust-stores.');
+    if (problem)
+      keep(
+        new Error(problem),
+        'TRUST_STORES_PARAMETER',
+        'Set it to the name of an SSM parameter, e.g. /stagesign/trust-stores.',
+      );
     else out.trustStoresParameter = storesParameter.trim();
   }
   const profile = text('SIGNING_PROFILE_ARN');
   if (profile !== undefined) {
-    if (!/^arn:aws(-us-gov|-cn)?:signer:[a-z0-9-]+:\d{12}:\/signing-profiles\/[a-zA-Z0-9_]{2,64}(\/[a-zA-Z0-9]+)?$/.test(profile.trim())) {
+    if (
+      !/^arn:aws(-us-gov|-cn)?:signer:[a-z0-9-]+:\d{12}:\/signing-profiles\/[a-zA-Z0-9_]{2,64}(\/[a-zA-Z0-9]+)?$/.test(
+        profile.trim(),
+      )
+    ) {
       keep(
         new Error(`${JSON.stringify(profile)} is not an AWS Signer signing profile ARN`),
         'SIGNING_PROFILE_ARN',
@@ -126,7 +152,11 @@ export function parseVerifyImageEnvironment(env: Readonly<Record<string, string 
   if (concurrency !== undefined) {
     const n = Number(concurrency);
     if (!Number.isInteger(n) || n < 1 || n > MAX_CONCURRENCY) {
-      keep(new Error(`${JSON.stringify(concurrency)} is not an integer from 1 to ${MAX_CONCURRENCY}`), 'VERIFY_CONCURRENCY', 'Remove it or set a small integer.');
+      keep(
+        new Error(`${JSON.stringify(concurrency)} is not an integer from 1 to ${MAX_CONCURRENCY}`),
+        'VERIFY_CONCURRENCY',
+        'Remove it or set a small integer.',
+      );
     } else out.concurrency = n;
   }
   return out;
@@ -152,25 +182,40 @@ export function parseVerifyImageParams(
   }
   const base = parseImageSourceParams(params);
   const signed = params.signedImages === undefined ? [] : readSignedImages(params.signedImages);
-  const imageSources: ImageSourceParams = signed.length === 0 ? base : { ...base, images: dedupe([...base.images, ...signed]) };
+  const imageSources: ImageSourceParams =
+    signed.length === 0 ? base : { ...base, images: dedupe([...base.images, ...signed]) };
   const out: VerifyImageParams = { imageSources, maxSignatures: DEFAULT_MAX_SIGNATURES };
   if (params.trustPolicyPath !== undefined) {
     const path = params.trustPolicyPath;
-    if (typeof path !== 'string' || path.trim() === '' || path.startsWith('/') || path.split('/').includes('..')) {
-      throw invalid('UserParameters.trustPolicyPath must be a relative path inside the input artifact, e.g. "notation/trustpolicy.json"');
+    if (
+      typeof path !== 'string' ||
+      path.trim() === '' ||
+      path.startsWith('/') ||
+      path.split('/').includes('..')
+    ) {
+      throw invalid(
+        'UserParameters.trustPolicyPath must be a relative path inside the input artifact, e.g. "notation/trustpolicy.json"',
+      );
     }
     out.trustPolicyPath = path.trim().replace(/^\.\//, '');
   }
   if (params.maxSignatures !== undefined) {
     const n = params.maxSignatures;
     if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_MAX_SIGNATURES) {
-      throw invalid(`UserParameters.maxSignatures must be an integer from 1 to ${MAX_MAX_SIGNATURES} (notation's default is ${DEFAULT_MAX_SIGNATURES})`);
+      throw invalid(
+        `UserParameters.maxSignatures must be an integer from 1 to ${MAX_MAX_SIGNATURES} (notation's default is ${DEFAULT_MAX_SIGNATURES})`,
+      );
     }
     out.maxSignatures = n;
   }
   if (params.userMetadata !== undefined) {
     const m = params.userMetadata;
-    if (typeof m !== 'object' || m === null || Array.isArray(m) || Object.values(m).some((v) => typeof v !== 'string')) {
+    if (
+      typeof m !== 'object' ||
+      m === null ||
+      Array.isArray(m) ||
+      Object.values(m).some((v) => typeof v !== 'string')
+    ) {
       throw invalid('UserParameters.userMetadata must be an object of string values, e.g. {"buildId":"123"}');
     }
     out.userMetadata = { ...(m as Record<string, string>) };
@@ -190,10 +235,13 @@ function readSignedImages(value: unknown): ImageSource[] {
     try {
       parsed = JSON.parse(value);
     } catch {
-      throw invalid(`${field} must be the JSON array the sign stage outputs (#{SignVariables.SIGNED_IMAGES}), but it is not valid JSON`);
+      throw invalid(
+        `${field} must be the JSON array the sign stage outputs (#{SignVariables.SIGNED_IMAGES}), but it is not valid JSON`,
+      );
     }
   }
-  if (!Array.isArray(parsed)) throw invalid(`${field} must be a JSON array of image references or {"image":…,"digest":…} objects`);
+  if (!Array.isArray(parsed))
+    throw invalid(`${field} must be a JSON array of image references or {"image":…,"digest":…} objects`);
   return parsed.map((entry: unknown, i) => signedImage(signedImageText(entry, i), `${field}[${i}]`));
 }
 
@@ -203,7 +251,8 @@ function signedImageText(entry: unknown, i: number): string {
     if (typeof entry === 'string') return entry;
     if (typeof entry === 'object' && entry !== null) {
       const e = entry as Record<string, unknown>;
-      const image = typeof e.imageUri === 'string' ? e.imageUri : typeof e.image === 'string' ? e.image : undefined;
+      const image =
+        typeof e.imageUri === 'string' ? e.imageUri : typeof e.image === 'string' ? e.image : undefined;
       if (image !== undefined) {
         const digest = typeof e.digest === 'string' ? e.digest : undefined;
         // Pin to the signed digest when the entry names one and the reference does not.
@@ -211,7 +260,9 @@ function signedImageText(entry: unknown, i: number): string {
         return image;
       }
     }
-    throw invalid(`${field}[${i}] must be an image reference or an object with "image" (or "imageUri") and optional "digest"`);
+    throw invalid(
+      `${field}[${i}] must be an image reference or an object with "image" (or "imageUri") and optional "digest"`,
+    );
   }
 }
 
@@ -222,7 +273,9 @@ function signedImage(text: string, field: string): ImageSource {
     return { ...parsed!, origin: field };
   } catch (error) {
     if (error instanceof ConfigurationError) {
-      throw new ConfigurationError(error.code, error.message.replaceAll('UserParameters.image', field), { cause: error });
+      throw new ConfigurationError(error.code, error.message.replaceAll('UserParameters.image', field), {
+        cause: error,
+      });
     }
     throw error;
   }
@@ -241,7 +294,8 @@ function dedupe(images: readonly ImageSource[]): ImageSource[] {
 function ssmNameProblem(name: string): string | undefined {
   const n = name.trim();
   if (n.startsWith('arn:')) return undefined;
-  if (!/^[a-zA-Z0-9_.\-/]{1,2048}$/.test(n)) return `${JSON.stringify(name)} is not an SSM parameter name ([a-zA-Z0-9_.-/])`;
+  if (!/^[a-zA-Z0-9_.\-/]{1,2048}$/.test(n))
+    return `${JSON.stringify(name)} is not an SSM parameter name ([a-zA-Z0-9_.-/])`;
   return undefined;
 }
 

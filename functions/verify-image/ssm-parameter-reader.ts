@@ -45,7 +45,10 @@ export class SsmParameterReader implements ParameterReader {
       throw mapError(error, name);
     }
     if (value === undefined || value.trim() === '') {
-      throw new ConfigurationError('SSM_PARAMETER_EMPTY', `SSM parameter ${name} has no value. Put the JSON document in it.`);
+      throw new ConfigurationError(
+        'SSM_PARAMETER_EMPTY',
+        `SSM parameter ${name} has no value. Put the JSON document in it.`,
+      );
     }
     this.#cache.set(name, { value, at: this.#now() });
     return value;
@@ -56,10 +59,22 @@ function mapError(error: unknown, name: string): Error {
   const errorName = error instanceof Error ? error.name : '';
   const detail = error instanceof Error ? error.message : String(error);
   if (errorName === 'ParameterNotFound' || errorName === 'ParameterVersionNotFound') {
-    return new ConfigurationError('SSM_PARAMETER_NOT_FOUND', `SSM parameter ${name} does not exist in this account and region. Create it or fix the parameter name.`, { cause: error });
+    return new ConfigurationError(
+      'SSM_PARAMETER_NOT_FOUND',
+      `SSM parameter ${name} does not exist in this account and region. Create it or fix the parameter name.`,
+      { cause: error },
+    );
   }
   if (errorName === 'AccessDeniedException' || errorName === 'AccessDenied') {
-    return new PermissionError('SSM_ACCESS_DENIED', `SSM denied ssm:GetParameter on ${name}: allow ssm:GetParameter on this parameter (and kms:Decrypt for a SecureString with a customer key) in the function's role. ${detail}`, { cause: error });
+    return new PermissionError(
+      'SSM_ACCESS_DENIED',
+      `SSM denied ssm:GetParameter on ${name}: allow ssm:GetParameter on this parameter (and kms:Decrypt for a SecureString with a customer key) in the function's role. ${detail}`,
+      { cause: error },
+    );
   }
-  return new DependencyError('SSM_UNAVAILABLE', `SSM GetParameter ${name} failed: ${errorName || 'error'}: ${detail}`, { cause: error });
+  return new DependencyError(
+    'SSM_UNAVAILABLE',
+    `SSM GetParameter ${name} failed: ${errorName || 'error'}: ${detail}`,
+    { cause: error },
+  );
 }

@@ -13,7 +13,10 @@
 import { ConfigurationError, isStagesignError } from '../../shared/errors';
 import type { Reference } from '../../shared/oci/reference';
 import { formatReference, isLayoutReference } from '../../shared/oci/reference';
-import { AWS_SIGNER_TRUST_STORE_NAME, AWS_US_GOV_SIGNER_TRUST_STORE_NAME } from '../../shared/notary/aws-signer-roots';
+import {
+  AWS_SIGNER_TRUST_STORE_NAME,
+  AWS_US_GOV_SIGNER_TRUST_STORE_NAME,
+} from '../../shared/notary/aws-signer-roots';
 import { parseTrustPolicy } from '../../shared/notary/trust-policy';
 import type { TrustPolicyDocument } from '../../shared/notary/trust-policy';
 import { TrustStoreSet } from '../../shared/notary/trust-store';
@@ -69,7 +72,8 @@ export async function resolveTrustPolicy(input: TrustPolicySourceInput): Promise
     }
     return { document: parseFrom(new TextDecoder().decode(bytes), source), source };
   }
-  if (environment.trustPolicy !== undefined) return { document: environment.trustPolicy, source: 'TRUST_POLICY' };
+  if (environment.trustPolicy !== undefined)
+    return { document: environment.trustPolicy, source: 'TRUST_POLICY' };
   if (environment.trustPolicyParameter !== undefined) {
     const source = `SSM parameter ${environment.trustPolicyParameter} (TRUST_POLICY_PARAMETER)`;
     const text = await input.parameters.read(environment.trustPolicyParameter);
@@ -92,7 +96,10 @@ export async function resolveTrustPolicy(input: TrustPolicySourceInput): Promise
  * `signingProfileArn` (any version of the profile) through the built-in AWS Signer root of the
  * profile's partition.
  */
-export function defaultTrustPolicy(signingProfileArn: string, images: readonly Reference[]): TrustPolicyDocument {
+export function defaultTrustPolicy(
+  signingProfileArn: string,
+  images: readonly Reference[],
+): TrustPolicyDocument {
   const scopes: string[] = [];
   for (const image of images) {
     if (isLayoutReference(image)) {
@@ -104,7 +111,9 @@ export function defaultTrustPolicy(signingProfileArn: string, images: readonly R
     const scope = `${image.registry}/${image.repository}`;
     if (!scopes.includes(scope)) scopes.push(scope);
   }
-  const store = signingProfileArn.startsWith('arn:aws-us-gov:') ? AWS_US_GOV_SIGNER_TRUST_STORE_NAME : AWS_SIGNER_TRUST_STORE_NAME;
+  const store = signingProfileArn.startsWith('arn:aws-us-gov:')
+    ? AWS_US_GOV_SIGNER_TRUST_STORE_NAME
+    : AWS_SIGNER_TRUST_STORE_NAME;
   return parseTrustPolicy({
     version: '1.0',
     trustPolicies: [
@@ -140,7 +149,9 @@ function parseFrom(text: string, source: string): TrustPolicyDocument {
     return parseTrustPolicy(text);
   } catch (error) {
     if (isStagesignError(error)) {
-      throw new ConfigurationError(error.code, `The ${source} is invalid: ${error.message}`, { cause: error });
+      throw new ConfigurationError(error.code, `The ${source} is invalid: ${error.message}`, {
+        cause: error,
+      });
     }
     throw error;
   }

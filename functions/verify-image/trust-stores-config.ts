@@ -26,7 +26,9 @@ export function parseTrustStoresText(text: string, source: string): TrustStore[]
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw invalid(`${source} is not valid JSON (${(error as Error).message}); expected {"signingAuthority:<name>":"-----BEGIN CERTIFICATE-----…"}`);
+    throw invalid(
+      `${source} is not valid JSON (${(error as Error).message}); expected {"signingAuthority:<name>":"-----BEGIN CERTIFICATE-----…"}`,
+    );
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw invalid(`${source} must be a JSON object mapping "<type>:<name>" to PEM certificates`);
@@ -37,9 +39,16 @@ export function parseTrustStoresText(text: string, source: string): TrustStore[]
     const type = key.slice(0, colon) as TrustStoreType;
     const name = key.slice(colon + 1);
     if (colon <= 0 || !TRUST_STORE_TYPES.includes(type)) {
-      throw invalid(`${source} key ${JSON.stringify(key)} must be "<type>:<name>" with type one of ${TRUST_STORE_TYPES.join(', ')}`);
+      throw invalid(
+        `${source} key ${JSON.stringify(key)} must be "<type>:<name>" with type one of ${TRUST_STORE_TYPES.join(', ')}`,
+      );
     }
-    const texts = typeof pem === 'string' ? [pem] : Array.isArray(pem) && pem.every((p) => typeof p === 'string') ? (pem as string[]) : undefined;
+    const texts =
+      typeof pem === 'string'
+        ? [pem]
+        : Array.isArray(pem) && pem.every((p) => typeof p === 'string')
+          ? (pem as string[])
+          : undefined;
     if (texts === undefined || texts.length === 0) {
       throw invalid(`${source}[${JSON.stringify(key)}] must be PEM text or an array of PEM texts`);
     }

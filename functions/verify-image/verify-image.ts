@@ -14,7 +14,14 @@
  * Fail closed: an image is accepted only with a `verified` (or policy-`skipped`) verdict; any
  * error, for any image, fails the job.
  */
-import { ConfigurationError, DependencyError, InputError, isStagesignError, PermissionError, VerificationError } from '../../shared/errors';
+import {
+  ConfigurationError,
+  DependencyError,
+  InputError,
+  isStagesignError,
+  PermissionError,
+  VerificationError,
+} from '../../shared/errors';
 import type { StagesignError } from '../../shared/errors';
 import type { Registry } from '../../shared/oci/registry';
 import type { Reference } from '../../shared/oci/reference';
@@ -72,7 +79,8 @@ export function verifyImageAction(deps: VerifyImageDeps): ActionSpec<VerifyImage
 }
 
 /** The verdict, or the error that prevented one, for one image. */
-type ImageResult = { image: ImageSource; result: VerifyImageReferenceResult } | { image: ImageSource; error: unknown };
+type ImageResult =
+  { image: ImageSource; result: VerifyImageReferenceResult } | { image: ImageSource; error: unknown };
 
 /** Runs the stage for one job (see the module comment). */
 export async function verifyImages(
@@ -109,42 +117,48 @@ export async function verifyImages(
 
   ctx.setPhase(`verifying ${images.length} image${images.length === 1 ? '' : 's'}`);
   const now = ctx.now();
-  const results = await mapWithConcurrency(images, deps.environment.concurrency, async (image): Promise<ImageResult> => {
-    try {
-      const result = await verifyImageReference({
-        registry: deps.registryFor(image.reference),
-        reference: image.reference,
-        policyDocument: policy.document,
-        trustStores,
-        revocationChecker: deps.revocationChecker,
-        now,
-        maxSignatures: params.maxSignatures,
-        ...(params.userMetadata ? { userMetadata: params.userMetadata } : {}),
-      });
-      ctx.logger.info('image verdict', {
-        image: result.digestReference,
-        outcome: result.outcome,
-        ...(result.code ? { code: result.code } : {}),
-        ...(result.signatureDigest ? { signatureDigest: result.signatureDigest } : {}),
-        signaturesRejected: result.failures.length,
-      });
-      return { image, result };
-    } catch (error) {
-      ctx.logger.warn('image could not be verified', {
-        image: image.text,
-        code: isStagesignError(error) ? error.code : undefined,
-        errorName: error instanceof Error ? error.name : typeof error,
-      });
-      return { image, error };
-    }
-  });
+  const results = await mapWithConcurrency(
+    images,
+    deps.environment.concurrency,
+    async (image): Promise<ImageResult> => {
+      try {
+        const result = await verifyImageReference({
+          registry: deps.registryFor(image.reference),
+          reference: image.reference,
+          policyDocument: policy.document,
+          trustStores,
+          revocationChecker: deps.revocationChecker,
+          now,
+          maxSignatures: params.maxSignatures,
+          ...(params.userMetadata ? { userMetadata: params.userMetadata } : {}),
+        });
+        ctx.logger.info('image verdict', {
+          image: result.digestReference,
+          outcome: result.outcome,
+          ...(result.code ? { code: result.code } : {}),
+          ...(result.signatureDigest ? { signatureDigest: result.signatureDigest } : {}),
+          signaturesRejected: result.failures.length,
+        });
+        return { image, result };
+      } catch (error) {
+        ctx.logger.warn('image could not be verified', {
+          image: image.text,
+          code: isStagesignError(error) ? error.code : undefined,
+          errorName: error instanceof Error ? error.name : typeof error,
+        });
+        return { image, error };
+      }
+    },
+  );
 
   const failed = results.filter((r) => 'error' in r || r.result.outcome === 'failed');
   if (failed.length > 0) throw failureFor(results);
   return success(results as Array<{ image: ImageSource; result: VerifyImageReferenceResult }>);
 }
 
-function success(results: Array<{ image: ImageSource; result: VerifyImageReferenceResult }>): StageOutcome<never> {
+function success(
+  results: Array<{ image: ImageSource; result: VerifyImageReferenceResult }>,
+): StageOutcome<never> {
   const lines: string[] = [];
   const verified: VerifiedImage[] = [];
   for (const { image, result } of results) {
@@ -156,7 +170,9 @@ function success(results: Array<{ image: ImageSource; result: VerifyImageReferen
       imageUri: result.digestReference,
       digest: result.descriptor.digest,
       ...(result.signatureDigest ? { signatureDigest: result.signatureDigest } : {}),
-      ...(result.signingProfileVersionArn ? { signingProfileVersionArn: result.signingProfileVersionArn } : {}),
+      ...(result.signingProfileVersionArn
+        ? { signingProfileVersionArn: result.signingProfileVersionArn }
+        : {}),
       ...(result.signingTime ? { signingTime: rfc3339(result.signingTime) } : {}),
       ...(result.outcome === 'skipped' ? { skipped: true as const } : {}),
     });
@@ -198,7 +214,10 @@ function failureFor(results: ImageResult[]): StagesignError {
     }
     headlines.push(result.message);
     firstCode ??= result.code;
-    const lines = [...(result.tagWarning ? [result.tagWarning] : []), ...result.failures.flatMap((f) => f.lines)];
+    const lines = [
+      ...(result.tagWarning ? [result.tagWarning] : []),
+      ...result.failures.flatMap((f) => f.lines),
+    ];
     if (lines.length > 0) details.push(`${result.digestReference}:`, ...lines.map((l) => `  ${l}`));
   }
   const message = [
@@ -257,7 +276,11 @@ function artifactReader(job: Job, read: (name?: string) => Promise<ArtifactFiles
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight; results keep the input order. */
-async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+async function mapWithConcurrency<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {

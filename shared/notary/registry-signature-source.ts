@@ -59,7 +59,12 @@ export class RegistrySignatureSource implements SignatureSource {
   /** Parsed signature manifests by digest, filled by {@link list}. */
   readonly #manifests = new Map<string, { manifest: ImageManifest; envelope: Descriptor }>();
 
-  constructor(registry: Registry, reference: Reference, subject: Descriptor, options: RegistrySignatureSourceOptions = {}) {
+  constructor(
+    registry: Registry,
+    reference: Reference,
+    subject: Descriptor,
+    options: RegistrySignatureSourceOptions = {},
+  ) {
     this.#registry = registry;
     this.#repository = { registry: reference.registry, repository: reference.repository };
     this.#subject = subject;
@@ -78,12 +83,20 @@ export class RegistrySignatureSource implements SignatureSource {
    * their kind.
    */
   async list(): Promise<Descriptor[]> {
-    const listed = await this.#registry.listReferrers(this.#repository, this.#subject, MediaType.NotarySignature);
+    const listed = await this.#registry.listReferrers(
+      this.#repository,
+      this.#subject,
+      MediaType.NotarySignature,
+    );
     const out: Descriptor[] = [];
     for (const descriptor of listed) {
       if (out.length >= this.#limit) break;
       // Filter client-side as oras-go does: a registry or tag-schema index may list other artifacts.
-      if (descriptor.artifactType !== MediaType.NotarySignature || descriptor.mediaType !== MediaType.ImageManifest) continue;
+      if (
+        descriptor.artifactType !== MediaType.NotarySignature ||
+        descriptor.mediaType !== MediaType.ImageManifest
+      )
+        continue;
       const parsed = await this.#fetchSignatureManifest(descriptor);
       if (parsed === undefined) continue;
       this.#manifests.set(descriptor.digest, parsed);
@@ -99,9 +112,14 @@ export class RegistrySignatureSource implements SignatureSource {
    * message is only the cause, because `verifyArtifact` wraps it in notation's retrieval text.
    */
   async fetchEnvelope(signatureManifest: Descriptor): Promise<{ mediaType: string; envelope: Uint8Array }> {
-    const parsed = this.#manifests.get(signatureManifest.digest) ?? (await this.#fetchSignatureManifest(signatureManifest));
+    const parsed =
+      this.#manifests.get(signatureManifest.digest) ??
+      (await this.#fetchSignatureManifest(signatureManifest));
     if (parsed === undefined) {
-      throw new InputError(SIGNATURE_RETRIEVAL_FAILED, 'the manifest is not a Notary Project signature manifest');
+      throw new InputError(
+        SIGNATURE_RETRIEVAL_FAILED,
+        'the manifest is not a Notary Project signature manifest',
+      );
     }
     if (parsed.envelope.size > MAX_SIGNATURE_ENVELOPE_BYTES) {
       throw new InputError(
@@ -115,18 +133,26 @@ export class RegistrySignatureSource implements SignatureSource {
     } catch (error) {
       const wrapped = this.#retrievalError(signatureManifest, error);
       if (wrapped instanceof InputError) {
-        throw new InputError(SIGNATURE_RETRIEVAL_FAILED, error instanceof Error ? error.message : String(error), { cause: error });
+        throw new InputError(
+          SIGNATURE_RETRIEVAL_FAILED,
+          error instanceof Error ? error.message : String(error),
+          { cause: error },
+        );
       }
       throw wrapped;
     }
   }
 
   /** Fetches and parses one listed manifest; `undefined` when it is not a signature manifest. */
-  async #fetchSignatureManifest(descriptor: Descriptor): Promise<{ manifest: ImageManifest; envelope: Descriptor } | undefined> {
+  async #fetchSignatureManifest(
+    descriptor: Descriptor,
+  ): Promise<{ manifest: ImageManifest; envelope: Descriptor } | undefined> {
     if (descriptor.size > MAX_SIGNATURE_MANIFEST_BYTES) {
       throw this.#retrievalError(
         descriptor,
-        new Error(`signature manifest size ${descriptor.size} exceeds the ${MAX_SIGNATURE_MANIFEST_BYTES}-byte limit`),
+        new Error(
+          `signature manifest size ${descriptor.size} exceeds the ${MAX_SIGNATURE_MANIFEST_BYTES}-byte limit`,
+        ),
       );
     }
     let bytes: Uint8Array;
@@ -147,8 +173,10 @@ export class RegistrySignatureSource implements SignatureSource {
     const detail = error instanceof Error ? error.message : String(error);
     const message = signatureRetrievalFailedMessage(descriptor.digest, this.subjectReference, detail);
     // Keep the kind of a permission or dependency failure (→ PermissionError / SystemUnavailable).
-    if (isStagesignError(error) && error.kind === 'permission') return new PermissionError(error.code, message, { cause: error });
-    if (isStagesignError(error) && error.kind === 'dependency') return new DependencyError(error.code, message, { cause: error });
+    if (isStagesignError(error) && error.kind === 'permission')
+      return new PermissionError(error.code, message, { cause: error });
+    if (isStagesignError(error) && error.kind === 'dependency')
+      return new DependencyError(error.code, message, { cause: error });
     return new InputError(SIGNATURE_RETRIEVAL_FAILED, message, { cause: error });
   }
 }

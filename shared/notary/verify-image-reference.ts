@@ -139,7 +139,9 @@ export interface VerifyImageReferenceResult {
  * (registry unavailable after retries), InputError (unknown image, unretrievable signature).
  * Callers must treat anything but `verified`/`skipped` as a failure (fail closed).
  */
-export async function verifyImageReference(options: VerifyImageReferenceOptions): Promise<VerifyImageReferenceResult> {
+export async function verifyImageReference(
+  options: VerifyImageReferenceOptions,
+): Promise<VerifyImageReferenceResult> {
   const ref = typeof options.reference === 'string' ? parseReference(options.reference) : options.reference;
   const given = formatReference(ref);
   const resolved = await options.registry.resolve(ref);
@@ -150,7 +152,11 @@ export async function verifyImageReference(options: VerifyImageReferenceOptions)
       `${given} resolved to ${resolved.digest}, not the digest named in the reference`,
     );
   }
-  const descriptor: Descriptor = { mediaType: resolved.mediaType, digest: resolved.digest, size: resolved.size };
+  const descriptor: Descriptor = {
+    mediaType: resolved.mediaType,
+    digest: resolved.digest,
+    size: resolved.size,
+  };
   const digestReference = formatReference(withDigest(ref, descriptor.digest));
   // notation selects the policy by the reference; an OCI layout is scoped by name (`--scope`).
   const policyReference = isLayoutReference(ref)
@@ -163,7 +169,9 @@ export async function verifyImageReference(options: VerifyImageReferenceOptions)
     reference: given,
     digestReference,
     descriptor,
-    ...(ref.digest === undefined && ref.tag !== undefined ? { tagWarning: `Warning: ${tagWarningMessage(ref.tag)}` } : {}),
+    ...(ref.digest === undefined && ref.tag !== undefined
+      ? { tagWarning: `Warning: ${tagWarningMessage(ref.tag)}` }
+      : {}),
   };
   const display = (text: string): string =>
     policyReference === digestReference ? text : text.split(policyReference).join(digestReference);
@@ -206,7 +214,12 @@ export async function verifyImageReference(options: VerifyImageReferenceOptions)
         .map((step) => `${step.type} validation failed. Failure reason: ${display(step.error!)}`),
     ],
   }));
-  const common = { ...base, policyName: verdict.policyName, warnings: verdict.warnings.map(display), failures };
+  const common = {
+    ...base,
+    policyName: verdict.policyName,
+    warnings: verdict.warnings.map(display),
+    failures,
+  };
   switch (verdict.outcome) {
     case 'verified': {
       const v = verdict.verdict;
@@ -216,7 +229,9 @@ export async function verifyImageReference(options: VerifyImageReferenceOptions)
         outcome: 'verified',
         message: verifiedMessage(digestReference),
         ...(verdict.signatureDigest ? { signatureDigest: verdict.signatureDigest } : {}),
-        ...(v?.aws ? { signingProfileVersionArn: v.aws.signingProfileVersionArn, signingJobArn: v.aws.signingJobArn } : {}),
+        ...(v?.aws
+          ? { signingProfileVersionArn: v.aws.signingProfileVersionArn, signingJobArn: v.aws.signingJobArn }
+          : {}),
         ...(v?.signingTime ? { signingTime: v.signingTime } : {}),
         ...(annotations && Object.keys(annotations).length > 0 ? { userMetadata: { ...annotations } } : {}),
       };
@@ -228,7 +243,9 @@ export async function verifyImageReference(options: VerifyImageReferenceOptions)
       // notation CLI: "signature verification failed for all …" stands alone; every other
       // failure is printed as "signature verification failed: <error>".
       const message =
-        code === VerifyImageCode.AllSignaturesFailed ? display(verdict.message) : `signature verification failed: ${display(verdict.message)}`;
+        code === VerifyImageCode.AllSignaturesFailed
+          ? display(verdict.message)
+          : `signature verification failed: ${display(verdict.message)}`;
       return { ...common, outcome: 'failed', code, message };
     }
   }

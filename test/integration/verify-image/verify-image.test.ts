@@ -73,7 +73,12 @@ describeWithDockerRegistry('verifyImageReference against a real docker-registry 
   it('passes on the second signature when the first one was tampered with (legacy shape included)', async () => {
     const repo = parseReference(`${name}:v1`);
     const bad = await pushSignature(registry, repo, image, tamper(awsEnvelope(image)), { shape: 'legacy' });
-    const good = await pushSignature(registry, repo, image, awsEnvelope(image, { jobArn: `${AWS_FIXTURE.jobArn}9` }));
+    const good = await pushSignature(
+      registry,
+      repo,
+      image,
+      awsEnvelope(image, { jobArn: `${AWS_FIXTURE.jobArn}9` }),
+    );
     const result = await verify(`${name}@${image.digest}`);
     expect(result.outcome).toBe('verified');
     expect(result.signatureDigest).toBe(good.digest);
@@ -88,7 +93,12 @@ describe('revocation through the AWS Signer stand-in over HTTP', () => {
     AWS_CONFIG_FILE: '/nonexistent/stagesign-test-aws-config',
     AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/stagesign-test-aws-credentials',
   };
-  const CLEARED = ['AWS_PROFILE', 'AWS_ENDPOINT_URL', 'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS', 'AWS_SESSION_TOKEN'];
+  const CLEARED = [
+    'AWS_PROFILE',
+    'AWS_ENDPOINT_URL',
+    'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS',
+    'AWS_SESSION_TOKEN',
+  ];
   const saved: Record<string, string | undefined> = {};
   let standIn: SignerStandIn;
   const registry = new MemoryRegistry();
@@ -97,7 +107,8 @@ describe('revocation through the AWS Signer stand-in over HTTP', () => {
 
   beforeAll(async () => {
     standIn = await startSignerStandIn();
-    for (const key of [...Object.keys(FAKE_ENV), ...CLEARED, 'AWS_ENDPOINT_URL_SIGNER']) saved[key] = process.env[key];
+    for (const key of [...Object.keys(FAKE_ENV), ...CLEARED, 'AWS_ENDPOINT_URL_SIGNER'])
+      saved[key] = process.env[key];
     for (const key of CLEARED) delete process.env[key];
     Object.assign(process.env, FAKE_ENV, { AWS_ENDPOINT_URL_SIGNER: standIn.endpoint });
     image = await pushImage(registry, repo, { tag: 'v1' });
@@ -140,7 +151,7 @@ describe('revocation through the AWS Signer stand-in over HTTP', () => {
     for (const hash of requests[0]!.certificateHashes) expect(hash).toMatch(/^[0-9a-f]{192}$/);
   });
 
-  it('fails a revoked signature at strict with the plugin\'s reason', async () => {
+  it("fails a revoked signature at strict with the plugin's reason", async () => {
     standIn.onGetRevocationStatus(() => ({ revokedEntities: [AWS_FIXTURE.jobArn] }));
     const result = await verify();
     expect(result.code).toBe('ALL_SIGNATURES_FAILED');
@@ -153,11 +164,15 @@ describe('revocation through the AWS Signer stand-in over HTTP', () => {
     standIn.onGetRevocationStatus(() => ({ revokedEntities: [AWS_FIXTURE.jobArn] }));
     const result = await verify({ policyDocument: fixturePolicy({ level: 'permissive' }) });
     expect(result.outcome).toBe('verified');
-    expect(result.warnings[0]).toMatch(/^Warning: revocation was set to "log" and failed with error: revocation check by verification plugin/);
+    expect(result.warnings[0]).toMatch(
+      /^Warning: revocation was set to "log" and failed with error: revocation check by verification plugin/,
+    );
   });
 
   it('fails closed at strict when GetRevocationStatus is denied', async () => {
-    standIn.onGetRevocationStatus(() => signerError('AccessDeniedException', 'not authorized to perform signer:GetRevocationStatus'));
+    standIn.onGetRevocationStatus(() =>
+      signerError('AccessDeniedException', 'not authorized to perform signer:GetRevocationStatus'),
+    );
     const result = await verify();
     expect(result.outcome).toBe('failed');
     expect(result.failures[0]!.lines.join('\n')).toContain('GetRevocationStatus');

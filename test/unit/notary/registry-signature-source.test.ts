@@ -4,8 +4,17 @@ import { descriptorFor } from '../../../shared/oci/digest';
 import { parseReference } from '../../../shared/oci/reference';
 import { MediaType } from '../../../shared/oci/types';
 import type { Descriptor } from '../../../shared/oci/types';
-import { RegistrySignatureSource, SIGNATURE_RETRIEVAL_FAILED } from '../../../shared/notary/registry-signature-source';
-import { AWS_FIXTURE, awsEnvelope, MemoryRegistry, pushImage, pushSignature } from '../functions/verify-image/signed-images';
+import {
+  RegistrySignatureSource,
+  SIGNATURE_RETRIEVAL_FAILED,
+} from '../../../shared/notary/registry-signature-source';
+import {
+  AWS_FIXTURE,
+  awsEnvelope,
+  MemoryRegistry,
+  pushImage,
+  pushSignature,
+} from '../functions/verify-image/signed-images';
 
 const REPO = parseReference('111122223333.dkr.ecr.us-west-2.amazonaws.com/app:v1');
 
@@ -20,7 +29,15 @@ describe('RegistrySignatureSource', () => {
 
   /** A referrer of `image` that is not a Notary signature. */
   async function pushOther(manifest: Record<string, unknown>): Promise<Descriptor> {
-    const bytes = new TextEncoder().encode(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ImageManifest, layers: [], subject: image, ...manifest }));
+    const bytes = new TextEncoder().encode(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MediaType.ImageManifest,
+        layers: [],
+        subject: image,
+        ...manifest,
+      }),
+    );
     const desc = descriptorFor(bytes, MediaType.ImageManifest);
     await registry.pushManifest(REPO, desc, bytes);
     return desc;
@@ -29,21 +46,43 @@ describe('RegistrySignatureSource', () => {
   it('lists both signature manifest shapes in registry order and fetches their envelopes', async () => {
     const first = awsEnvelope(image);
     const a = await pushSignature(registry, REPO, image, first, { shape: 'legacy' });
-    const b = await pushSignature(registry, REPO, image, awsEnvelope(image, { jobArn: `${AWS_FIXTURE.jobArn}1` }));
+    const b = await pushSignature(
+      registry,
+      REPO,
+      image,
+      awsEnvelope(image, { jobArn: `${AWS_FIXTURE.jobArn}1` }),
+    );
     const source = new RegistrySignatureSource(registry, REPO, image);
     const listed = await source.list();
     expect(listed.map((d) => d.digest)).toEqual([a.digest, b.digest]);
-    expect(await source.fetchEnvelope(listed[0]!)).toEqual({ mediaType: MediaType.JwsEnvelope, envelope: first });
+    expect(await source.fetchEnvelope(listed[0]!)).toEqual({
+      mediaType: MediaType.JwsEnvelope,
+      envelope: first,
+    });
     expect(source.subjectReference).toBe(`111122223333.dkr.ecr.us-west-2.amazonaws.com/app@${image.digest}`);
   });
 
   it.each([
-    { what: 'an artifact of another type', manifest: { artifactType: 'application/spdx+json', config: { mediaType: MediaType.Empty, digest: image0(), size: 2 } } },
-    { what: 'a Notary artifact type with a non-empty config', manifest: { artifactType: MediaType.NotarySignature, config: { mediaType: MediaType.ImageConfig, digest: image0(), size: 2 } } },
+    {
+      what: 'an artifact of another type',
+      manifest: {
+        artifactType: 'application/spdx+json',
+        config: { mediaType: MediaType.Empty, digest: image0(), size: 2 },
+      },
+    },
+    {
+      what: 'a Notary artifact type with a non-empty config',
+      manifest: {
+        artifactType: MediaType.NotarySignature,
+        config: { mediaType: MediaType.ImageConfig, digest: image0(), size: 2 },
+      },
+    },
   ])('skips $what without failing', async ({ manifest }) => {
     await pushOther(manifest);
     const sig = await pushSignature(registry, REPO, image, awsEnvelope(image));
-    expect((await new RegistrySignatureSource(registry, REPO, image).list()).map((d) => d.digest)).toEqual([sig.digest]);
+    expect((await new RegistrySignatureSource(registry, REPO, image).list()).map((d) => d.digest)).toEqual([
+      sig.digest,
+    ]);
   });
 
   it('fetches each manifest once and no envelope while listing', async () => {
@@ -58,7 +97,8 @@ describe('RegistrySignatureSource', () => {
   });
 
   it('stops listing after maxSignatures + 1 signatures', async () => {
-    for (let i = 0; i < 4; i++) await pushSignature(registry, REPO, image, awsEnvelope(image, { jobArn: `${AWS_FIXTURE.jobArn}${i}` }));
+    for (let i = 0; i < 4; i++)
+      await pushSignature(registry, REPO, image, awsEnvelope(image, { jobArn: `${AWS_FIXTURE.jobArn}${i}` }));
     registry.calls.fetchManifest = 0;
     const listed = await new RegistrySignatureSource(registry, REPO, image, { maxSignatures: 2 }).list();
     expect(listed).toHaveLength(3);
@@ -78,7 +118,11 @@ describe('RegistrySignatureSource', () => {
 
   it.each([
     { kind: 'permission', error: new PermissionError('REGISTRY_DENIED', 'denied'), type: PermissionError },
-    { kind: 'dependency', error: new DependencyError('REGISTRY_UNAVAILABLE', '503 after retries'), type: DependencyError },
+    {
+      kind: 'dependency',
+      error: new DependencyError('REGISTRY_UNAVAILABLE', '503 after retries'),
+      type: DependencyError,
+    },
   ])('keeps a $kind error of the registry its kind', async ({ error, type }) => {
     const envelope = awsEnvelope(image);
     await pushSignature(registry, REPO, image, envelope);

@@ -67,7 +67,10 @@ describe('verifyImageReference', () => {
       });
       expect(result.tagWarning).toBeUndefined();
       expect(revocation.queries).toHaveLength(1);
-      expect(revocation.queries[0]).toMatchObject({ region: 'us-west-2', profileVersionArn: AWS_FIXTURE.profileVersionArn });
+      expect(revocation.queries[0]).toMatchObject({
+        region: 'us-west-2',
+        profileVersionArn: AWS_FIXTURE.profileVersionArn,
+      });
     });
 
     it('accepts the notation 1.x legacy manifest shape too', async () => {
@@ -118,8 +121,11 @@ describe('verifyImageReference', () => {
       {
         condition: 'it was made by another signing profile',
         envelope: (d: Descriptor) => awsEnvelope(d),
-        policy: fixturePolicy({ identities: ['arn:aws:signer:us-west-2:111122223333:/signing-profiles/someone_else'] }),
-        reason: /trusted identify verification by plugin "com\.amazonaws\.signer\.notation\.plugin" failed with reason "Signature publisher doesn't match any trusted identities\."/,
+        policy: fixturePolicy({
+          identities: ['arn:aws:signer:us-west-2:111122223333:/signing-profiles/someone_else'],
+        }),
+        reason:
+          /trusted identify verification by plugin "com\.amazonaws\.signer\.notation\.plugin" failed with reason "Signature publisher doesn't match any trusted identities\."/,
         detail: /^authenticity validation failed\. Failure reason: trusted identify verification/,
       },
       {
@@ -136,23 +142,33 @@ describe('verifyImageReference', () => {
         reason: /digital signature has expired on "Mon, 01 Dec 2025 00:00:00 \+0000"/,
         detail: /^expiry validation failed\. Failure reason: digital signature has expired/,
       },
-    ])('fails with the per-signature reason when $condition', async ({ envelope, policy, reason, detail }) => {
-      const sig = await pushSignature(registry, REPO, image, envelope(image));
-      const result = await verify({ policyDocument: policy });
-      expect(result.outcome).toBe('failed');
-      expect(result.code).toBe('ALL_SIGNATURES_FAILED');
-      expect(result.message).toBe(`signature verification failed for all the signatures associated with ${NAME}@${image.digest}`);
-      expect(result.failures).toHaveLength(1);
-      expect(result.failures[0]!.signatureDigest).toBe(sig.digest);
-      expect(result.failures[0]!.lines[0]).toMatch(reason);
-      expect(result.failures[0]!.lines[0]).toContain(sig.digest);
-      expect(result.failures[0]!.lines.slice(1).some((l) => detail.test(l))).toBe(true);
-    });
+    ])(
+      'fails with the per-signature reason when $condition',
+      async ({ envelope, policy, reason, detail }) => {
+        const sig = await pushSignature(registry, REPO, image, envelope(image));
+        const result = await verify({ policyDocument: policy });
+        expect(result.outcome).toBe('failed');
+        expect(result.code).toBe('ALL_SIGNATURES_FAILED');
+        expect(result.message).toBe(
+          `signature verification failed for all the signatures associated with ${NAME}@${image.digest}`,
+        );
+        expect(result.failures).toHaveLength(1);
+        expect(result.failures[0]!.signatureDigest).toBe(sig.digest);
+        expect(result.failures[0]!.lines[0]).toMatch(reason);
+        expect(result.failures[0]!.lines[0]).toContain(sig.digest);
+        expect(result.failures[0]!.lines.slice(1).some((l) => detail.test(l))).toBe(true);
+      },
+    );
   });
 
   describe('expiry and revocation follow the level', () => {
     it('passes an expired signature at permissive with a logged-failure warning', async () => {
-      await pushSignature(registry, REPO, image, awsEnvelope(image, { expiry: new Date('2025-12-01T00:00:00Z') }));
+      await pushSignature(
+        registry,
+        REPO,
+        image,
+        awsEnvelope(image, { expiry: new Date('2025-12-01T00:00:00Z') }),
+      );
       const result = await verify({ policyDocument: fixturePolicy({ level: 'permissive' }) });
       expect(result.outcome).toBe('verified');
       expect(result.warnings).toEqual([
@@ -181,7 +197,12 @@ describe('verifyImageReference', () => {
   describe('with several signatures', () => {
     it('stops at the first that passes and reports the ones rejected before it', async () => {
       const bad = await pushSignature(registry, REPO, image, tamper(awsEnvelope(image)));
-      const good = await pushSignature(registry, REPO, image, awsEnvelope(image, { jobArn: `${AWS_FIXTURE.jobArn}0` }));
+      const good = await pushSignature(
+        registry,
+        REPO,
+        image,
+        awsEnvelope(image, { jobArn: `${AWS_FIXTURE.jobArn}0` }),
+      );
       await pushSignature(registry, REPO, image, awsEnvelope(image, { jobArn: `${AWS_FIXTURE.jobArn}1` }));
       registry.calls.fetchBlob = 0;
       const result = await verify();
@@ -194,7 +215,12 @@ describe('verifyImageReference', () => {
 
     it("stops with notation's limit message after maxSignatures failures", async () => {
       await pushSignature(registry, REPO, image, tamper(awsEnvelope(image)));
-      await pushSignature(registry, REPO, image, tamper(awsEnvelope(image, { jobArn: `${AWS_FIXTURE.jobArn}0` })));
+      await pushSignature(
+        registry,
+        REPO,
+        image,
+        tamper(awsEnvelope(image, { jobArn: `${AWS_FIXTURE.jobArn}0` })),
+      );
       const result = await verify({ maxSignatures: 1 });
       expect(result.code).toBe('MAX_SIGNATURES_EXCEEDED');
       expect(result.message).toBe(
@@ -204,7 +230,7 @@ describe('verifyImageReference', () => {
   });
 
   describe('when given a tag', () => {
-    it('verifies the digest the tag resolves to and carries notation\'s tag warning', async () => {
+    it("verifies the digest the tag resolves to and carries notation's tag warning", async () => {
       await pushSignature(registry, REPO, image, awsEnvelope(image));
       const result = await verify({ reference: `${NAME}:v1` });
       expect(result.outcome).toBe('verified');
@@ -219,23 +245,30 @@ describe('verifyImageReference', () => {
     it('skips without listing signatures when the statement level is skip', async () => {
       const result = await verify({ policyDocument: fixturePolicy({ level: 'skip' }) });
       expect(result.outcome).toBe('skipped');
-      expect(result.message).toBe(`Trust policy is configured to skip signature verification for ${NAME}@${image.digest}`);
+      expect(result.message).toBe(
+        `Trust policy is configured to skip signature verification for ${NAME}@${image.digest}`,
+      );
       expect(registry.calls.listReferrers ?? 0).toBe(0);
     });
 
     it('throws a ConfigurationError when no statement covers the repository', async () => {
-      const error = await verify({ policyDocument: fixturePolicy({ scopes: ['example.com/other'] }) }).catch((e: unknown) => e);
+      const error = await verify({ policyDocument: fixturePolicy({ scopes: ['example.com/other'] }) }).catch(
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(ConfigurationError);
       expect((error as ConfigurationError).code).toBe('NO_APPLICABLE_POLICY');
     });
   });
 
   describe('when a signature cannot be fetched', () => {
-    it('fails with notation\'s retrieval message for a missing envelope', async () => {
+    it("fails with notation's retrieval message for a missing envelope", async () => {
       const envelope = awsEnvelope(image);
       const sig = await pushSignature(registry, REPO, image, envelope);
       const { descriptorFor } = await import('../../../shared/oci/digest');
-      registry.failures.set(descriptorFor(envelope, 'application/jose+json').digest, new Error('blob unknown'));
+      registry.failures.set(
+        descriptorFor(envelope, 'application/jose+json').digest,
+        new Error('blob unknown'),
+      );
       const result = await verify();
       expect(result.code).toBe('SIGNATURE_RETRIEVAL_FAILED');
       expect(result.message).toBe(
@@ -275,7 +308,10 @@ describe('verifyImageReference on an OCI image layout', () => {
     expect(byTag.outcome).toBe('verified');
     expect(byTag.message).toBe(`Successfully verified signature for ${layout}@${image.digest}`);
     expect(byTag.tagWarning).toContain('tag(:v1)');
-    const byDigest = await verifyImageReference({ ...common, reference: parseLayoutReference(`${layout}@${image.digest}`) });
+    const byDigest = await verifyImageReference({
+      ...common,
+      reference: parseLayoutReference(`${layout}@${image.digest}`),
+    });
     expect(byDigest.outcome).toBe('verified');
 
     const unsigned = await pushImage(registry, ref, { seed: 'unsigned', tag: 'v2' });

@@ -10,7 +10,10 @@ import {
   PutJobFailureResultCommand,
   PutJobSuccessResultCommand,
 } from '@aws-sdk/client-codepipeline';
-import type { PutJobFailureResultCommandInput, PutJobSuccessResultCommandInput } from '@aws-sdk/client-codepipeline';
+import type {
+  PutJobFailureResultCommandInput,
+  PutJobSuccessResultCommandInput,
+} from '@aws-sdk/client-codepipeline';
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { GetRevocationStatusCommand, SignerClient } from '@aws-sdk/client-signer';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -51,7 +54,10 @@ const EXPECTED: Record<string, Expected> = {
   },
   // The stage keeps no continuation state: a re-invocation simply verifies again.
   continuation: { kind: 'success', summary: `Successfully verified signature for ${HOST}/app@${APP.digest}` },
-  'input-artifact-kms': { kind: 'success', summary: `Successfully verified signature for ${HOST}/app@${APP.digest}` },
+  'input-artifact-kms': {
+    kind: 'success',
+    summary: `Successfully verified signature for ${HOST}/app@${APP.digest}`,
+  },
   'tag-reference': {
     kind: 'success',
     summary: [
@@ -72,8 +78,16 @@ const EXPECTED: Record<string, Expected> = {
       `^NO_SIGNATURE: signature verification failed: no signature is associated with "${HOST}/unsigned@${UNSIGNED.digest}", make sure the artifact was signed successfully$`,
     ),
   },
-  'bad-user-parameters': { kind: 'failure', type: 'ConfigurationError', message: /UserParameters is not valid JSON/ },
-  'missing-user-parameters': { kind: 'failure', type: 'ConfigurationError', message: /^NO_IMAGES: No image to act on/ },
+  'bad-user-parameters': {
+    kind: 'failure',
+    type: 'ConfigurationError',
+    message: /UserParameters is not valid JSON/,
+  },
+  'missing-user-parameters': {
+    kind: 'failure',
+    type: 'ConfigurationError',
+    message: /^NO_IMAGES: No image to act on/,
+  },
 };
 
 const codepipeline = mockClient(CodePipelineClient);
@@ -98,7 +112,11 @@ describe('the verify-image handler on the sample events', () => {
         request.method === 'HEAD' && request.path === `/v2/${repository}/manifests/${reference}`
           ? {
               status: 200,
-              headers: { 'content-type': desc.mediaType, 'docker-content-digest': desc.digest, 'content-length': String(desc.size) },
+              headers: {
+                'content-type': desc.mediaType,
+                'docker-content-digest': desc.digest,
+                'content-length': String(desc.size),
+              },
             }
           : undefined,
       );
@@ -114,7 +132,13 @@ describe('the verify-image handler on the sample events', () => {
 
     // Sign the sample image as the test signing authority would (AWS-shaped envelope).
     ecr.on(GetAuthorizationTokenCommand).resolves({
-      authorizationData: [{ authorizationToken: TOKEN, expiresAt: new Date(Date.now() + 3600_000), proxyEndpoint: `https://${HOST}` }],
+      authorizationData: [
+        {
+          authorizationToken: TOKEN,
+          expiresAt: new Date(Date.now() + 3600_000),
+          proxyEndpoint: `https://${HOST}`,
+        },
+      ],
     });
     const setup = new DistributionRegistry();
     await pushSignature(setup, parseReference(`${HOST}/app:v1`), APP, awsEnvelope(APP));
@@ -146,15 +170,21 @@ describe('the verify-image handler on the sample events', () => {
   });
 
   it('has an expectation for every sample event', () => {
-    const files = readdirSync(new URL('../../../../events/verify-image/', import.meta.url)).map((f) => f.replace(/\.json$/, ''));
+    const files = readdirSync(new URL('../../../../events/verify-image/', import.meta.url)).map((f) =>
+      f.replace(/\.json$/, ''),
+    );
     expect(files.sort()).toEqual(Object.keys(EXPECTED).sort());
   });
 
   it.each(Object.entries(EXPECTED))('reports %s as CodePipeline expects', async (name, expected) => {
     const event = loadEvent('verify-image', name);
     await handler(event, fakeContext() as never);
-    const successes = codepipeline.commandCalls(PutJobSuccessResultCommand).map((c) => c.args[0].input as PutJobSuccessResultCommandInput);
-    const failures = codepipeline.commandCalls(PutJobFailureResultCommand).map((c) => c.args[0].input as PutJobFailureResultCommandInput);
+    const successes = codepipeline
+      .commandCalls(PutJobSuccessResultCommand)
+      .map((c) => c.args[0].input as PutJobSuccessResultCommandInput);
+    const failures = codepipeline
+      .commandCalls(PutJobFailureResultCommand)
+      .map((c) => c.args[0].input as PutJobFailureResultCommandInput);
     const jobId = (event['CodePipeline.job'] as { id: string }).id;
     if (expected.kind === 'success') {
       expect(failures).toEqual([]);
@@ -163,7 +193,10 @@ describe('the verify-image handler on the sample events', () => {
       expect(successes[0]!.executionDetails?.summary).toBe(expected.summary);
       expect(successes[0]!.outputVariables).toMatchObject(expected.variables ?? {});
       expect(JSON.parse(successes[0]!.outputVariables!.VERIFIED_IMAGES!)).toEqual([
-        expect.objectContaining({ digest: APP.digest, signingProfileVersionArn: AWS_FIXTURE.profileVersionArn }),
+        expect.objectContaining({
+          digest: APP.digest,
+          signingProfileVersionArn: AWS_FIXTURE.profileVersionArn,
+        }),
       ]);
       // Revocation was asked in the signature's region.
       expect(signer.commandCalls(GetRevocationStatusCommand)).toHaveLength(1);

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../../../../shared/errors';
-import { parseVerifyImageEnvironment, parseVerifyImageParams } from '../../../../functions/verify-image/params';
+import {
+  parseVerifyImageEnvironment,
+  parseVerifyImageParams,
+} from '../../../../functions/verify-image/params';
 import { AWS_FIXTURE, fixturePolicy, fixtureRootPem } from './signed-images';
 
 const APP = '123456789012.dkr.ecr.us-east-1.amazonaws.com/app';
@@ -19,20 +22,46 @@ describe('parseVerifyImageEnvironment', () => {
     expect(env.error).toBeUndefined();
     expect(env.trustPolicy?.trustPolicies[0]?.name).toBe('fixture');
     expect(env.trustStores.map((s) => `${s.type}:${s.name}`)).toEqual(['signingAuthority:test-signer-ts']);
-    expect(env).toMatchObject({ trustPolicyParameter: '/stagesign/policy', trustStoresParameter: '/stagesign/stores', signingProfileArn: AWS_FIXTURE.profileArn, concurrency: 3 });
+    expect(env).toMatchObject({
+      trustPolicyParameter: '/stagesign/policy',
+      trustStoresParameter: '/stagesign/stores',
+      signingProfileArn: AWS_FIXTURE.profileArn,
+      concurrency: 3,
+    });
   });
 
   it('treats empty variables (as the template sets them) as unset', () => {
-    const env = parseVerifyImageEnvironment({ TRUST_POLICY: '', TRUST_POLICY_PARAMETER: '', TRUST_STORES: '', TRUST_STORES_PARAMETER: '' });
+    const env = parseVerifyImageEnvironment({
+      TRUST_POLICY: '',
+      TRUST_POLICY_PARAMETER: '',
+      TRUST_STORES: '',
+      TRUST_STORES_PARAMETER: '',
+    });
     expect(env).toEqual({ trustStores: [], concurrency: 4 });
   });
 
   it.each([
-    { variable: 'TRUST_POLICY', value: '{"version":"2.0","trustPolicies":[]}', says: /TRUST_POLICY is invalid: .*2\.0/ },
+    {
+      variable: 'TRUST_POLICY',
+      value: '{"version":"2.0","trustPolicies":[]}',
+      says: /TRUST_POLICY is invalid: .*2\.0/,
+    },
     { variable: 'TRUST_POLICY', value: 'not json', says: /TRUST_POLICY is invalid: malformed trust policy/ },
-    { variable: 'TRUST_STORES', value: '{"signingAuthority:x":"not a pem"}', says: /TRUST_STORES is invalid: .*signingAuthority:x/ },
-    { variable: 'TRUST_STORES', value: '{"codeSigning:x":"-----BEGIN CERTIFICATE-----"}', says: /TRUST_STORES is invalid: .*"codeSigning:x" must be "<type>:<name>"/ },
-    { variable: 'SIGNING_PROFILE_ARN', value: 'arn:aws:s3:::bucket', says: /SIGNING_PROFILE_ARN is invalid: .* is not an AWS Signer signing profile ARN/ },
+    {
+      variable: 'TRUST_STORES',
+      value: '{"signingAuthority:x":"not a pem"}',
+      says: /TRUST_STORES is invalid: .*signingAuthority:x/,
+    },
+    {
+      variable: 'TRUST_STORES',
+      value: '{"codeSigning:x":"-----BEGIN CERTIFICATE-----"}',
+      says: /TRUST_STORES is invalid: .*"codeSigning:x" must be "<type>:<name>"/,
+    },
+    {
+      variable: 'SIGNING_PROFILE_ARN',
+      value: 'arn:aws:s3:::bucket',
+      says: /SIGNING_PROFILE_ARN is invalid: .* is not an AWS Signer signing profile ARN/,
+    },
     { variable: 'TRUST_POLICY_PARAMETER', value: 'has spaces', says: /TRUST_POLICY_PARAMETER is invalid/ },
     { variable: 'VERIFY_CONCURRENCY', value: '0', says: /VERIFY_CONCURRENCY is invalid/ },
   ])('keeps (never throws) the error of an invalid $variable, naming it', ({ variable, value, says }) => {
@@ -50,18 +79,43 @@ describe('parseVerifyImageParams', () => {
 
   it('reads images, the policy path, limits and user metadata', () => {
     const params = parseVerifyImageParams(
-      { images: [`${APP}@${DIGEST}`, `${APP}:v2`], trustPolicyPath: './notation/trustpolicy.json', maxSignatures: 5, userMetadata: { buildId: '7' } },
+      {
+        images: [`${APP}@${DIGEST}`, `${APP}:v2`],
+        trustPolicyPath: './notation/trustpolicy.json',
+        maxSignatures: 5,
+        userMetadata: { buildId: '7' },
+      },
       env,
     );
     expect(params.imageSources.images.map((i) => i.text)).toEqual([`${APP}@${DIGEST}`, `${APP}:v2`]);
-    expect(params).toMatchObject({ trustPolicyPath: 'notation/trustpolicy.json', maxSignatures: 5, userMetadata: { buildId: '7' } });
+    expect(params).toMatchObject({
+      trustPolicyPath: 'notation/trustpolicy.json',
+      maxSignatures: 5,
+      userMetadata: { buildId: '7' },
+    });
   });
 
   it.each([
-    { what: 'a JSON string of references', value: JSON.stringify([`${APP}@${DIGEST}`]), expected: `${APP}@${DIGEST}` },
-    { what: 'a JSON string of {image, digest} objects', value: JSON.stringify([{ image: `${APP}:v1`, digest: DIGEST }]), expected: `${APP}@${DIGEST}` },
-    { what: 'an array of {imageUri} objects', value: [{ imageUri: `${APP}@${DIGEST}` }], expected: `${APP}@${DIGEST}` },
-    { what: 'a registry with a port', value: [{ image: 'localhost:5000/app:v1', digest: DIGEST }], expected: `localhost:5000/app@${DIGEST}` },
+    {
+      what: 'a JSON string of references',
+      value: JSON.stringify([`${APP}@${DIGEST}`]),
+      expected: `${APP}@${DIGEST}`,
+    },
+    {
+      what: 'a JSON string of {image, digest} objects',
+      value: JSON.stringify([{ image: `${APP}:v1`, digest: DIGEST }]),
+      expected: `${APP}@${DIGEST}`,
+    },
+    {
+      what: 'an array of {imageUri} objects',
+      value: [{ imageUri: `${APP}@${DIGEST}` }],
+      expected: `${APP}@${DIGEST}`,
+    },
+    {
+      what: 'a registry with a port',
+      value: [{ image: 'localhost:5000/app:v1', digest: DIGEST }],
+      expected: `localhost:5000/app@${DIGEST}`,
+    },
   ])('accepts signedImages as $what, pinned to the signed digest', ({ value, expected }) => {
     const params = parseVerifyImageParams({ signedImages: value }, env);
     expect(params.imageSources.images.map((i) => i.text)).toEqual([expected]);
@@ -70,9 +124,18 @@ describe('parseVerifyImageParams', () => {
 
   it.each([
     { params: { imags: [] }, says: /UserParameters\.imags is not a parameter of verify-image/ },
-    { params: { signedImages: '[not json' }, says: /signedImages must be the JSON array the sign stage outputs/ },
-    { params: { signedImages: [{ name: 'x' }] }, says: /signedImages\[0\] must be an image reference or an object/ },
-    { params: { signedImages: ['not a reference'] }, says: /UserParameters\.signedImages\[0\] is not a valid image reference/ },
+    {
+      params: { signedImages: '[not json' },
+      says: /signedImages must be the JSON array the sign stage outputs/,
+    },
+    {
+      params: { signedImages: [{ name: 'x' }] },
+      says: /signedImages\[0\] must be an image reference or an object/,
+    },
+    {
+      params: { signedImages: ['not a reference'] },
+      says: /UserParameters\.signedImages\[0\] is not a valid image reference/,
+    },
     { params: { trustPolicyPath: '../etc/policy.json' }, says: /trustPolicyPath must be a relative path/ },
     { params: { maxSignatures: 0 }, says: /maxSignatures must be an integer from 1 to 1000/ },
     { params: { userMetadata: { a: 1 } }, says: /userMetadata must be an object of string values/ },

@@ -31,7 +31,11 @@ export { AWS_FIXTURE };
 export const NOW = new Date('2026-01-15T10:00:00Z');
 
 /** Pushes a one-layer image (content varies with `seed`) and returns its manifest descriptor. */
-export async function pushImage(registry: Registry, repo: Reference, options: { seed?: string; tag?: string } = {}): Promise<Descriptor> {
+export async function pushImage(
+  registry: Registry,
+  repo: Reference,
+  options: { seed?: string; tag?: string } = {},
+): Promise<Descriptor> {
   const seed = options.seed ?? 'app';
   const layer = new TextEncoder().encode(`layer of ${seed}`);
   const config = new TextEncoder().encode(JSON.stringify({ architecture: 'arm64', os: 'linux', seed }));
@@ -40,7 +44,12 @@ export async function pushImage(registry: Registry, repo: Reference, options: { 
   await registry.pushBlob(repo, layerDesc, layer);
   await registry.pushBlob(repo, configDesc, config);
   const manifest = new TextEncoder().encode(
-    JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ImageManifest, config: configDesc, layers: [layerDesc] }),
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MediaType.ImageManifest,
+      config: configDesc,
+      layers: [layerDesc],
+    }),
   );
   const desc = descriptorFor(manifest, MediaType.ImageManifest);
   await registry.pushManifest(repo, desc, manifest, options.tag ? { tag: options.tag } : undefined);
@@ -49,7 +58,10 @@ export async function pushImage(registry: Registry, repo: Reference, options: { 
 
 /** An AWS-shaped envelope over `subject` (test signing authority). */
 export function awsEnvelope(subject: Descriptor, options: TestSignOptions = {}): Uint8Array {
-  return signLikeAwsSigner(buildTestPayload({ mediaType: subject.mediaType, digest: subject.digest, size: subject.size }), options).envelope;
+  return signLikeAwsSigner(
+    buildTestPayload({ mediaType: subject.mediaType, digest: subject.digest, size: subject.size }),
+    options,
+  ).envelope;
 }
 
 /** Pushes `envelope` as a signature of `subject`; returns the signature manifest descriptor. */
@@ -65,12 +77,19 @@ export async function pushSignature(
   const built = buildSignatureManifest({
     subject,
     envelope: envelopeDesc,
-    annotations: signatureAnnotations({ certificateChain: chain, signingTime: options.signingTime ?? new Date(AWS_FIXTURE.signingTime) }),
+    annotations: signatureAnnotations({
+      certificateChain: chain,
+      signingTime: options.signingTime ?? new Date(AWS_FIXTURE.signingTime),
+    }),
     ...(options.shape ? { shape: options.shape } : {}),
   });
   await registry.pushBlob(repo, envelopeDesc, envelope);
   await registry.pushBlob(repo, built.config.descriptor, built.config.bytes);
-  const desc = { mediaType: built.descriptor.mediaType, digest: built.descriptor.digest, size: built.descriptor.size };
+  const desc = {
+    mediaType: built.descriptor.mediaType,
+    digest: built.descriptor.digest,
+    size: built.descriptor.size,
+  };
   await registry.pushManifest(repo, desc, built.bytes);
   return desc;
 }
@@ -90,12 +109,20 @@ export function fixtureRootPem(): string {
 
 /** Built-in stores plus the fixture root as `signingAuthority:test-signer-ts`. */
 export function fixtureTrustStores(): TrustStoreSet {
-  return TrustStoreSet.builtIn().with(trustStoreFromPem('signingAuthority', 'test-signer-ts', fixtureRootPem()));
+  return TrustStoreSet.builtIn().with(
+    trustStoreFromPem('signingAuthority', 'test-signer-ts', fixtureRootPem()),
+  );
 }
 
 /** A one-statement policy trusting the fixture profile through the fixture root. */
 export function fixturePolicy(
-  options: { level?: VerificationLevelName; scopes?: string[]; identities?: string[]; trustStores?: string[]; revocation?: 'enforce' | 'log' | 'skip' } = {},
+  options: {
+    level?: VerificationLevelName;
+    scopes?: string[];
+    identities?: string[];
+    trustStores?: string[];
+    revocation?: 'enforce' | 'log' | 'skip';
+  } = {},
 ): TrustPolicyDocument {
   return parseTrustPolicy({
     version: '1.0',
@@ -110,7 +137,10 @@ export function fixturePolicy(
         // notation rejects trust stores and identities on a skip statement.
         ...(options.level === 'skip'
           ? {}
-          : { trustStores: options.trustStores ?? [AWS_FIXTURE.trustStore], trustedIdentities: options.identities ?? [AWS_FIXTURE.profileArn] }),
+          : {
+              trustStores: options.trustStores ?? [AWS_FIXTURE.trustStore],
+              trustedIdentities: options.identities ?? [AWS_FIXTURE.profileArn],
+            }),
       },
     ],
   });
@@ -153,7 +183,9 @@ export class MemoryRegistry implements Registry {
     const digest = ref.digest ?? this.#tags.get(this.#key(ref, ref.tag ?? ''));
     const stored = digest === undefined ? undefined : this.#manifests.get(this.#key(ref, digest));
     if (digest === undefined || stored === undefined) {
-      return Promise.reject(Object.assign(new Error(`image ${formatReference(ref)} not found`), { name: 'NotFound' }));
+      return Promise.reject(
+        Object.assign(new Error(`image ${formatReference(ref)} not found`), { name: 'NotFound' }),
+      );
     }
     return Promise.resolve({ mediaType: stored.mediaType, digest, size: stored.bytes.length });
   }
@@ -182,7 +214,12 @@ export class MemoryRegistry implements Registry {
     return Promise.resolve();
   }
 
-  pushManifest(ref: Reference, desc: Descriptor, content: Uint8Array, options?: PushManifestOptions): Promise<void> {
+  pushManifest(
+    ref: Reference,
+    desc: Descriptor,
+    content: Uint8Array,
+    options?: PushManifestOptions,
+  ): Promise<void> {
     this.#count('pushManifest');
     const digest = `sha256:${createHash('sha256').update(content).digest('hex')}`;
     if (digest !== desc.digest) return Promise.reject(new Error('digest mismatch'));
@@ -192,7 +229,12 @@ export class MemoryRegistry implements Registry {
     if (parsed.subject) {
       const list = this.#referrers.get(this.#key(ref, parsed.subject.digest)) ?? [];
       const artifactType = artifactTypeOf(parsed);
-      list.push({ mediaType: desc.mediaType, digest, size: content.length, ...(artifactType ? { artifactType } : {}) });
+      list.push({
+        mediaType: desc.mediaType,
+        digest,
+        size: content.length,
+        ...(artifactType ? { artifactType } : {}),
+      });
       this.#referrers.set(this.#key(ref, parsed.subject.digest), list);
     }
     return Promise.resolve();
@@ -208,6 +250,8 @@ export class MemoryRegistry implements Registry {
   listReferrers(ref: Reference, subject: Descriptor, artifactType?: string): Promise<Descriptor[]> {
     this.#count('listReferrers');
     const list = this.#referrers.get(this.#key(ref, subject.digest)) ?? [];
-    return Promise.resolve(artifactType === undefined ? [...list] : list.filter((d) => d.artifactType === artifactType));
+    return Promise.resolve(
+      artifactType === undefined ? [...list] : list.filter((d) => d.artifactType === artifactType),
+    );
   }
 }

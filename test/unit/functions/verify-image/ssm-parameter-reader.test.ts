@@ -14,7 +14,8 @@ describe('SsmParameterReader', () => {
   });
   afterAll(() => ssm.restore());
 
-  const reader = () => new SsmParameterReader(new SSMClient({ region: 'us-east-1' }), { ttlMs: 60_000, now: () => now });
+  const reader = () =>
+    new SsmParameterReader(new SSMClient({ region: 'us-east-1' }), { ttlMs: 60_000, now: () => now });
 
   it('asks for the decrypted value and reuses it until the cache expires', async () => {
     ssm.on(GetParameterCommand).resolves({ Parameter: { Value: '{"version":"1.0"}' } });
@@ -23,7 +24,10 @@ describe('SsmParameterReader', () => {
     now = 59_999;
     await r.read('/stagesign/policy');
     expect(ssm.commandCalls(GetParameterCommand)).toHaveLength(1);
-    expect(ssm.commandCalls(GetParameterCommand)[0]!.args[0].input).toEqual({ Name: '/stagesign/policy', WithDecryption: true });
+    expect(ssm.commandCalls(GetParameterCommand)[0]!.args[0].input).toEqual({
+      Name: '/stagesign/policy',
+      WithDecryption: true,
+    });
     now = 60_000;
     await r.read('/stagesign/policy');
     expect(ssm.commandCalls(GetParameterCommand)).toHaveLength(2);
@@ -31,11 +35,21 @@ describe('SsmParameterReader', () => {
 
   it.each([
     { name: 'ParameterNotFound', type: ConfigurationError, says: /does not exist/ },
-    { name: 'AccessDeniedException', type: PermissionError, says: /allow ssm:GetParameter on this parameter/ },
-    { name: 'ThrottlingException', type: DependencyError, says: /SSM GetParameter \/p failed: ThrottlingException/ },
+    {
+      name: 'AccessDeniedException',
+      type: PermissionError,
+      says: /allow ssm:GetParameter on this parameter/,
+    },
+    {
+      name: 'ThrottlingException',
+      type: DependencyError,
+      says: /SSM GetParameter \/p failed: ThrottlingException/,
+    },
   ])('maps $name to a $type.name', async ({ name, type, says }) => {
     ssm.on(GetParameterCommand).rejects(Object.assign(new Error('boom'), { name }));
-    const error = await reader().read('/p').catch((e: unknown) => e);
+    const error = await reader()
+      .read('/p')
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(type);
     expect((error as Error).message).toMatch(says);
   });

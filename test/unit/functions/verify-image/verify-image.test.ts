@@ -39,7 +39,10 @@ const FIXTURE_AS_AWS_ROOT = JSON.stringify({ 'signingAuthority:aws-signer-ts': f
 /** The fixture root under the name the fixture policy uses. */
 const FIXTURE_STORES = JSON.stringify({ 'signingAuthority:test-signer-ts': fixtureRootPem() });
 /** A policy in the environment plus the fixture trust store: the common configuration. */
-const policyEnv = (policy = fixturePolicy()) => ({ TRUST_POLICY: JSON.stringify(policy), TRUST_STORES: FIXTURE_STORES });
+const policyEnv = (policy = fixturePolicy()) => ({
+  TRUST_POLICY: JSON.stringify(policy),
+  TRUST_STORES: FIXTURE_STORES,
+});
 
 class FakeParameters implements ParameterReader {
   readonly reads: string[] = [];
@@ -56,7 +59,9 @@ function artifactStore(files: Record<string, string>): ArtifactStore & { reads: 
     reads: 0,
     read() {
       store.reads++;
-      return Promise.resolve(new Map(Object.entries(files).map(([k, v]) => [k, new TextEncoder().encode(v)])));
+      return Promise.resolve(
+        new Map(Object.entries(files).map(([k, v]) => [k, new TextEncoder().encode(v)])),
+      );
     },
     write() {
       return Promise.reject(new Error('verify-image writes no artifacts'));
@@ -120,7 +125,9 @@ describe('the verify-image stage', () => {
     it('reports the success line and the verified digest as output variables', async () => {
       const sig = await pushSignature(registry, REPO, app, awsEnvelope(app));
       const report = success(await run({ image: `${NAME}@${app.digest}` }));
-      expect(report.executionDetails?.summary).toBe(`Successfully verified signature for ${NAME}@${app.digest}`);
+      expect(report.executionDetails?.summary).toBe(
+        `Successfully verified signature for ${NAME}@${app.digest}`,
+      );
       expect(report.outputVariables?.IMAGE_URI).toBe(`${NAME}@${app.digest}`);
       expect(report.outputVariables?.IMAGE_DIGEST).toBe(app.digest);
       expect(JSON.parse(report.outputVariables!.VERIFIED_IMAGES!)).toEqual([
@@ -145,7 +152,10 @@ describe('the verify-image stage', () => {
         `Successfully verified signature for ${WORKER}@${worker.digest}`,
       ]);
       expect(report.outputVariables?.IMAGE_URI).toBeUndefined();
-      const verified = JSON.parse(report.outputVariables!.VERIFIED_IMAGES!) as Array<{ image: string; imageUri: string }>;
+      const verified = JSON.parse(report.outputVariables!.VERIFIED_IMAGES!) as Array<{
+        image: string;
+        imageUri: string;
+      }>;
       expect(verified.map((v) => [v.image, v.imageUri])).toEqual([
         [`${NAME}@${app.digest}`, `${NAME}@${app.digest}`],
         [`${WORKER}:v1`, `${WORKER}@${worker.digest}`],
@@ -162,14 +172,23 @@ describe('the verify-image stage', () => {
 
     it('takes the images from imagedefinitions.json in the input artifact', async () => {
       await pushSignature(registry, REPO, app, awsEnvelope(app));
-      const artifacts = artifactStore({ 'imagedefinitions.json': JSON.stringify([{ name: 'web', imageUri: `${NAME}@${app.digest}` }]) });
+      const artifacts = artifactStore({
+        'imagedefinitions.json': JSON.stringify([{ name: 'web', imageUri: `${NAME}@${app.digest}` }]),
+      });
       const report = success(await run(undefined, undefined, { artifacts, inputArtifacts: [ARTIFACT] }));
       expect(report.outputVariables?.IMAGE_DIGEST).toBe(app.digest);
     });
 
     it('passes an expired signature at permissive and shows the logged failure as a warning', async () => {
-      await pushSignature(registry, REPO, app, awsEnvelope(app, { expiry: new Date('2025-12-01T00:00:00Z') }));
-      const report = success(await run({ image: `${NAME}@${app.digest}` }, policyEnv(fixturePolicy({ level: 'permissive' }))));
+      await pushSignature(
+        registry,
+        REPO,
+        app,
+        awsEnvelope(app, { expiry: new Date('2025-12-01T00:00:00Z') }),
+      );
+      const report = success(
+        await run({ image: `${NAME}@${app.digest}` }, policyEnv(fixturePolicy({ level: 'permissive' }))),
+      );
       expect(report.executionDetails?.summary?.split('\n')).toEqual([
         'Warning: expiry was set to "log" and failed with error: digital signature has expired on "Mon, 01 Dec 2025 00:00:00 +0000"',
         `Successfully verified signature for ${NAME}@${app.digest}`,
@@ -189,44 +208,64 @@ describe('the verify-image stage', () => {
       ]);
     });
 
-    it('gives the all-signatures message followed by each signature\'s reasons', async () => {
+    it("gives the all-signatures message followed by each signature's reasons", async () => {
       const bad = await pushSignature(registry, REPO, app, tamper(awsEnvelope(app)));
       const details = failure(await run({ image: `${NAME}@${app.digest}` }));
       const lines = details.message.split('\n');
       // The action runtime puts the stable code first; notation's message follows it.
-      expect(lines[0]).toBe(`ALL_SIGNATURES_FAILED: signature verification failed for all the signatures associated with ${NAME}@${app.digest}`);
+      expect(lines[0]).toBe(
+        `ALL_SIGNATURES_FAILED: signature verification failed for all the signatures associated with ${NAME}@${app.digest}`,
+      );
       expect(lines[2]).toBe(`${NAME}@${app.digest}:`);
-      expect(lines[3]).toMatch(new RegExp(`^  Signature ${bad.digest} failed verification with error: signature is invalid`));
+      expect(lines[3]).toMatch(
+        new RegExp(`^  Signature ${bad.digest} failed verification with error: signature is invalid`),
+      );
       expect(lines.some((l) => l.startsWith('  integrity validation failed. Failure reason: '))).toBe(true);
     });
 
-    it('puts every failed image\'s verdict before any detail, within 5000 characters', async () => {
+    it("puts every failed image's verdict before any detail, within 5000 characters", async () => {
       const images: string[] = [];
       for (let i = 0; i < 12; i++) {
         const repo = parseReference(`${NAME}${i}:latest`);
         const desc = await pushImage(registry, repo, { seed: `s${i}` });
-        for (let j = 0; j < 6; j++) await pushSignature(registry, repo, desc, tamper(awsEnvelope(desc, { jobArn: `${AWS_FIXTURE.jobArn}${j}` })));
+        for (let j = 0; j < 6; j++)
+          await pushSignature(
+            registry,
+            repo,
+            desc,
+            tamper(awsEnvelope(desc, { jobArn: `${AWS_FIXTURE.jobArn}${j}` })),
+          );
         images.push(`${NAME}${i}@${desc.digest}`);
       }
       const details = failure(await run({ images }));
       expect(details.message.length).toBeLessThanOrEqual(5000);
       const lines = details.message.split('\n');
       expect(lines.slice(0, 12)).toEqual(
-        images.map((image, i) => `${i === 0 ? 'ALL_SIGNATURES_FAILED: ' : ''}signature verification failed for all the signatures associated with ${image}`),
+        images.map(
+          (image, i) =>
+            `${i === 0 ? 'ALL_SIGNATURES_FAILED: ' : ''}signature verification failed for all the signatures associated with ${image}`,
+        ),
       );
     });
 
     it('reports a PermissionError when the registry denies access', async () => {
       const denying = new MemoryRegistry();
-      denying.resolve = () => Promise.reject(new PermissionError('REGISTRY_DENIED', 'registry denied ecr:BatchGetImage on app'));
-      const details = failure(await run({ image: `${NAME}@${app.digest}` }, undefined, { deps: { registryFor: () => denying } }));
+      denying.resolve = () =>
+        Promise.reject(new PermissionError('REGISTRY_DENIED', 'registry denied ecr:BatchGetImage on app'));
+      const details = failure(
+        await run({ image: `${NAME}@${app.digest}` }, undefined, { deps: { registryFor: () => denying } }),
+      );
       expect(details.type).toBe('PermissionError');
-      expect(details.message).toBe('REGISTRY_DENIED: signature verification failed: registry denied ecr:BatchGetImage on app');
+      expect(details.message).toBe(
+        'REGISTRY_DENIED: signature verification failed: registry denied ecr:BatchGetImage on app',
+      );
     });
   });
 
   describe('trust policy sources', () => {
-    const untrusting = JSON.stringify(fixturePolicy({ identities: ['arn:aws:signer:us-west-2:111122223333:/signing-profiles/nobody'] }));
+    const untrusting = JSON.stringify(
+      fixturePolicy({ identities: ['arn:aws:signer:us-west-2:111122223333:/signing-profiles/nobody'] }),
+    );
 
     it('prefers trustPolicyPath in the input artifact over TRUST_POLICY', async () => {
       await pushSignature(registry, REPO, app, awsEnvelope(app));
@@ -240,13 +279,30 @@ describe('the verify-image stage', () => {
     });
 
     it('names the file, statement and field of an invalid policy in the artifact', async () => {
-      const policy = { version: '1.0', trustPolicies: [{ name: 'bad', registryScopes: ['*'], signatureVerification: { level: 'strictest' }, trustStores: [AWS_FIXTURE.trustStore], trustedIdentities: ['*'] }] };
+      const policy = {
+        version: '1.0',
+        trustPolicies: [
+          {
+            name: 'bad',
+            registryScopes: ['*'],
+            signatureVerification: { level: 'strictest' },
+            trustStores: [AWS_FIXTURE.trustStore],
+            trustedIdentities: ['*'],
+          },
+        ],
+      };
       const artifacts = artifactStore({ 'trustpolicy.json': JSON.stringify(policy) });
       const details = failure(
-        await run({ image: `${NAME}@${app.digest}`, trustPolicyPath: 'trustpolicy.json' }, {}, { artifacts, inputArtifacts: [ARTIFACT] }),
+        await run(
+          { image: `${NAME}@${app.digest}`, trustPolicyPath: 'trustpolicy.json' },
+          {},
+          { artifacts, inputArtifacts: [ARTIFACT] },
+        ),
       );
       expect(details.type).toBe('ConfigurationError');
-      expect(details.message).toContain('trust policy file trustpolicy.json of input artifact BuildOutput is invalid');
+      expect(details.message).toContain(
+        'trust policy file trustpolicy.json of input artifact BuildOutput is invalid',
+      );
       expect(details.message).toContain('"bad"');
       expect(details.message).toContain('strictest');
     });
@@ -263,23 +319,31 @@ describe('the verify-image stage', () => {
     it('reads the policy from the SSM parameter when TRUST_POLICY is not set', async () => {
       await pushSignature(registry, REPO, app, awsEnvelope(app));
       parameters = new FakeParameters({ '/stagesign/policy': JSON.stringify(fixturePolicy()) });
-      const report = await run({ image: `${NAME}@${app.digest}` }, { TRUST_POLICY_PARAMETER: '/stagesign/policy', TRUST_STORES: FIXTURE_STORES });
+      const report = await run(
+        { image: `${NAME}@${app.digest}` },
+        { TRUST_POLICY_PARAMETER: '/stagesign/policy', TRUST_STORES: FIXTURE_STORES },
+      );
       expect(report.kind).toBe('success');
       expect(parameters.reads).toEqual(['/stagesign/policy']);
     });
 
-    it('defaults to trusting the stack signing profile for the images\' repositories at strict', async () => {
+    it("defaults to trusting the stack signing profile for the images' repositories at strict", async () => {
       await pushSignature(registry, REPO, app, awsEnvelope(app));
       const env = { SIGNING_PROFILE_ARN: AWS_FIXTURE.profileArn, TRUST_STORES: FIXTURE_AS_AWS_ROOT };
       expect((await run({ image: `${NAME}@${app.digest}` }, env)).kind).toBe('success');
-      const other = { ...env, SIGNING_PROFILE_ARN: 'arn:aws:signer:us-west-2:111122223333:/signing-profiles/other_profile' };
+      const other = {
+        ...env,
+        SIGNING_PROFILE_ARN: 'arn:aws:signer:us-west-2:111122223333:/signing-profiles/other_profile',
+      };
       const details = failure(await run({ image: `${NAME}@${app.digest}` }, other));
       expect(details.message).toContain("Signature publisher doesn't match any trusted identities.");
     });
 
     it('adds trust stores from the SSM parameter next to the built-in roots', async () => {
       await pushSignature(registry, REPO, app, awsEnvelope(app));
-      parameters = new FakeParameters({ '/stagesign/stores': JSON.stringify({ 'signingAuthority:test-signer-ts': fixtureRootPem() }) });
+      parameters = new FakeParameters({
+        '/stagesign/stores': JSON.stringify({ 'signingAuthority:test-signer-ts': fixtureRootPem() }),
+      });
       const report = await run(
         { image: `${NAME}@${app.digest}` },
         { TRUST_POLICY: JSON.stringify(fixturePolicy()), TRUST_STORES_PARAMETER: '/stagesign/stores' },
