@@ -107,6 +107,20 @@ describe('parseVerifyImageParams', () => {
       expected: `${APP}@${DIGEST}`,
     },
     {
+      what: "the sign stage's SIGNED_IMAGES entries",
+      value: JSON.stringify([
+        {
+          source: `${APP}:v1`,
+          imageUri: `${APP}@${DIGEST}`,
+          digest: DIGEST,
+          signatureDigest: DIGEST,
+          reused: false,
+          signedAt: '2026-01-15T09:59:00Z',
+        },
+      ]),
+      expected: `${APP}@${DIGEST}`,
+    },
+    {
       what: 'an array of {imageUri} objects',
       value: [{ imageUri: `${APP}@${DIGEST}` }],
       expected: `${APP}@${DIGEST}`,
