@@ -14,6 +14,13 @@ import { px509 } from '../shared/notary/x509-lib';
 /** Subject of the demo's signing certificate; `x509.subject:` identities must name C, ST and O. */
 export const DEMO_SIGNER_SUBJECT = 'CN=stagesign demo signer,O=stagesign demo,ST=WA,C=US';
 const ROOT_SUBJECT = 'CN=stagesign demo root CA,O=stagesign demo,ST=WA,C=US';
+/**
+ * The DER order of a distinguished name is the written order here, so the names are written
+ * country first (as CAs issue them); Go and notation then print them `CN=…,O=…,ST=…,C=…`.
+ */
+function encodedOrder(dn: string): string {
+  return dn.split(',').reverse().join(', ');
+}
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** PEM texts of the demo PKI. */
@@ -53,8 +60,8 @@ export async function createDemoPki(now: Date): Promise<DemoPki> {
   const notBefore = new Date(now.getTime() - 60 * 60 * 1000);
   const root = await px509.X509CertificateGenerator.create({
     serialNumber: '01',
-    subject: ROOT_SUBJECT,
-    issuer: ROOT_SUBJECT,
+    subject: encodedOrder(ROOT_SUBJECT),
+    issuer: encodedOrder(ROOT_SUBJECT),
     notBefore,
     notAfter: new Date(now.getTime() + 3650 * DAY_MS),
     publicKey: rootKeys.publicKey,
@@ -68,8 +75,8 @@ export async function createDemoPki(now: Date): Promise<DemoPki> {
   });
   const leaf = await px509.X509CertificateGenerator.create({
     serialNumber: '02',
-    subject: DEMO_SIGNER_SUBJECT,
-    issuer: ROOT_SUBJECT,
+    subject: encodedOrder(DEMO_SIGNER_SUBJECT),
+    issuer: encodedOrder(ROOT_SUBJECT),
     notBefore,
     notAfter: new Date(now.getTime() + 365 * DAY_MS),
     publicKey: leafKeys.publicKey,

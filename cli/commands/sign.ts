@@ -6,6 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Command } from '../command';
+import { loadTrustStores, notationConfigDir } from '../notation-config';
 import { openTarget } from '../open-target';
 import { parseCommandLine } from '../parse-command-line';
 import { printError } from '../print-error';
@@ -28,6 +29,8 @@ const OPTIONS = {
   'oci-layout': { type: 'boolean' },
   force: { type: 'boolean' },
   'signature-manifest': { type: 'string' },
+  'config-dir': { type: 'string' },
+  verbose: { type: 'boolean', short: 'v' },
 } as const;
 
 /** notation's warning when signing by tag. */
@@ -58,8 +61,12 @@ Flags:
   -e, --expiry string               signature validity for local signing, e.g. 24h, 90m, 3600s
       --signature-manifest string   oci-1.1 (artifactType, the default) or legacy (notation 1.x shape)
       --force                       sign again even when a reusable signature exists
+      --config-dir string           notation configuration directory whose signingAuthority trust stores
+                                    a reusable signature may chain to, besides the built-in AWS Signer
+                                    roots (default: $XDG_CONFIG_HOME/notation, else ~/.config/notation)
       --oci-layout                  the reference names an OCI image layout directory
       --plain-http                  use plain HTTP instead of HTTPS to talk to the registry
+  -v, --verbose                     say why an existing signature was not reused
   -h, --help                        help for sign`,
 
   async run(args, io) {
@@ -106,10 +113,21 @@ Flags:
       }
       if (target.ref.digest === undefined && target.ref.tag !== undefined)
         io.err(`Warning: ${SIGN_TAG_WARNING.replace('%s', target.ref.tag)}`);
+      // Reused signatures must chain to a trusted signing authority: the built-in AWS Signer
+      // roots plus the notation configuration's stores.
+      const trustStores = await loadTrustStores(notationConfigDir(values['config-dir'], io.env, io.homedir));
+      const logger = {
+        debug: (_message: string, attributes?: Record<string, unknown>) =>
+          io.err(
+            `Not reusing signature ${String(attributes?.['signatureDigest'])}: ${String(attributes?.['reason'])}`,
+          ),
+      };
       const signed = await signArtifact(
         {
           registry: target.registry,
           signer,
+          trustStores,
+          ...(values.verbose === true ? { logger } : {}),
           ...(profileArn !== undefined ? { revocation: new AwsSignerRevocationChecker() } : {}),
         },
         target.ref,

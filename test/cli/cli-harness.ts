@@ -85,20 +85,36 @@ export class Workspace {
   }
 
   /** A new OCI layout `<dir>/<name>` holding a sample image tagged `v1`; returns the layout reference and descriptor. */
-  async image(name: string, text = `content of ${name}\n`): Promise<{ layout: Reference; desc: Descriptor; byDigest: string; byTag: string }> {
+  async image(
+    name: string,
+    text = `content of ${name}\n`,
+  ): Promise<{ layout: Reference; desc: Descriptor; byDigest: string; byTag: string }> {
     const layout: Reference = { registry: '', repository: path.join(this.dir, name) };
     const desc = await pushSampleImage(this.registry, layout, buildSampleImage(text), 'v1');
-    return { layout, desc, byDigest: `${layout.repository}@${desc.digest}`, byTag: `${layout.repository}:v1` };
+    return {
+      layout,
+      desc,
+      byDigest: `${layout.repository}@${desc.digest}`,
+      byTag: `${layout.repository}:v1`,
+    };
   }
 
   /** A local-key signer on this workspace's PKI (optionally another clock or an expiry). */
   signer(options: { now?: () => Date; expirySeconds?: number } = {}): LocalKeySigner {
-    return new LocalKeySigner({ privateKeyPem: this.pki.leafKeyPem, certificateChainPem: this.pki.chainPem, ...options });
+    return new LocalKeySigner({
+      privateKeyPem: this.pki.leafKeyPem,
+      certificateChainPem: this.pki.chainPem,
+      ...options,
+    });
   }
 
   /** Signs `layout@desc` with the shared signing code; returns the signature manifest digest. */
   async sign(layout: Reference, desc: Descriptor, signer: PayloadSigner = this.signer()): Promise<string> {
-    const signed = await signArtifact({ registry: this.registry, signer }, { ...layout, digest: desc.digest }, { now: new Date(), force: true });
+    const signed = await signArtifact(
+      { registry: this.registry, signer },
+      { ...layout, digest: desc.digest },
+      { now: new Date(), force: true },
+    );
     return signed.signatureDigest;
   }
 
@@ -106,15 +122,30 @@ export class Workspace {
    * Attaches to `victim` a copy of `signatureDigest`'s envelope whose payload was rewritten to name
    * `victim` (the JWS signature bytes are kept, so they no longer match).
    */
-  async forgeSignature(layout: Reference, signatureDigest: string, original: Descriptor, victim: Descriptor): Promise<string> {
+  async forgeSignature(
+    layout: Reference,
+    signatureDigest: string,
+    original: Descriptor,
+    victim: Descriptor,
+  ): Promise<string> {
     const referrers = await this.registry.listReferrers(layout, original, MediaType.NotarySignature);
     const source = referrers.find((d) => d.digest === signatureDigest)!;
-    const { envelope: envelopeDesc } = parseSignatureManifest(await this.registry.fetchManifest(layout, source));
-    const envelope = JSON.parse(Buffer.from(await this.registry.fetchBlob(layout, envelopeDesc)).toString('utf8')) as Record<string, unknown>;
-    envelope['payload'] = encodeBase64Url(buildPayload({ mediaType: victim.mediaType, digest: victim.digest, size: victim.size }));
+    const { envelope: envelopeDesc } = parseSignatureManifest(
+      await this.registry.fetchManifest(layout, source),
+    );
+    const envelope = JSON.parse(
+      Buffer.from(await this.registry.fetchBlob(layout, envelopeDesc)).toString('utf8'),
+    ) as Record<string, unknown>;
+    envelope['payload'] = encodeBase64Url(
+      buildPayload({ mediaType: victim.mediaType, digest: victim.digest, size: victim.size }),
+    );
     const forged = new TextEncoder().encode(JSON.stringify(envelope));
     const forgedDesc = descriptorFor(forged, MediaType.JwsEnvelope);
-    const manifest = buildSignatureManifest({ subject: victim, envelope: forgedDesc, annotations: source.annotations ?? {} });
+    const manifest = buildSignatureManifest({
+      subject: victim,
+      envelope: forgedDesc,
+      annotations: source.annotations ?? {},
+    });
     await this.registry.pushBlob(layout, forgedDesc, forged);
     await this.registry.pushBlob(layout, manifest.config.descriptor, manifest.config.bytes);
     await this.registry.pushManifest(layout, manifest.descriptor, manifest.bytes);
@@ -128,7 +159,13 @@ export class Workspace {
    */
   async config(
     name: string,
-    options: { level?: string; identities?: string[]; stores?: Record<string, string>; policy?: unknown; policyFile?: string } = {},
+    options: {
+      level?: string;
+      identities?: string[];
+      stores?: Record<string, string>;
+      policy?: unknown;
+      policyFile?: string;
+    } = {},
   ): Promise<string> {
     const configDir = path.join(this.dir, name);
     const stores = options.stores ?? { 'ca:test': this.pki.rootPem };
@@ -153,7 +190,10 @@ export class Workspace {
           },
         ],
       } as const);
-    await writeFile(path.join(configDir, options.policyFile ?? 'trustpolicy.oci.json'), typeof policy === 'string' ? policy : JSON.stringify(policy, null, 2));
+    await writeFile(
+      path.join(configDir, options.policyFile ?? 'trustpolicy.oci.json'),
+      typeof policy === 'string' ? policy : JSON.stringify(policy, null, 2),
+    );
     return configDir;
   }
 }

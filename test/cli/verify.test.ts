@@ -23,7 +23,11 @@ describe('stagesign verify', () => {
   describe('when the image carries a valid signature', () => {
     it('prints the success line on stdout, nothing on stderr, and exits 0', async () => {
       const r = await stagesign(['verify', '--oci-layout', signed.byDigest, '--config-dir', configDir]);
-      expect(r).toEqual({ status: 0, stdout: `Successfully verified signature for ${signed.byDigest}\n`, stderr: '' });
+      expect(r).toEqual({
+        status: 0,
+        stdout: `Successfully verified signature for ${signed.byDigest}\n`,
+        stderr: '',
+      });
     });
 
     it('warns on stderr that a tag was verified, and verifies its digest', async () => {
@@ -37,7 +41,10 @@ describe('stagesign verify', () => {
 
     it('reads the configuration from $XDG_CONFIG_HOME/notation when --config-dir is not given', async () => {
       const xdg = await ws.config('xdg/notation');
-      const r = await stagesign(['verify', '--oci-layout', signed.byDigest], { XDG_CONFIG_HOME: xdg.replace(/\/notation$/, ''), HOME: '/nonexistent' });
+      const r = await stagesign(['verify', '--oci-layout', signed.byDigest], {
+        XDG_CONFIG_HOME: xdg.replace(/\/notation$/, ''),
+        HOME: '/nonexistent',
+      });
       expect(r.status).toBe(0);
       expect(r.stdout).toContain('Successfully verified signature for');
     });
@@ -50,7 +57,7 @@ describe('stagesign verify', () => {
   });
 
   describe('when the image has no signature', () => {
-    it('prints notation\'s no-signature error on stderr and exits 1', async () => {
+    it("prints notation's no-signature error on stderr and exits 1", async () => {
       const r = await stagesign(['verify', '--oci-layout', unsigned.byDigest, '--config-dir', configDir]);
       expect(r).toEqual({
         status: 1,
@@ -72,31 +79,52 @@ describe('stagesign verify', () => {
       forged = await ws.forgeSignature(layout, sig, original.desc, tampered.desc);
     });
 
-    it('fails with notation\'s all-signatures message and exits 1', async () => {
+    it("fails with notation's all-signatures message and exits 1", async () => {
       const r = await stagesign(['verify', '--oci-layout', tampered.byDigest, '--config-dir', configDir]);
       expect(r.status).toBe(1);
       expect(r.stdout).toBe('');
-      expect(lines(r.stderr)).toEqual([`Error: signature verification failed for all the signatures associated with ${tampered.byDigest}`]);
+      expect(lines(r.stderr)).toEqual([
+        `Error: signature verification failed for all the signatures associated with ${tampered.byDigest}`,
+      ]);
     });
 
-    it('prints each signature\'s reason with -v', async () => {
-      const r = await stagesign(['verify', '-v', '--oci-layout', tampered.byDigest, '--config-dir', configDir]);
+    it("prints each signature's reason with -v", async () => {
+      const r = await stagesign([
+        'verify',
+        '-v',
+        '--oci-layout',
+        tampered.byDigest,
+        '--config-dir',
+        configDir,
+      ]);
       expect(r.status).toBe(1);
       const err = lines(r.stderr);
-      expect(err[0]).toMatch(new RegExp(`^Signature ${forged} failed verification with error: signature is invalid`));
-      expect(err).toContain(`Error: signature verification failed for all the signatures associated with ${tampered.byDigest}`);
-      expect(err.some((l) => l.startsWith('integrity validation failed. Failure reason: signature is invalid'))).toBe(true);
+      expect(err[0]).toMatch(
+        new RegExp(`^Signature ${forged} failed verification with error: signature is invalid`),
+      );
+      expect(err).toContain(
+        `Error: signature verification failed for all the signatures associated with ${tampered.byDigest}`,
+      );
+      expect(
+        err.some((l) => l.startsWith('integrity validation failed. Failure reason: signature is invalid')),
+      ).toBe(true);
     });
   });
 
   describe('when the trust policy does not trust the signer', () => {
     it('rejects a signature from another identity and names the mismatch with -v', async () => {
-      const dir = await ws.config('other-identity', { identities: ['x509.subject:CN=someone else,O=elsewhere,ST=NY,C=US'] });
+      const dir = await ws.config('other-identity', {
+        identities: ['x509.subject:CN=someone else,O=elsewhere,ST=NY,C=US'],
+      });
       const r = await stagesign(['verify', '-v', '--oci-layout', signed.byDigest, '--config-dir', dir]);
       expect(r.status).toBe(1);
       expect(r.stderr).toContain(`Signature ${signatureDigest} failed verification with error:`);
-      expect(r.stderr).toContain('signing certificate from the digital signature does not match the X.509 trusted identities');
-      expect(r.stderr).toContain(`Error: signature verification failed for all the signatures associated with ${signed.byDigest}`);
+      expect(r.stderr).toContain(
+        'signing certificate from the digital signature does not match the X.509 trusted identities',
+      );
+      expect(r.stderr).toContain(
+        `Error: signature verification failed for all the signatures associated with ${signed.byDigest}`,
+      );
     });
 
     it('rejects a signature whose chain ends at an untrusted root', async () => {
@@ -104,7 +132,9 @@ describe('stagesign verify', () => {
       const dir = await ws.config('untrusted-root', { stores: { 'ca:test': other.rootPem } });
       const r = await stagesign(['verify', '-v', '--oci-layout', signed.byDigest, '--config-dir', dir]);
       expect(r.status).toBe(1);
-      expect(r.stderr).toContain("the signature's certificate chain does not contain any trusted certificate");
+      expect(r.stderr).toContain(
+        "the signature's certificate chain does not contain any trusted certificate",
+      );
       expect(r.stdout).toBe('');
     });
   });
@@ -116,7 +146,11 @@ describe('stagesign verify', () => {
       // Keys valid from three days ago; signed two days ago with a one-hour expiry.
       old = await Workspace.create({ pkiTime: new Date(Date.now() - 3 * DAY) });
       expired = await old.image('expired');
-      await old.sign(expired.layout, expired.desc, old.signer({ now: () => new Date(Date.now() - 2 * DAY), expirySeconds: 3600 }));
+      await old.sign(
+        expired.layout,
+        expired.desc,
+        old.signer({ now: () => new Date(Date.now() - 2 * DAY), expirySeconds: 3600 }),
+      );
     });
     afterAll(async () => old.remove());
 
@@ -124,7 +158,9 @@ describe('stagesign verify', () => {
       const dir = await old.config('strict', { level: 'strict' });
       const r = await stagesign(['verify', '-v', '--oci-layout', expired.byDigest, '--config-dir', dir]);
       expect(r.status).toBe(1);
-      expect(r.stderr).toMatch(/expiry validation failed\. Failure reason: digital signature has expired on "\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} \+0000"/);
+      expect(r.stderr).toMatch(
+        /expiry validation failed\. Failure reason: digital signature has expired on "\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} \+0000"/,
+      );
     });
 
     it('passes at permissive with notation\'s "log" warning on stderr', async () => {
@@ -132,25 +168,51 @@ describe('stagesign verify', () => {
       const r = await stagesign(['verify', '--oci-layout', expired.byDigest, '--config-dir', dir]);
       expect(r.status).toBe(0);
       expect(lines(r.stdout)).toEqual([`Successfully verified signature for ${expired.byDigest}`]);
-      expect(lines(r.stderr)[0]).toMatch(/^Warning: expiry was set to "log" and failed with error: digital signature has expired on "/);
+      expect(lines(r.stderr)[0]).toMatch(
+        /^Warning: expiry was set to "log" and failed with error: digital signature has expired on "/,
+      );
     });
   });
 
   describe('when the policy level is skip', () => {
-    it('prints notation\'s skip line and exits 0 without needing a signature', async () => {
+    it("prints notation's skip line and exits 0 without needing a signature", async () => {
       const dir = await ws.config('skip', {
-        policy: { version: '1.0', trustPolicies: [{ name: 'skip', registryScopes: ['*'], signatureVerification: { level: 'skip' }, trustStores: [], trustedIdentities: [] }] },
+        policy: {
+          version: '1.0',
+          trustPolicies: [
+            {
+              name: 'skip',
+              registryScopes: ['*'],
+              signatureVerification: { level: 'skip' },
+              trustStores: [],
+              trustedIdentities: [],
+            },
+          ],
+        },
       });
       const r = await stagesign(['verify', '--oci-layout', unsigned.byDigest, '--config-dir', dir]);
       expect(r.status).toBe(0);
-      expect(lines(r.stdout)).toEqual([`Trust policy is configured to skip signature verification for ${unsigned.byDigest}`]);
+      expect(lines(r.stdout)).toEqual([
+        `Trust policy is configured to skip signature verification for ${unsigned.byDigest}`,
+      ]);
     });
   });
 
   describe('when the configuration is broken', () => {
-    it('reports an invalid trust policy with notation\'s rule and exits 1', async () => {
+    it("reports an invalid trust policy with notation's rule and exits 1", async () => {
       const dir = await ws.config('bad-version', {
-        policy: { version: '2.0', trustPolicies: [{ name: 'x', registryScopes: ['*'], signatureVerification: { level: 'strict' }, trustStores: ['ca:test'], trustedIdentities: [SIGNER_IDENTITY] }] },
+        policy: {
+          version: '2.0',
+          trustPolicies: [
+            {
+              name: 'x',
+              registryScopes: ['*'],
+              signatureVerification: { level: 'strict' },
+              trustStores: ['ca:test'],
+              trustedIdentities: [SIGNER_IDENTITY],
+            },
+          ],
+        },
       });
       const r = await stagesign(['verify', '--oci-layout', signed.byDigest, '--config-dir', dir]);
       expect(r.status).toBe(1);
@@ -158,14 +220,28 @@ describe('stagesign verify', () => {
       expect(r.stderr).toMatch(/^Error: .*version.*2\.0/);
     });
 
-    it('reports a missing trust policy with notation\'s message', async () => {
-      const r = await stagesign(['verify', '--oci-layout', signed.byDigest, '--config-dir', `${ws.dir}/nowhere`]);
+    it("reports a missing trust policy with notation's message", async () => {
+      const r = await stagesign([
+        'verify',
+        '--oci-layout',
+        signed.byDigest,
+        '--config-dir',
+        `${ws.dir}/nowhere`,
+      ]);
       expect(r.status).toBe(1);
-      expect(r.stderr).toMatch(/^Error: trust policy is not present\. To create a trust policy, see: https:\/\/notaryproject\.dev/);
+      expect(r.stderr).toMatch(
+        /^Error: trust policy is not present\. To create a trust policy, see: https:\/\/notaryproject\.dev/,
+      );
     });
 
     it('reports an image missing from the layout and exits 1', async () => {
-      const r = await stagesign(['verify', '--oci-layout', `${signed.layout.repository}:nope`, '--config-dir', configDir]);
+      const r = await stagesign([
+        'verify',
+        '--oci-layout',
+        `${signed.layout.repository}:nope`,
+        '--config-dir',
+        configDir,
+      ]);
       expect(r.status).toBe(1);
       expect(r.stderr).toMatch(/^Error: .*nope/);
     });
@@ -177,7 +253,10 @@ describe('stagesign verify', () => {
       [['verify', '--nope', 'x'], 'Error: unknown flag: --nope'],
       [['verify', 'a', 'b'], 'Error: accepts 1 arg(s), received 2'],
       [['verify', '--config-dir'], 'Error: flag needs an argument: --config-dir'],
-      [['verify', '--max-signatures', '0', 'x'], 'Error: invalid argument "0" for "--max-signatures" flag: must be a positive whole number'],
+      [
+        ['verify', '--max-signatures', '0', 'x'],
+        'Error: invalid argument "0" for "--max-signatures" flag: must be a positive whole number',
+      ],
       [['frobnicate'], 'Error: unknown command "frobnicate" for "stagesign"'],
     ])('stagesign %j prints a usage error and exits 1', async (args, message) => {
       const r = await stagesign(args);
