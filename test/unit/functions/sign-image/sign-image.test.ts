@@ -260,14 +260,12 @@ describe('sign-image stage', () => {
   ])('maps Signer $code ($message) to $type', async ({ code, message, type, expected }) => {
     await pushTestImage(registry, parseReference(`${fake.host}/app:v1`), 'v1');
     const mock = mockClient(SignerClient);
-    mock
-      .on(SignPayloadCommand)
-      .rejects(
-        Object.assign(new Error(message), {
-          name: code,
-          $metadata: { httpStatusCode: code === 'ThrottlingException' ? 429 : 400 },
-        }),
-      );
+    mock.on(SignPayloadCommand).rejects(
+      Object.assign(new Error(message), {
+        name: code,
+        $metadata: { httpStatusCode: code === 'ThrottlingException' ? 429 : 400 },
+      }),
+    );
     const client = new SignerClient({
       region: 'us-west-2',
       credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
