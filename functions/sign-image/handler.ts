@@ -7,6 +7,7 @@ import { createLogger } from '../../shared/log';
 import type { PayloadSigner } from '../../shared/notary/types';
 import { pipelineAction } from '../../shared/pipeline/action';
 import { AwsSignerPayloadSigner } from '../../shared/signer/aws-signer-payload-signer';
+import { AwsSignerRevocationChecker } from '../../shared/signer/aws-signer-revocation-checker';
 import { cachedSignerClientFactory } from '../../shared/signer/clients';
 import { signImageSpec } from './sign-image';
 
@@ -35,6 +36,9 @@ export const handler = pipelineAction(
       }
       return signer;
     },
+    // An existing signature is reused only if it is not revoked: a signature whose profile or
+    // job was revoked must not be passed downstream as if fresh (fail closed).
+    revocation: new AwsSignerRevocationChecker({ clientForRegion: signerClients }),
     env: process.env,
   }),
   { logger },

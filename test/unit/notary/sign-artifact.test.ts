@@ -121,6 +121,48 @@ describe.each([
     expect(await registry.listReferrers(ref, image, MediaType.NotarySignature)).toHaveLength(2);
   });
 
+  it.each([
+    { why: 'AWS Signer reports it revoked', answer: async () => ({ revokedEntities: [PROFILE_ARN] }) },
+    {
+      why: 'its revocation status cannot be obtained (fail closed)',
+      answer: async (): Promise<{ revokedEntities: string[] }> => {
+        throw new Error('GetRevocationStatus unavailable');
+      },
+    },
+  ])('does not reuse an existing signature when $why, and signs again', async ({ answer }) => {
+    const image = await pushTestImage(registry, ref, 'v1');
+    await signArtifact(deps, ref, { now: TEST_NOW, profileArn: PROFILE_ARN });
+    const queries: unknown[] = [];
+    const revocation = {
+      getRevocationStatus: async (query: unknown) => {
+        queries.push(query);
+        return answer();
+      },
+    };
+    const result = await signArtifact({ ...deps, revocation }, ref, {
+      now: TEST_NOW,
+      profileArn: PROFILE_ARN,
+    });
+
+    expect(queries).toHaveLength(1);
+    expect(result.reused).toBe(false);
+    expect(signer.calls).toBe(2);
+    expect(await registry.listReferrers(ref, image, MediaType.NotarySignature)).toHaveLength(2);
+  });
+
+  it('reuses an existing signature that AWS Signer reports not revoked', async () => {
+    await pushTestImage(registry, ref, 'v1');
+    await signArtifact(deps, ref, { now: TEST_NOW, profileArn: PROFILE_ARN });
+    const revocation = { getRevocationStatus: async () => ({ revokedEntities: [] }) };
+    const result = await signArtifact({ ...deps, revocation }, ref, {
+      now: TEST_NOW,
+      profileArn: PROFILE_ARN,
+    });
+
+    expect(result.reused).toBe(true);
+    expect(signer.calls).toBe(1);
+  });
+
   it('does not reuse an expired signature', async () => {
     await pushTestImage(registry, ref, 'v1');
     await signArtifact(deps, ref, { now: TEST_NOW, profileArn: PROFILE_ARN });
