@@ -36,9 +36,9 @@ import { RecordingReporter } from '../shared/pipeline/recording-reporter';
 import type { JobReport } from '../shared/pipeline/reporter';
 import { LocalKeySigner } from '../shared/signer/local-key-signer';
 import { signImageSpec } from '../functions/sign-image/sign-image';
-import { parseVerifyImageEnvironment, parseVerifyImageParams } from '../functions/verify-image/params';
+import { parseVerifyImageEnvironment } from '../functions/verify-image/params';
 import type { VerifyImageParams } from '../functions/verify-image/params';
-import { verifyImages } from '../functions/verify-image/verify-image';
+import { verifyImageAction } from '../functions/verify-image/verify-image';
 import { demoContext, demoJobEvent } from './demo-events';
 import { buildSampleImage, pushSampleImage } from './demo-image';
 import { LayoutDirectoryRegistry } from './demo-layout-registry';
@@ -249,7 +249,7 @@ async function writeNotationConfig(configDir: string, rootPem: string): Promise<
 }
 
 /**
- * The verify-image stage as its handler builds it (the same parse and run functions), wired with
+ * The verify-image stage exactly as its handler builds it (`verifyImageAction`), wired with
  * the demo's registry, its trust policy (`TRUST_POLICY`) and trust store (`TRUST_STORES`).
  * Nothing here reaches AWS: no SSM parameter is configured, and the demo's signatures are
  * `notary.x509` ones, for which AWS Signer's revocation service is never asked.
@@ -269,23 +269,15 @@ function verifyImageSpec(
         new DependencyError('DEMO_NO_AWS', 'the demo has no AWS Signer to ask about revocation'),
       ),
   };
-  return {
-    stage: 'verify-image',
-    parseParams: (job) => parseVerifyImageParams(job.userParameters, environment),
-    run: (input) =>
-      verifyImages(
-        {
-          registryFor: () => registry,
-          revocationChecker,
-          parameters: {
-            read: (name: string) =>
-              Promise.reject(new ConfigurationError('DEMO_NO_SSM', `the demo has no SSM parameter ${name}`)),
-          },
-          environment,
-        },
-        input,
-      ),
-  };
+  return verifyImageAction({
+    registryFor: () => registry,
+    revocationChecker,
+    parameters: {
+      read: (name: string) =>
+        Promise.reject(new ConfigurationError('DEMO_NO_SSM', `the demo has no SSM parameter ${name}`)),
+    },
+    environment,
+  });
 }
 
 /**
