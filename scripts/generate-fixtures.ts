@@ -1,5 +1,6 @@
 /**
- * Regenerates the Notary fixtures in test/fixtures/notary (`npm run fixtures`). Keys are generated
+ * Regenerates the Notary fixtures in test/fixtures/notary and the invalid trust policies in
+ * test/fixtures/trust-policy (`npm run fixtures`). Keys are generated
  * once and committed (keys/*.pem), validity dates and serial numbers are fixed, so reruns change
  * only ECDSA/RSA-PSS signature bytes. Certificates are built with @peculiar/x509 (no hand-written
  * ASN.1); envelopes with the project's own `createJwsEnvelope`.
@@ -468,3 +469,5 @@ async function main(): Promise<void> {
 }
 
 await main();
+// The invalid trust policies (one per notation validation rule) have their own generator beside them.
+await import('../test/fixtures/trust-policy/generate');
