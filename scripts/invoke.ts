@@ -74,7 +74,8 @@ function describe(report: JobReport): string {
     case 'continuation':
       return `PutJobSuccessResult (continuation) job ${report.jobId}`;
     case 'failure':
-      return `PutJobFailureResult job ${report.jobId}: ${report.failureDetails.type}: ${report.failureDetails.message}`;
+      // The stable code is shown here for whoever runs the stage locally; CodePipeline never gets it.
+      return `PutJobFailureResult job ${report.jobId}: ${report.failureDetails.type}${report.code ? ` [${report.code}]` : ''}: ${report.failureDetails.message}`;
   }
 }
 

@@ -307,6 +307,7 @@ function failureReport(jobId: string, error: unknown, requestId: string, logger:
       message: failure.message,
       externalExecutionId: truncate(requestId, LIMITS.externalExecutionId),
     },
+    code: failure.code,
   };
 }
 
@@ -435,7 +436,9 @@ async function deliver(report: JobReport, deps: ActionDeps, logger: Logger): Pro
       logger.info('job reported', {
         outcome: current.kind,
         attempt,
-        ...(current.kind === 'failure' ? { failureType: current.failureDetails.type } : {}),
+        ...(current.kind === 'failure'
+          ? { failureType: current.failureDetails.type, ...(current.code ? { code: current.code } : {}) }
+          : {}),
       });
       return { jobId: current.jobId, report: current, delivered: true };
     } catch (error) {
@@ -452,17 +455,21 @@ async function deliver(report: JobReport, deps: ActionDeps, logger: Logger): Pro
         current.kind !== 'failure'
       ) {
         const reason = error instanceof Error ? error.message : name;
-        logger.error('CodePipeline rejected the report; reporting a failure instead', { errorName: name });
+        const rejected = mapFailure(
+          new InputError(
+            'REPORT_REJECTED',
+            `CodePipeline rejected the ${current.kind} report (${name}): ${reason}`,
+          ),
+        );
+        logger.error('CodePipeline rejected the report; reporting a failure instead', {
+          errorName: name,
+          code: rejected.code,
+        });
         current = {
           kind: 'failure',
           jobId: current.jobId,
-          failureDetails: {
-            type: 'JobFailed',
-            message: truncate(
-              `CodePipeline rejected the ${current.kind} report (${name}): ${reason}`,
-              LIMITS.failureMessage,
-            ),
-          },
+          failureDetails: { type: rejected.type, message: rejected.message },
+          code: rejected.code,
         };
         continue;
       }

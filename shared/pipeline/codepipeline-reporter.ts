@@ -34,14 +34,21 @@ export class CodePipelineReporter implements JobReporter {
           }),
         );
         return;
-      case 'failure':
+      case 'failure': {
+        // Only the API's fields: the report's internal `code` stays in the logs.
+        const { type, message, externalExecutionId } = report.failureDetails;
         await this.client.send(
           new PutJobFailureResultCommand({
             jobId: report.jobId,
-            failureDetails: { ...report.failureDetails },
+            failureDetails: {
+              type,
+              message,
+              ...(externalExecutionId !== undefined ? { externalExecutionId } : {}),
+            },
           }),
         );
         return;
+      }
       default:
         assertNever(report);
     }

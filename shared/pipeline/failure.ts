@@ -54,7 +54,9 @@ export function mapFailure(error: unknown): MappedFailure {
   if (isStagesignError(error)) {
     return {
       type: failureTypeFor(error.kind),
-      message: truncate(`${error.code}: ${error.message}`, LIMITS.failureMessage),
+      // The message is the error's own text (notation's wording for verification failures); the stable
+      // code goes to the log with the report, not into what the user reads.
+      message: truncate(error.message, LIMITS.failureMessage),
       code: error.code,
       unexpected: false,
     };

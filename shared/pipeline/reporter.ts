@@ -28,7 +28,13 @@ export type JobReport =
   | {
       readonly kind: 'failure';
       readonly jobId: string;
+      /** What CodePipeline shows the user: the error's own text, no code prefix. */
       readonly failureDetails: FailureDetails;
+      /**
+       * The stable error code (`mapFailure(...).code`), for logs, tests and local runners.
+       * Internal: reporters never send it to CodePipeline (PutJobFailureResult has no field for it).
+       */
+      readonly code?: string;
     };
 
 /**

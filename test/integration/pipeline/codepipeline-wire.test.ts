@@ -3,6 +3,7 @@ import type { IncomingHttpHeaders, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { VerificationError } from '../../../shared/errors';
 import { runPipelineAction } from '../../../shared/pipeline/action';
 import { CodePipelineReporter } from '../../../shared/pipeline/codepipeline-reporter';
 import { captureOutput } from '../../helpers/codepipeline-capture';
@@ -116,6 +117,23 @@ describe('CodePipelineReporter over the wire', () => {
         externalExecutionId: 'req-0001',
       },
     });
+  });
+
+  it("sends a StagesignError's own text as the message and keeps its code out of the request", async () => {
+    const text =
+      'signature verification failed: no signature is associated with "example.com/app@sha256:' +
+      'b'.repeat(64) +
+      '", make sure the artifact was signed successfully';
+    const result = await run(async () => {
+      throw new VerificationError('SIGNATURE_NOT_FOUND', text);
+    });
+    expect(result.report).toMatchObject({ kind: 'failure', code: 'SIGNATURE_NOT_FOUND' });
+    expect(seen.map((s) => s.target)).toEqual(['CodePipeline_20150709.PutJobFailureResult']);
+    expect(seen[0]?.body).toEqual({
+      jobId: '11111111-abcd-1111-abcd-111111abcdef',
+      failureDetails: { type: 'JobFailed', message: text, externalExecutionId: 'req-0001' },
+    });
+    expect(JSON.stringify(seen[0]?.body)).not.toContain('SIGNATURE_NOT_FOUND');
   });
 
   it('parses InvalidJobStateException on a retry as "already reported"', async () => {

@@ -181,7 +181,9 @@ describeWithDockerRegistry(
       const other = await pushTestImage(registry, parseReference(`${host}/demo/other:1`), '1', 'other');
       const report = await runStage({ images: [`${host}/demo/other:1`, `${host}/demo/absent:1`] });
       expect(report.kind === 'failure' && report.failureDetails.type).toBe('JobFailed');
+      expect(report.kind === 'failure' && report.code).toBe('IMAGE_NOT_FOUND');
       const message = report.kind === 'failure' ? report.failureDetails.message : '';
+      expect(message).toMatch(/^Signing failed for 1 of 2 images; the others are signed:\n/);
       expect(message).toContain(
         `- ${host}/demo/other:1 (UserParameters.images[0]): signed ${host}/demo/other@${other.digest}`,
       );
@@ -196,6 +198,7 @@ describeWithDockerRegistry(
       );
       try {
         const report = await runStage({ image: `${registryInstance().host}/demo/app:v1`, forceResign: true });
+        expect(report.kind === 'failure' && report.code).toBe('SIGNER_ACCESS_DENIED');
         expect(report.kind === 'failure' && report.failureDetails).toMatchObject({
           type: 'PermissionError',
           message: expect.stringContaining('signer:SignPayload'),

@@ -81,35 +81,55 @@ describe('runPipelineAction', () => {
         async () => {
           throw new ConfigurationError('C', 'c');
         },
-        { kind: 'failure', failureDetails: expect.objectContaining({ type: 'ConfigurationError' }) },
+        {
+          kind: 'failure',
+          code: 'C',
+          failureDetails: expect.objectContaining({ type: 'ConfigurationError', message: 'c' }),
+        },
       ],
       [
         'a PermissionError',
         async () => {
           throw new PermissionError('P', 'p');
         },
-        { kind: 'failure', failureDetails: expect.objectContaining({ type: 'PermissionError' }) },
+        {
+          kind: 'failure',
+          code: 'P',
+          failureDetails: expect.objectContaining({ type: 'PermissionError', message: 'p' }),
+        },
       ],
       [
         'a VerificationError',
         async () => {
           throw new VerificationError('V', 'v');
         },
-        { kind: 'failure', failureDetails: expect.objectContaining({ type: 'JobFailed' }) },
+        {
+          kind: 'failure',
+          code: 'V',
+          failureDetails: expect.objectContaining({ type: 'JobFailed', message: 'v' }),
+        },
       ],
       [
         'an InputError',
         async () => {
           throw new InputError('I', 'i');
         },
-        { kind: 'failure', failureDetails: expect.objectContaining({ type: 'JobFailed' }) },
+        {
+          kind: 'failure',
+          code: 'I',
+          failureDetails: expect.objectContaining({ type: 'JobFailed', message: 'i' }),
+        },
       ],
       [
         'a DependencyError',
         async () => {
           throw new DependencyError('D', 'd');
         },
-        { kind: 'failure', failureDetails: expect.objectContaining({ type: 'SystemUnavailable' }) },
+        {
+          kind: 'failure',
+          code: 'D',
+          failureDetails: expect.objectContaining({ type: 'SystemUnavailable', message: 'd' }),
+        },
       ],
       [
         'a thrown non-library error',
@@ -118,6 +138,7 @@ describe('runPipelineAction', () => {
         },
         {
           kind: 'failure',
+          code: 'UNEXPECTED_ERROR',
           failureDetails: expect.objectContaining({
             type: 'JobFailed',
             message: expect.stringContaining('Unexpected error (TypeError): boom'),
@@ -144,9 +165,10 @@ describe('runPipelineAction', () => {
           jobId: '5a1e3000-aaaa-4bbb-8ccc-1234567890ab',
           failureDetails: {
             type: 'ConfigurationError',
-            message: expect.stringContaining('UserParameters is not valid JSON'),
+            message: expect.stringMatching(/^UserParameters is not valid JSON/),
             externalExecutionId: 'req-0001',
           },
+          code: 'USER_PARAMETERS_INVALID',
         },
       ]);
     });
@@ -157,6 +179,7 @@ describe('runPipelineAction', () => {
       expect(reporter.reports).toHaveLength(1);
       expect(reporter.reports[0]).toMatchObject({
         kind: 'failure',
+        code: 'EVENT_INVALID',
         failureDetails: {
           type: 'ConfigurationError',
           message: expect.stringContaining('artifactCredentials'),
@@ -168,9 +191,10 @@ describe('runPipelineAction', () => {
       const { reporter } = await invoke(vi.fn(), { event: jobEvent('{"image":5}') });
       expect(reporter.reports).toHaveLength(1);
       expect(reporter.reports[0]).toMatchObject({
+        code: 'PARAM_INVALID',
         failureDetails: {
           type: 'ConfigurationError',
-          message: 'PARAM_INVALID: UserParameters.image must be a string',
+          message: 'UserParameters.image must be a string',
         },
       });
     });
@@ -186,9 +210,10 @@ describe('runPipelineAction', () => {
       expect(reporter.reports).toHaveLength(1);
       expect(reporter.reports[0]).toMatchObject({
         kind: 'failure',
+        code: 'STAGE_TIMED_OUT',
         failureDetails: {
           type: 'SystemUnavailable',
-          message: expect.stringContaining('sign-image timed out while waiting for Signer'),
+          message: expect.stringMatching(/^sign-image timed out while waiting for Signer/),
         },
       });
     });
@@ -264,7 +289,13 @@ describe('runPipelineAction', () => {
       expect(reporter.reports).toHaveLength(1);
       expect(reporter.last).toMatchObject({
         kind: 'failure',
-        failureDetails: { type: 'JobFailed', message: expect.stringContaining('OUTPUT_VARIABLES_TOO_LARGE') },
+        code: 'OUTPUT_VARIABLES_TOO_LARGE',
+        failureDetails: {
+          type: 'JobFailed',
+          message: expect.stringMatching(
+            /^The output variables total \d+ bytes, over CodePipeline's limit of 122880 bytes/,
+          ),
+        },
       });
     });
   });
@@ -300,7 +331,12 @@ describe('runPipelineAction', () => {
       expect(reporter.reports).toHaveLength(1);
       expect(reporter.last).toMatchObject({
         kind: 'failure',
-        failureDetails: { message: expect.stringContaining('CONTINUATION_STATE_TOO_LARGE') },
+        code: 'CONTINUATION_STATE_TOO_LARGE',
+        failureDetails: {
+          message: expect.stringMatching(
+            /^The sign-image continuation state needs a \d+-character token, over CodePipeline's limit of 2048/,
+          ),
+        },
       });
     });
 
@@ -311,7 +347,10 @@ describe('runPipelineAction', () => {
       expect(run).not.toHaveBeenCalled();
       expect(reporter.last).toMatchObject({
         kind: 'failure',
-        failureDetails: { message: expect.stringContaining('CONTINUATION_TOKEN_INVALID') },
+        code: 'CONTINUATION_TOKEN_INVALID',
+        failureDetails: {
+          message: expect.stringMatching(/^The continuation token cannot be used by sign-image: /),
+        },
       });
     });
 
@@ -327,7 +366,8 @@ describe('runPipelineAction', () => {
       });
       expect(reporter.last).toMatchObject({
         kind: 'failure',
-        failureDetails: { message: 'STATE_INVALID: not a sign-image state' },
+        code: 'STATE_INVALID',
+        failureDetails: { message: 'not a sign-image state' },
       });
     });
   });
@@ -365,7 +405,11 @@ describe('runPipelineAction', () => {
       const { result } = await invoke(async () => ({ kind: 'success' }), { deps: { reporter } });
       expect(reporter.calls.map((r) => r.kind)).toEqual(['success', 'failure']);
       expect(reporter.calls[1]).toMatchObject({
-        failureDetails: { type: 'JobFailed', message: expect.stringContaining('bad outputVariables') },
+        code: 'REPORT_REJECTED',
+        failureDetails: {
+          type: 'JobFailed',
+          message: 'CodePipeline rejected the success report (ValidationException): bad outputVariables',
+        },
       });
       expect(result.delivered).toBe(true);
     });
@@ -442,16 +486,27 @@ describe('runPipelineAction', () => {
     });
 
     it.each([
-      ['an undeclared output artifact', { Other: {} }, 'OUTPUT_ARTIFACT_UNDECLARED'],
-      ['a declared output artifact left out', {}, 'OUTPUT_ARTIFACT_NOT_PRODUCED'],
-    ])('fails with a ConfigurationError for %s', async (_label, outputArtifacts, code) => {
+      [
+        'an undeclared output artifact',
+        { Other: {} },
+        'OUTPUT_ARTIFACT_UNDECLARED',
+        "The stage produces output artifact Other but the action declares SignOutput. Add Other to the action's OutputArtifacts.",
+      ],
+      [
+        'a declared output artifact left out',
+        {},
+        'OUTPUT_ARTIFACT_NOT_PRODUCED',
+        "The action declares output artifact SignOutput but the stage does not produce it. Remove it from the action's OutputArtifacts.",
+      ],
+    ])('fails with a ConfigurationError for %s', async (_label, outputArtifacts, code, message) => {
       const { reporter } = await invoke(async () => ({ kind: 'success', outputArtifacts }), {
         event: withArtifacts,
         deps: { artifacts: new MemoryStore() },
       });
       expect(reporter.last).toMatchObject({
         kind: 'failure',
-        failureDetails: { type: 'ConfigurationError', message: expect.stringContaining(code) },
+        code,
+        failureDetails: { type: 'ConfigurationError', message },
       });
     });
 
@@ -464,6 +519,7 @@ describe('runPipelineAction', () => {
         { event: withArtifacts, deps: { artifacts: new MemoryStore() } },
       );
       expect(reporter.last).toMatchObject({
+        code: 'INPUT_ARTIFACT_MISSING',
         failureDetails: {
           type: 'ConfigurationError',
           message: expect.stringContaining('no input artifact named Missing (it has: BuildOutput)'),

@@ -19,7 +19,8 @@ describe('mapFailure', () => {
     const failure = mapFailure(error);
     expect(failure.type).toBe(type);
     expect(failure.code).toBe(error.code);
-    expect(failure.message).toBe(`${error.code}: ${error.message}`);
+    // The user reads the error's own text; the code travels separately (logs, JobReport.code).
+    expect(failure.message).toBe(error.message);
     expect(failure.unexpected).toBe(false);
   });
 

@@ -32,7 +32,12 @@ function invoke(args: string[]) {
 
 describe('npm run invoke', () => {
   it.each([
-    ['succeed', 0, { outcome: 'success', outputVariables: { digest: 'sha256:abc' } }],
+    [
+      'succeed',
+      0,
+      { outcome: 'success', outputVariables: { digest: 'sha256:abc' } },
+      'PutJobSuccessResult job',
+    ],
     [
       'continue',
       0,
@@ -41,6 +46,7 @@ describe('npm run invoke', () => {
         continuationToken: expect.stringMatching(/^ss1\./),
         executionDetails: expect.objectContaining({ percentComplete: 50 }),
       },
+      'PutJobSuccessResult (continuation) job',
     ],
     [
       'crash',
@@ -52,16 +58,19 @@ describe('npm run invoke', () => {
           message: expect.stringContaining('Unexpected error (TypeError)'),
         },
       },
+      'PutJobFailureResult job 11111111-abcd-1111-abcd-111111abcdef: JobFailed [UNEXPECTED_ERROR]: Unexpected error (TypeError)',
     ],
     [
       'permission',
       1,
       {
         outcome: 'failure',
-        failureDetails: { type: 'PermissionError', message: 'ACCESS_DENIED: not allowed to sign' },
+        failureDetails: { type: 'PermissionError', message: 'not allowed to sign' },
       },
+      // The code is in the stand-in's human-readable line only, never in what CodePipeline gets.
+      'PutJobFailureResult job 11111111-abcd-1111-abcd-111111abcdef: PermissionError [ACCESS_DENIED]: not allowed to sign',
     ],
-  ])('prints the %s report as the last stdout line and exits %i', (mode, status, expected) => {
+  ])('prints the %s report as the last stdout line and exits %i', (mode, status, expected, printed) => {
     const run = invoke([
       'sign-image',
       eventFile(JSON.stringify({ mode }), mode),
@@ -73,7 +82,11 @@ describe('npm run invoke', () => {
       jobId: '11111111-abcd-1111-abcd-111111abcdef',
       ...expected,
     });
-    expect(run.stderr).toContain('[local CodePipeline] PutJob');
+    expect(run.stderr).toContain(`[local CodePipeline] ${printed}`);
+    // The result line keeps the spec's shape: no code anywhere in it.
+    const line = JSON.parse(run.last) as { failureDetails?: object };
+    expect(run.last).not.toContain('"code"');
+    if (line.failureDetails) expect(Object.keys(line.failureDetails).sort()).toEqual(['message', 'type']);
   });
 
   it('prints a ConfigurationError line for UserParameters that are not JSON', () => {
@@ -89,9 +102,12 @@ describe('npm run invoke', () => {
       outcome: 'failure',
       failureDetails: {
         type: 'ConfigurationError',
-        message: expect.stringContaining('UserParameters is not valid JSON'),
+        message: expect.stringMatching(/^UserParameters is not valid JSON/),
       },
     });
+    expect(run.stderr).toContain(
+      '[local CodePipeline] PutJobFailureResult job 5a1e3000-aaaa-4bbb-8ccc-1234567890ab: ConfigurationError [USER_PARAMETERS_INVALID]: UserParameters is not valid JSON',
+    );
   });
 
   it('reports a timeout from the configured Lambda timeout', () => {
@@ -108,9 +124,12 @@ describe('npm run invoke', () => {
       outcome: 'failure',
       failureDetails: {
         type: 'SystemUnavailable',
-        message: expect.stringContaining('timed out while waiting forever'),
+        message: expect.stringMatching(/^sign-image timed out while waiting forever/),
       },
     });
+    expect(run.stderr).toContain(
+      'SystemUnavailable [STAGE_TIMED_OUT]: sign-image timed out while waiting forever',
+    );
   });
 
   it('never prints the credentials of the event', () => {

@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DistributionRegistry } from '../../../../shared/oci/distribution-registry';
 import { parseReference } from '../../../../shared/oci/reference';
 import { clearLocalReporter } from '../../../../shared/pipeline/default-reporter';
+import { captureOutput } from '../../../helpers/codepipeline-capture';
 import { EVENT_SECRETS, fakeContext, loadEvent } from '../../../helpers/codepipeline-events';
 import { FakeRegistry } from '../../../helpers/fake-registry';
 import { signLikeAwsSigner } from '../../../helpers/test-signing-authority';
@@ -88,16 +89,32 @@ afterAll(async () => {
   await fake.close();
 });
 
+/**
+ * The stable code of the failure, from the wrapper's `job reported` log line: CodePipeline only
+ * gets the error's text, the code travels in the function's log.
+ */
+function reportedCode(output: string): string | undefined {
+  const reported = output
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as { message?: string; outcome?: string; code?: string })
+    .filter((entry) => entry.message === 'job reported');
+  expect(reported).toHaveLength(1);
+  return reported[0]?.code;
+}
+
 async function invoke(name: string) {
   codepipeline.resetHistory();
   signer.resetHistory();
-  await handler(loadEvent('sign-image', name), fakeContext());
+  const { output } = await captureOutput(() => handler(loadEvent('sign-image', name), fakeContext()));
+  logged.push(output);
   const success = codepipeline.commandCalls(PutJobSuccessResultCommand).map((c) => c.args[0].input);
   const failure = codepipeline.commandCalls(PutJobFailureResultCommand).map((c) => c.args[0].input);
   expect(success.length + failure.length).toBe(1);
   return {
     success: success[0],
     failure: failure[0],
+    code: reportedCode(output),
     signPayloadCalls: signer.commandCalls(SignPayloadCommand).length,
   };
 }
@@ -106,39 +123,51 @@ const notFound = (jobId: string) => ({
   jobId,
   failureDetails: expect.objectContaining({
     type: 'JobFailed',
-    message: expect.stringMatching(/^IMAGE_NOT_FOUND: .*app@sha256:2d3f6b5c/),
+    message: expect.stringMatching(
+      /^123456789012\.dkr\.ecr\.us-east-1\.amazonaws\.com\/app@sha256:2d3f6b5c[0-9a-f]{56} \(UserParameters\.image\): image \S+app@sha256:2d3f6b5c[0-9a-f]{56} was not found \(404\)/,
+    ),
   }),
 });
 
 const EXPECTED: Record<string, (r: Awaited<ReturnType<typeof invoke>>) => void> = {
-  'bad-user-parameters': ({ failure }) =>
+  'bad-user-parameters': ({ failure, code }) => {
+    expect(code).toBe('USER_PARAMETERS_INVALID');
     expect(failure).toMatchObject({
       jobId: '5a1e3000-aaaa-4bbb-8ccc-1234567890ab',
       failureDetails: {
         type: 'ConfigurationError',
-        message: expect.stringMatching(/^USER_PARAMETERS_INVALID: UserParameters is not valid JSON/),
+        message: expect.stringMatching(/^UserParameters is not valid JSON/),
       },
-    }),
-  'missing-user-parameters': ({ failure }) =>
+    });
+  },
+  'missing-user-parameters': ({ failure, code }) => {
+    expect(code).toBe('NO_IMAGES');
     expect(failure).toMatchObject({
       jobId: '5a1e4000-aaaa-4bbb-8ccc-1234567890ab',
       failureDetails: {
         type: 'ConfigurationError',
-        message: expect.stringMatching(/^NO_IMAGES: No image to act on/),
+        message: expect.stringMatching(/^No image to act on/),
       },
-    }),
+    });
+  },
   // The sample digest is not in the registry: the job fails naming the reference, nothing is signed.
-  'happy-path': ({ failure, signPayloadCalls }) => {
+  'happy-path': ({ failure, code, signPayloadCalls }) => {
+    expect(code).toBe('IMAGE_NOT_FOUND');
     expect(failure).toMatchObject(notFound('5a1e1000-aaaa-4bbb-8ccc-1234567890ab'));
     expect(signPayloadCalls).toBe(0);
   },
   // A continuation token is ignored: the stage never continues, and redoing the work is safe.
-  continuation: ({ failure }) =>
-    expect(failure).toMatchObject(notFound('5a1e2000-aaaa-4bbb-8ccc-1234567890ab')),
+  continuation: ({ failure, code }) => {
+    expect(code).toBe('IMAGE_NOT_FOUND');
+    expect(failure).toMatchObject(notFound('5a1e2000-aaaa-4bbb-8ccc-1234567890ab'));
+  },
   // UserParameters names the image, so the input artifact is not read (no S3 call is made).
-  'input-artifact-kms': ({ failure }) =>
-    expect(failure).toMatchObject(notFound('5a1e5000-aaaa-4bbb-8ccc-1234567890ab')),
-  'tag-reference': ({ success, signPayloadCalls }) => {
+  'input-artifact-kms': ({ failure, code }) => {
+    expect(code).toBe('IMAGE_NOT_FOUND');
+    expect(failure).toMatchObject(notFound('5a1e5000-aaaa-4bbb-8ccc-1234567890ab'));
+  },
+  'tag-reference': ({ success, code, signPayloadCalls }) => {
+    expect(code).toBeUndefined();
     expect(signPayloadCalls).toBe(1);
     expect(success).toMatchObject({
       jobId: '5a1e6000-aaaa-4bbb-8ccc-1234567890ab',
@@ -155,27 +184,31 @@ const EXPECTED: Record<string, (r: Awaited<ReturnType<typeof invoke>>) => void> 
       }),
     });
   },
-  'several-images': ({ failure }) =>
+  'several-images': ({ failure, code }) => {
+    expect(code).toBe('IMAGE_NOT_FOUND');
     expect(failure).toMatchObject({
       jobId: '5a1e7000-aaaa-4bbb-8ccc-1234567890ab',
       failureDetails: {
         type: 'JobFailed',
         message: expect.stringMatching(
           new RegExp(
-            `^IMAGE_NOT_FOUND: Signing failed for 1 of 2 images; the others are signed:\\n- ${ECR_HOST}/app:v1 \\(UserParameters.images\\[0\\]\\): signed ${ECR_HOST}/app@${appDigest.replace(':', '\\:')}, signature sha256:[0-9a-f]{64}\\n- ${ECR_HOST}/worker:v1 \\(UserParameters.images\\[1\\]\\): failed: IMAGE_NOT_FOUND`,
+            `^Signing failed for 1 of 2 images; the others are signed:\\n- ${ECR_HOST}/app:v1 \\(UserParameters.images\\[0\\]\\): signed ${ECR_HOST}/app@${appDigest.replace(':', '\\:')}, signature sha256:[0-9a-f]{64}\\n- ${ECR_HOST}/worker:v1 \\(UserParameters.images\\[1\\]\\): failed: IMAGE_NOT_FOUND`,
           ),
         ),
       },
-    }),
-  'profile-version-arn': ({ failure }) =>
+    });
+  },
+  'profile-version-arn': ({ failure, code }) => {
+    expect(code).toBe('SIGNING_PROFILE_ARN_IS_VERSION');
     expect(failure).toMatchObject({
       failureDetails: {
         type: 'ConfigurationError',
-        message: expect.stringContaining(
-          'SIGNING_PROFILE_ARN_IS_VERSION: UserParameters.signingProfileArn: "arn:aws:signer:us-east-1:123456789012:/signing-profiles/app_signing/Ab12Cd34Ef"',
+        message: expect.stringMatching(
+          /^UserParameters\.signingProfileArn: "arn:aws:signer:us-east-1:123456789012:\/signing-profiles\/app_signing\/Ab12Cd34Ef" is a signing profile version ARN/,
         ),
       },
-    }),
+    });
+  },
 };
 
 describe('sign-image handler on events/sign-image', () => {

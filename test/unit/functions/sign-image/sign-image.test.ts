@@ -164,8 +164,9 @@ describe('sign-image stage', () => {
     expect(report.kind).toBe('failure');
     if (report.kind !== 'failure') return;
     expect(report.failureDetails.type).toBe('JobFailed');
+    expect(report.code).toBe('IMAGE_NOT_FOUND');
     const lines = report.failureDetails.message.split('\n');
-    expect(lines[0]).toBe('IMAGE_NOT_FOUND: Signing failed for 1 of 2 images; the others are signed:');
+    expect(lines[0]).toBe('Signing failed for 1 of 2 images; the others are signed:');
     expect(lines[1]).toBe(
       `- ${fake.host}/a:1 (UserParameters.images[0]): signed ${fake.host}/a@${a.digest}, signature ${lines[1]!.split('signature ')[1]}`,
     );
@@ -188,9 +189,10 @@ describe('sign-image stage', () => {
         : undefined,
     );
     const report = await run({ images: [`${fake.host}/missing:1`, `${fake.host}/a:1`] });
+    expect(report.kind === 'failure' && report.code).toBe('SIGN_IMAGES_FAILED');
     expect(report.kind === 'failure' && report.failureDetails).toMatchObject({
       type: 'PermissionError',
-      message: expect.stringMatching(/^SIGN_IMAGES_FAILED: Signing failed for 2 of 2 images/),
+      message: expect.stringMatching(/^Signing failed for 2 of 2 images/),
     });
   });
 
@@ -294,16 +296,20 @@ describe('sign-image stage', () => {
       image: 'app:nope',
       intercept: false,
       type: 'JobFailed',
-      expected: 'IMAGE_NOT_FOUND',
+      code: 'IMAGE_NOT_FOUND',
+      message: (host: string) =>
+        `image ${host}/app:nope was not found (404); check the repository, tag or digest`,
     },
     {
       what: 'a registry that denies the push',
       image: 'app:v1',
       intercept: true,
       type: 'PermissionError',
-      expected: 'REGISTRY_DENIED',
+      code: 'REGISTRY_DENIED',
+      message: (host: string) =>
+        `registry ${host} denied POST /v2/app/blobs/uploads/ (403 DENIED: no); no credentials are configured for ${host}`,
     },
-  ])('maps $what to $type', async ({ image, intercept, type, expected }) => {
+  ])('maps $what to $type', async ({ image, intercept, type, code, message }) => {
     await pushTestImage(registry, parseReference(`${fake.host}/app:v1`), 'v1');
     if (intercept)
       fake.intercept((r) =>
@@ -312,35 +318,58 @@ describe('sign-image stage', () => {
           : undefined,
       );
     const report = await run({ image: `${fake.host}/${image}` });
+    expect(report.kind === 'failure' && report.code).toBe(code);
     expect(report.kind === 'failure' && report.failureDetails).toMatchObject({
       type,
-      message: expect.stringContaining(expected),
+      message: `${fake.host}/${image} (UserParameters.image): ${message(fake.host)}`,
     });
   });
 
   it.each([
-    { up: { image: 'nohost:v1' }, env: {}, code: 'IMAGE_REFERENCE_INVALID' },
-    { up: { image: 'r.example/app:v1' }, env: {}, code: 'SIGNING_PROFILE_MISSING' },
+    {
+      up: { image: 'nohost:v1' },
+      env: {},
+      code: 'IMAGE_REFERENCE_INVALID',
+      message:
+        /^UserParameters\.image is not a valid image reference: invalid reference "nohost:v1": it has no registry host/,
+    },
+    {
+      up: { image: 'r.example/app:v1' },
+      env: {},
+      code: 'SIGNING_PROFILE_MISSING',
+      message:
+        /^No signing profile: the function's SIGNING_PROFILE_ARN environment variable is not set and UserParameters has no signingProfileArn\./,
+    },
     {
       up: { image: 'r.example/app:v1', signingProfileArn: `${PROFILE_ARN}/V1` },
       env: {},
       code: 'SIGNING_PROFILE_ARN_IS_VERSION',
+      message:
+        /^UserParameters\.signingProfileArn: "arn:aws:signer:[^"]+\/V1" is a signing profile version ARN/,
     },
     {
       up: { image: 'r.example/app:v1', forceResing: true },
       env: { SIGNING_PROFILE_ARN: PROFILE_ARN },
       code: 'USER_PARAMETERS_UNKNOWN_KEY',
+      message: /^UserParameters has unknown key "forceResing"; the sign-image stage accepts /,
     },
     {
       up: { image: 'r.example/app:v1', signatureFormat: 'cose' },
       env: { SIGNING_PROFILE_ARN: PROFILE_ARN },
       code: 'USER_PARAMETERS_INVALID',
+      message: /^UserParameters\.signatureFormat must be "oci-1\.1" .* but is "cose"\.$/,
     },
-    { up: {}, env: { SIGNING_PROFILE_ARN: PROFILE_ARN }, code: 'NO_IMAGES' },
-  ])('reports ConfigurationError $code for $up', async ({ up, env, code }) => {
+    {
+      up: {},
+      env: { SIGNING_PROFILE_ARN: PROFILE_ARN },
+      code: 'NO_IMAGES',
+      message: /^No image to act on\. Looked in UserParameters\.image and UserParameters\.images/,
+    },
+  ])('reports ConfigurationError $code for $up', async ({ up, env, code, message }) => {
     const report = await run(up, { deps: deps({ env }) });
     expect(report.kind === 'failure' && report.failureDetails.type).toBe('ConfigurationError');
-    expect(report.kind === 'failure' && report.failureDetails.message).toMatch(new RegExp(`^${code}: `));
+    expect(report.kind === 'failure' && report.code).toBe(code);
+    expect(report.kind === 'failure' && report.failureDetails.message).toMatch(message);
     expect(signer.calls).toBe(0);
   });
 });

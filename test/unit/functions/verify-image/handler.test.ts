@@ -23,6 +23,7 @@ import { parseReference } from '../../../../shared/oci/reference';
 import { MediaType } from '../../../../shared/oci/types';
 import type { Descriptor } from '../../../../shared/oci/types';
 import type { PipelineHandler } from '../../../../shared/pipeline';
+import { captureOutput } from '../../../helpers/codepipeline-capture';
 import { EVENT_SECRETS, fakeContext, loadEvent } from '../../../helpers/codepipeline-events';
 import { FakeRegistry } from '../../../helpers/fake-registry';
 import { AWS_FIXTURE, awsEnvelope, fixtureRootPem, pushSignature } from './signed-images';
@@ -43,7 +44,15 @@ const TOKEN = Buffer.from('AWS:ecr-password').toString('base64');
 
 type Expected =
   | { kind: 'success'; summary: string; variables?: Record<string, string> }
-  | { kind: 'failure'; type: string; message: RegExp };
+  | {
+      kind: 'failure';
+      type: string;
+      /** The stable code, from the wrapper's `job reported` log line (CodePipeline never gets it). */
+      code: string;
+      message: RegExp;
+      /** Exact text the message must begin with (notation's wording). */
+      startsWith?: string;
+    };
 
 /** What each sample event must lead to. Every file in events/verify-image/ must be listed. */
 const EXPECTED: Record<string, Expected> = {
@@ -74,19 +83,23 @@ const EXPECTED: Record<string, Expected> = {
   'unsigned-image': {
     kind: 'failure',
     type: 'JobFailed',
+    code: 'NO_SIGNATURE',
     message: new RegExp(
-      `^NO_SIGNATURE: signature verification failed: no signature is associated with "${HOST}/unsigned@${UNSIGNED.digest}", make sure the artifact was signed successfully$`,
+      `^signature verification failed: no signature is associated with "${HOST}/unsigned@${UNSIGNED.digest}", make sure the artifact was signed successfully$`,
     ),
+    startsWith: `signature verification failed: no signature is associated with "${HOST}/unsigned@${UNSIGNED.digest}", make sure the artifact was signed successfully`,
   },
   'bad-user-parameters': {
     kind: 'failure',
     type: 'ConfigurationError',
-    message: /UserParameters is not valid JSON/,
+    code: 'USER_PARAMETERS_INVALID',
+    message: /^UserParameters is not valid JSON/,
   },
   'missing-user-parameters': {
     kind: 'failure',
     type: 'ConfigurationError',
-    message: /^NO_IMAGES: No image to act on/,
+    code: 'NO_IMAGES',
+    message: /^No image to act on/,
   },
 };
 
@@ -178,7 +191,13 @@ describe('the verify-image handler on the sample events', () => {
 
   it.each(Object.entries(EXPECTED))('reports %s as CodePipeline expects', async (name, expected) => {
     const event = loadEvent('verify-image', name);
-    await handler(event, fakeContext() as never);
+    const { output } = await captureOutput(() => handler(event, fakeContext() as never));
+    const reportedLogs = output
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { message?: string; outcome?: string; code?: string })
+      .filter((entry) => entry.message === 'job reported');
+    expect(reportedLogs).toHaveLength(1);
     const successes = codepipeline
       .commandCalls(PutJobSuccessResultCommand)
       .map((c) => c.args[0].input as PutJobSuccessResultCommandInput);
@@ -200,14 +219,27 @@ describe('the verify-image handler on the sample events', () => {
       ]);
       // Revocation was asked in the signature's region.
       expect(signer.commandCalls(GetRevocationStatusCommand)).toHaveLength(1);
+      expect(reportedLogs[0]).toMatchObject({ outcome: 'success' });
+      expect(reportedLogs[0]).not.toHaveProperty('code');
     } else {
       expect(successes).toEqual([]);
       expect(failures).toHaveLength(1);
       expect(failures[0]!.jobId).toBe(jobId);
       expect(failures[0]!.failureDetails?.type).toBe(expected.type);
       expect(failures[0]!.failureDetails?.message).toMatch(expected.message);
+      if (expected.startsWith !== undefined) {
+        expect(failures[0]!.failureDetails?.message?.slice(0, expected.startsWith.length)).toBe(
+          expected.startsWith,
+        );
+      }
+      // The code is logged with the report, and only there.
+      expect(reportedLogs[0]).toMatchObject({ outcome: 'failure', code: expected.code });
+      expect(JSON.stringify(failures)).not.toContain(expected.code);
     }
     const reported = JSON.stringify([successes, failures]);
-    for (const secret of EVENT_SECRETS) expect(reported).not.toContain(secret);
+    for (const secret of EVENT_SECRETS) {
+      expect(reported).not.toContain(secret);
+      expect(output).not.toContain(secret);
+    }
   });
 });

@@ -112,10 +112,14 @@ describe('the verify-image stage', () => {
     return reporter.reports[0]!;
   }
 
+  /** What CodePipeline is sent, plus the stable code the wrapper keeps for logs and tests. */
   const failure = (report: JobReport) => {
     if (report.kind !== 'failure') throw new Error(`expected a failure, got ${JSON.stringify(report)}`);
-    return report.failureDetails;
+    return { ...report.failureDetails, code: report.code };
   };
+  /** The message begins with `text` exactly (notation's wording, no code in front of it). */
+  const expectStartsWith = (message: string, text: string) =>
+    expect(message.slice(0, text.length)).toBe(text);
   const success = (report: JobReport) => {
     if (report.kind !== 'success') throw new Error(`expected a success, got ${JSON.stringify(report)}`);
     return report;
@@ -201,8 +205,11 @@ describe('the verify-image stage', () => {
       await pushSignature(registry, WORKER_REPO, worker, awsEnvelope(worker));
       const details = failure(await run({ images: [`${NAME}@${app.digest}`, `${WORKER}@${worker.digest}`] }));
       expect(details.type).toBe('JobFailed');
+      expect(details.code).toBe('NO_SIGNATURE');
+      const notation = `signature verification failed: no signature is associated with "${NAME}@${app.digest}", make sure the artifact was signed successfully`;
+      expectStartsWith(details.message, notation);
       expect(details.message.split('\n')).toEqual([
-        `NO_SIGNATURE: signature verification failed: no signature is associated with "${NAME}@${app.digest}", make sure the artifact was signed successfully`,
+        notation,
         '',
         `Successfully verified signature for ${WORKER}@${worker.digest}`,
       ]);
@@ -211,11 +218,12 @@ describe('the verify-image stage', () => {
     it("gives the all-signatures message followed by each signature's reasons", async () => {
       const bad = await pushSignature(registry, REPO, app, tamper(awsEnvelope(app)));
       const details = failure(await run({ image: `${NAME}@${app.digest}` }));
+      expect(details.code).toBe('ALL_SIGNATURES_FAILED');
+      // The user reads notation's message first, exactly; the stable code travels separately.
+      const notation = `signature verification failed for all the signatures associated with ${NAME}@${app.digest}`;
+      expectStartsWith(details.message, `${notation}\n`);
       const lines = details.message.split('\n');
-      // The action runtime puts the stable code first; notation's message follows it.
-      expect(lines[0]).toBe(
-        `ALL_SIGNATURES_FAILED: signature verification failed for all the signatures associated with ${NAME}@${app.digest}`,
-      );
+      expect(lines[0]).toBe(notation);
       expect(lines[2]).toBe(`${NAME}@${app.digest}:`);
       expect(lines[3]).toMatch(
         new RegExp(`^  Signature ${bad.digest} failed verification with error: signature is invalid`),
@@ -239,13 +247,13 @@ describe('the verify-image stage', () => {
       }
       const details = failure(await run({ images }));
       expect(details.message.length).toBeLessThanOrEqual(5000);
-      const lines = details.message.split('\n');
-      expect(lines.slice(0, 12)).toEqual(
-        images.map(
-          (image, i) =>
-            `${i === 0 ? 'ALL_SIGNATURES_FAILED: ' : ''}signature verification failed for all the signatures associated with ${image}`,
-        ),
+      expect(details.code).toBe('ALL_SIGNATURES_FAILED');
+      const verdicts = images.map(
+        (image) => `signature verification failed for all the signatures associated with ${image}`,
       );
+      expectStartsWith(details.message, verdicts.join('\n'));
+      const lines = details.message.split('\n');
+      expect(lines.slice(0, 12)).toEqual(verdicts);
     });
 
     it('reports a PermissionError when the registry denies access', async () => {
@@ -256,9 +264,8 @@ describe('the verify-image stage', () => {
         await run({ image: `${NAME}@${app.digest}` }, undefined, { deps: { registryFor: () => denying } }),
       );
       expect(details.type).toBe('PermissionError');
-      expect(details.message).toBe(
-        'REGISTRY_DENIED: signature verification failed: registry denied ecr:BatchGetImage on app',
-      );
+      expect(details.code).toBe('REGISTRY_DENIED');
+      expect(details.message).toBe('signature verification failed: registry denied ecr:BatchGetImage on app');
     });
   });
 
@@ -312,7 +319,8 @@ describe('the verify-image stage', () => {
       for (let i = 0; i < 2; i++) {
         const details = failure(await run({ image: `${NAME}@${app.digest}` }, env));
         expect(details.type).toBe('ConfigurationError');
-        expect(details.message).toMatch(/^VERIFY_ENVIRONMENT_INVALID: TRUST_POLICY is invalid: .*"x"/);
+        expect(details.code).toBe('VERIFY_ENVIRONMENT_INVALID');
+        expect(details.message).toMatch(/^TRUST_POLICY is invalid: .*"x"/);
       }
     });
 
