@@ -55,3 +55,49 @@ export function isStagesignError(value: unknown): value is StagesignError {
 export function assertNever(value: never): never {
   throw new Error(`unexpected value: ${JSON.stringify(value)}`);
 }
+
+/**
+ * Which kind a person should act on first when several errors happen in one job (e.g. several
+ * images): a fix a human must make (configuration, permission) outranks a definitive verdict
+ * (verification, input), which outranks a failure a retry might clear (dependency).
+ */
+export const ERROR_KIND_PRIORITY: readonly ErrorKind[] = [
+  'configuration',
+  'permission',
+  'verification',
+  'input',
+  'dependency',
+];
+
+/** The most actionable of `kinds` by {@link ERROR_KIND_PRIORITY}; `undefined` when there are none. */
+export function mostActionableKind(kinds: Iterable<ErrorKind>): ErrorKind | undefined {
+  let best: ErrorKind | undefined;
+  for (const kind of kinds) {
+    if (best === undefined || ERROR_KIND_PRIORITY.indexOf(kind) < ERROR_KIND_PRIORITY.indexOf(best))
+      best = kind;
+  }
+  return best;
+}
+
+/** A new error of the given kind (for summarising several errors under the most actionable one). */
+export function errorOfKind(
+  kind: ErrorKind,
+  code: string,
+  message: string,
+  options?: { cause?: unknown },
+): StagesignError {
+  switch (kind) {
+    case 'configuration':
+      return new ConfigurationError(code, message, options);
+    case 'permission':
+      return new PermissionError(code, message, options);
+    case 'verification':
+      return new VerificationError(code, message, options);
+    case 'input':
+      return new InputError(code, message, options);
+    case 'dependency':
+      return new DependencyError(code, message, options);
+    default:
+      return assertNever(kind);
+  }
+}

@@ -7,9 +7,9 @@
  *
  * Several images are signed concurrently ({@link SIGN_CONCURRENCY} at a time). One failing image
  * does not hide the others: the failure message lists every image with its outcome, and the
- * failure type is that of the most severe error, in this order (a fix a human must make outranks
- * one a retry could bring): ConfigurationError > PermissionError > JobFailed (input, verification,
- * unexpected) > SystemUnavailable.
+ * failure type is that of the most actionable error (`mostActionableKind` in shared/errors: a fix
+ * a human must make outranks a verdict, which outranks one a retry could bring): ConfigurationError >
+ * PermissionError > JobFailed (verification, input, unexpected) > SystemUnavailable.
  *
  * Output variables: one image → `IMAGE_URI` (digest-pinned), `IMAGE_DIGEST`, `SIGNATURE_DIGEST`,
  * `SIGNING_JOB_ARN`, `SIGNING_PROFILE_VERSION_ARN`; several → the same per image as
@@ -18,15 +18,8 @@
  * a JSON array of {@link SignedImageSummary}. Variables that are unknown (a local-key signer has no
  * job ARN) are left out.
  */
-import {
-  ConfigurationError,
-  DependencyError,
-  InputError,
-  isStagesignError,
-  PermissionError,
-  VerificationError,
-} from '../../shared/errors';
-import type { ErrorKind, StagesignError } from '../../shared/errors';
+import { errorOfKind, isStagesignError, mostActionableKind } from '../../shared/errors';
+import type { ErrorKind } from '../../shared/errors';
 import { signArtifact } from '../../shared/notary/sign-artifact';
 import type { SignedArtifact } from '../../shared/notary/sign-artifact';
 import type { TrustStoreSet } from '../../shared/notary/trust-store';
@@ -265,17 +258,9 @@ function summaryEntry({
   };
 }
 
-/** Severity rank of an error (lower = more severe); see the module comment. */
-function severity(error: unknown): number {
-  if (!isStagesignError(error)) return 2;
-  const rank: Record<ErrorKind, number> = {
-    configuration: 0,
-    permission: 1,
-    verification: 2,
-    input: 2,
-    dependency: 3,
-  };
-  return rank[error.kind];
+/** An image's error kind; errors that are not ours count as input errors (JobFailed). */
+function kindOf(error: unknown): ErrorKind {
+  return isStagesignError(error) ? error.kind : 'input';
 }
 
 /**
@@ -287,12 +272,13 @@ export function failureFor(outcomes: readonly ImageOutcome[]): Error {
   const failures = outcomes.filter(
     (o): o is Extract<ImageOutcome, { status: 'failed' }> => o.status === 'failed',
   );
-  const worst = failures.reduce((a, b) => (severity(b.error) < severity(a.error) ? b : a));
+  const kind = mostActionableKind(failures.map((f) => kindOf(f.error)));
+  const worst = failures.find((f) => kindOf(f.error) === kind) ?? failures[0]!;
   if (outcomes.length === 1) {
     const { source, error } = worst;
     const text = `${source.text} (${source.origin}): ${messageOf(error)}`;
     return isStagesignError(error)
-      ? ofKind(error.kind, error.code, text, error)
+      ? errorOfKind(error.kind, error.code, text, { cause: error })
       : new Error(text, { cause: error });
   }
   const lines = outcomes.map((o) => {
@@ -303,29 +289,14 @@ export function failureFor(outcomes: readonly ImageOutcome[]): Error {
       case 'reused':
         return `- ${where}: already signed ${o.result.reference}, signature ${o.result.signatureDigest} reused`;
       case 'failed':
-        return `- ${where}: failed: ${isStagesignError(o.error) ? `${o.error.code}: ` : ''}${messageOf(o.error)}`;
+        return `- ${where}: failed: ${messageOf(o.error)}`;
     }
   });
   const message = `Signing failed for ${failures.length} of ${outcomes.length} images; the others are signed:\n${lines.join('\n')}`;
   if (!isStagesignError(worst.error)) return new Error(message, { cause: worst.error });
   const codes = new Set(failures.map((f) => (isStagesignError(f.error) ? f.error.code : '')));
   const code = codes.size === 1 ? worst.error.code : 'SIGN_IMAGES_FAILED';
-  return ofKind(worst.error.kind, code, message, worst.error);
-}
-
-function ofKind(kind: ErrorKind, code: string, message: string, cause: unknown): StagesignError {
-  switch (kind) {
-    case 'configuration':
-      return new ConfigurationError(code, message, { cause });
-    case 'permission':
-      return new PermissionError(code, message, { cause });
-    case 'verification':
-      return new VerificationError(code, message, { cause });
-    case 'input':
-      return new InputError(code, message, { cause });
-    case 'dependency':
-      return new DependencyError(code, message, { cause });
-  }
+  return errorOfKind(worst.error.kind, code, message, { cause: worst.error });
 }
 
 function messageOf(error: unknown): string {

@@ -14,14 +14,7 @@
  * Fail closed: an image is accepted only with a `verified` (or policy-`skipped`) verdict; any
  * error, for any image, fails the job.
  */
-import {
-  ConfigurationError,
-  DependencyError,
-  InputError,
-  isStagesignError,
-  PermissionError,
-  VerificationError,
-} from '../../shared/errors';
+import { ConfigurationError, errorOfKind, isStagesignError, mostActionableKind } from '../../shared/errors';
 import type { StagesignError } from '../../shared/errors';
 import type { Registry } from '../../shared/oci/registry';
 import type { Reference } from '../../shared/oci/reference';
@@ -189,8 +182,8 @@ function success(
 /**
  * One error for the whole job. Its message puts notation's verdict line for every failed image
  * first (so truncation at 5000 characters keeps them), then each image's signature reasons,
- * then the images that passed. Its kind is the most actionable one among the failures:
- * configuration, then permission, then dependency, else verification.
+ * then the images that passed. Its kind is the most actionable one among the failures
+ * (`mostActionableKind`: configuration, permission, verification, input, dependency).
  */
 function failureFor(results: ImageResult[]): StagesignError {
   const headlines: string[] = [];
@@ -226,18 +219,14 @@ function failureFor(results: ImageResult[]): StagesignError {
     ...(passed.length > 0 ? ['', ...passed] : []),
   ].join('\n');
   const code = firstCode ?? 'VERIFY_IMAGE_FAILED';
-  for (const kind of ['configuration', 'permission', 'dependency'] as const) {
-    const found = errors.find((e) => e.kind === kind);
-    if (!found) continue;
-    const options = { cause: found };
-    if (kind === 'configuration') return new ConfigurationError(found.code, message, options);
-    if (kind === 'permission') return new PermissionError(found.code, message, options);
-    return new DependencyError(found.code, message, options);
-  }
-  // A verdict that says no is a verification failure; otherwise (unknown image, unreadable
-  // signature, unexpected error) an input failure. Both are JobFailed.
+  // A verdict that says no is a verification failure; an image that could not be judged for
+  // another reason (unknown image, unreadable signature, unexpected error) an input failure.
   const anyVerdict = results.some((r) => !('error' in r) && r.result.outcome === 'failed');
-  return anyVerdict ? new VerificationError(code, message) : new InputError(code, message);
+  const kind =
+    mostActionableKind([...errors.map((e) => e.kind), ...(anyVerdict ? (['verification'] as const) : [])]) ??
+    'input';
+  const found = errors.find((e) => e.kind === kind);
+  return found ? errorOfKind(kind, found.code, message, { cause: found }) : errorOfKind(kind, code, message);
 }
 
 /** Reads each input artifact at most once per job (image files and the trust policy may share one). */

@@ -187,7 +187,9 @@ describeWithDockerRegistry(
       expect(message).toContain(
         `- ${host}/demo/other:1 (UserParameters.images[0]): signed ${host}/demo/other@${other.digest}`,
       );
-      expect(message).toMatch(/- .*\/demo\/absent:1 \(UserParameters.images\[1\]\): failed: IMAGE_NOT_FOUND/);
+      expect(message).toMatch(
+        /- .*\/demo\/absent:1 \(UserParameters.images\[1\]\): failed: image .*\/demo\/absent:1 was not found/,
+      );
       expect((await verify(`${host}/demo/other@${other.digest}`)).outcome).toBe('verified');
     });
 

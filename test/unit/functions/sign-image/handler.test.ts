@@ -192,7 +192,7 @@ const EXPECTED: Record<string, (r: Awaited<ReturnType<typeof invoke>>) => void> 
         type: 'JobFailed',
         message: expect.stringMatching(
           new RegExp(
-            `^Signing failed for 1 of 2 images; the others are signed:\\n- ${ECR_HOST}/app:v1 \\(UserParameters.images\\[0\\]\\): signed ${ECR_HOST}/app@${appDigest.replace(':', '\\:')}, signature sha256:[0-9a-f]{64}\\n- ${ECR_HOST}/worker:v1 \\(UserParameters.images\\[1\\]\\): failed: IMAGE_NOT_FOUND`,
+            `^Signing failed for 1 of 2 images; the others are signed:\\n- ${ECR_HOST}/app:v1 \\(UserParameters.images\\[0\\]\\): signed ${ECR_HOST}/app@${appDigest.replace(':', '\\:')}, signature sha256:[0-9a-f]{64}\\n- ${ECR_HOST}/worker:v1 \\(UserParameters.images\\[1\\]\\): failed: image ${ECR_HOST}/worker:v1 was not found`,
           ),
         ),
       },
