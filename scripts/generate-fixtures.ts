@@ -41,9 +41,7 @@ function key(name: string, spec: KeySpec): KeyObject {
   return createPrivateKey(readFileSync(file));
 }
 
-async function cryptoKeys(
-  k: KeyObject,
-): Promise<{
+async function cryptoKeys(k: KeyObject): Promise<{
   privateKey: webcrypto.CryptoKey;
   publicKey: webcrypto.CryptoKey;
   alg: webcrypto.EcKeyImportParams | webcrypto.RsaHashedImportParams;
