@@ -29,22 +29,38 @@ export interface ParsedCertificate {
   sha256: string;
 }
 
+/**
+ * Parsed certificates by SHA-256 of their DER. The intermediate and root of every AWS Signer
+ * signature from one region are the same bytes, and ASN.1 decoding is most of the cost of
+ * reading an envelope, so a warm verifier decodes only the leaf. A digest names exact bytes, and
+ * a ParsedCertificate is never modified, so a cached entry is the same answer. Bounded; cleared
+ * wholesale when full.
+ */
+const parsedCertificates = new Map<string, ParsedCertificate>();
+const MAX_PARSED_CERTIFICATES = 256;
+
 /** Parses DER bytes; throws a plain Error on malformed input (callers wrap it in notation's message). */
 export function parseCertificate(der: Uint8Array): ParsedCertificate {
+  const sha256 = createHash('sha256').update(der).digest('hex');
+  const cached = parsedCertificates.get(sha256);
+  if (cached) return cached;
   const node = new NodeCertificate(der);
   // Decode the ASN.1 once and share it: @peculiar/x509 reads extensions from it, and the raw
   // TBSCertificate / Names come from the same parse.
   const asn = AsnConvert.parse(der, Certificate);
   const ext = new px509.X509Certificate(asn);
   const fields = certificateFieldsOf(asn);
-  return {
-    der,
+  const parsed: ParsedCertificate = {
+    der: new Uint8Array(der),
     node,
     ext,
     ...fields,
     subject: goSubjectString(node),
-    sha256: createHash('sha256').update(der).digest('hex'),
+    sha256,
   };
+  if (parsedCertificates.size >= MAX_PARSED_CERTIFICATES) parsedCertificates.clear();
+  parsedCertificates.set(sha256, parsed);
+  return parsed;
 }
 
 /**

@@ -57,4 +57,13 @@ describe('validateCodeSigningCertChain', () => {
     const tampered = parseCertificate(der);
     expect(() => validateCodeSigningCertChain([tampered, int!, root!])).toThrow(/verification/);
   });
+
+  it('keeps a parsed certificate intact when the caller later changes the bytes it passed in', () => {
+    const [leaf] = chain('valid');
+    const bytes = new Uint8Array(leaf!.der);
+    const parsed = parseCertificate(bytes);
+    bytes.fill(0);
+    expect(Buffer.from(parsed.der).equals(Buffer.from(leaf!.der))).toBe(true);
+    expect(parseCertificate(new Uint8Array(leaf!.der)).subject).toBe(leaf!.subject);
+  });
 });
