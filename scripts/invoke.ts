@@ -101,6 +101,9 @@ async function main(): Promise<number> {
     usage(`cannot read event ${args.eventPath}: ${error instanceof Error ? error.message : String(error)}`);
   }
 
+  // The deployed functions run on nodejs22.x; on the Node 20 development machines the SDK would
+  // print its "future versions need Node 22" notice on every run. A user's own setting wins.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const region = (process.env.AWS_REGION ??= process.env.AWS_DEFAULT_REGION ?? 'us-east-1');
   const endpoint = process.env.AWS_ENDPOINT_URL_CODEPIPELINE;
   const recorder = new RecordingReporter({
