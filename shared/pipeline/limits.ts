@@ -33,7 +33,20 @@ export function truncate(text: string, max: number, fallback = '(no message)'): 
   // `keep` while the result still fits, so the output uses the whole budget.
   let keep = Math.max(0, max - marker(value.length).length);
   while (keep + 1 + marker(value.length - keep - 1).length <= max) keep++;
+  // Never end on the first half of a surrogate pair (an astral character such as an emoji):
+  // the lone half is not valid Unicode and would show as a replacement character. Cutting one
+  // more code unit can add a digit to the count, which the unit given up pays for.
+  if (keep > 0 && isHighSurrogate(value.charCodeAt(keep - 1)) && isLowSurrogate(value.charCodeAt(keep)))
+    keep--;
   return value.slice(0, keep) + marker(value.length - keep);
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
+}
+
+function isLowSurrogate(code: number): boolean {
+  return code >= 0xdc00 && code <= 0xdfff;
 }
 
 /** UTF-8 size of the output variables as CodePipeline counts them (keys plus values). */

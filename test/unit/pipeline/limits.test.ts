@@ -21,6 +21,26 @@ describe('truncate', () => {
     expect(truncate('short', 10)).toBe('short');
   });
 
+  // Every cut point of a text of astral characters (2 UTF-16 code units each), including the
+  // ones where the marker's count gains a digit (…99 → …100 characters cut).
+  it.each([
+    ['emoji', '😀'.repeat(200), [40, 41, 42, 43, 60, 61, 100, 101, 255]],
+    ['mixed text', `a${'𝄞b'.repeat(3000)}`, [5000, 4999, 2048, 2047]],
+  ])('never cuts %s inside a surrogate pair', (_label, text, maxima) => {
+    for (const max of maxima) {
+      const out = truncate(text, max);
+      expect(out.length).toBeLessThanOrEqual(max);
+      // A lone surrogate does not survive a UTF-8 round trip (it becomes U+FFFD).
+      expect(Buffer.from(out, 'utf8').toString('utf8')).toBe(out);
+      const kept = out.indexOf(' … [truncated');
+      const cut = Number(/truncated (\d+) characters/.exec(out)?.[1]);
+      expect(kept + cut).toBe(text.length);
+      expect(text.startsWith(out.slice(0, kept))).toBe(true);
+      // At most the one code unit given up to keep the pair whole is left unused.
+      expect(out.length).toBeGreaterThanOrEqual(max - 1);
+    }
+  });
+
   it('never returns an empty message (the API needs at least one character)', () => {
     expect(truncate('', 10).length).toBeGreaterThan(0);
   });
