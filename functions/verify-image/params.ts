@@ -4,7 +4,8 @@
  * - `UserParameters` (per job): which images (`image`, `images`, `signedImages`), which input
  *   artifact to read, `trustPolicyPath`, `maxSignatures`, `userMetadata`;
  * - the environment (per container, at cold start): `TRUST_POLICY`, `TRUST_POLICY_PARAMETER`,
- *   `TRUST_STORES`, `TRUST_STORES_PARAMETER`, `SIGNING_PROFILE_ARN`, `VERIFY_CONCURRENCY`.
+ *   `TRUST_STORES`, `TRUST_STORES_PARAMETER`, `SIGNING_PROFILE_ARN`, `VERIFY_CONCURRENCY`,
+ *   `ALLOW_ARTIFACT_TRUST_POLICY_SKIP`.
  *
  * A broken environment never throws at cold start (that would crash-loop the container and
  * leave every job unreported): {@link parseVerifyImageEnvironment} keeps the error and
@@ -64,6 +65,13 @@ export interface VerifyImageEnvironment {
   signingProfileArn?: string;
   /** `VERIFY_CONCURRENCY`: images verified at the same time. */
   concurrency: number;
+  /**
+   * `ALLOW_ARTIFACT_TRUST_POLICY_SKIP=true`: a trust policy from the input artifact
+   * (`UserParameters.trustPolicyPath`) may contain statements that do not enforce authenticity
+   * (level `skip` or `audit`, or an `authenticity` override). Dangerous: whoever controls the
+   * source or build output then decides what passes. Default false.
+   */
+  allowArtifactTrustPolicySkip: boolean;
   /** The first configuration error found, reported on every job. */
   error?: ConfigurationError;
 }
@@ -75,7 +83,11 @@ export interface VerifyImageEnvironment {
 export function parseVerifyImageEnvironment(
   env: Readonly<Record<string, string | undefined>>,
 ): VerifyImageEnvironment {
-  const out: VerifyImageEnvironment = { trustStores: [], concurrency: DEFAULT_CONCURRENCY };
+  const out: VerifyImageEnvironment = {
+    trustStores: [],
+    concurrency: DEFAULT_CONCURRENCY,
+    allowArtifactTrustPolicySkip: false,
+  };
   const keep = (error: unknown, variable: string, fix: string): void => {
     if (out.error) return;
     const reason = error instanceof Error ? error.message : String(error);
@@ -159,6 +171,17 @@ export function parseVerifyImageEnvironment(
       );
     } else out.concurrency = n;
   }
+  const allowSkip = text('ALLOW_ARTIFACT_TRUST_POLICY_SKIP');
+  if (allowSkip !== undefined) {
+    const v = allowSkip.trim().toLowerCase();
+    if (v !== 'true' && v !== 'false') {
+      keep(
+        new Error(`${JSON.stringify(allowSkip)} is not "true" or "false"`),
+        'ALLOW_ARTIFACT_TRUST_POLICY_SKIP',
+        'Remove it (the safe default, false) or set "true" to let a trust policy in the input artifact skip verification.',
+      );
+    } else out.allowArtifactTrustPolicySkip = v === 'true';
+  }
   return out;
 }
 
@@ -224,25 +247,34 @@ export function parseVerifyImageParams(
 }
 
 /**
- * `signedImages` as the sign stage publishes it (`#{SignVariables.SIGNED_IMAGES}`): a JSON
- * array (as text, since CodePipeline variables are strings, or already parsed) of references
- * or of objects with an `image`/`imageUri` and optional `digest`.
+ * The form `UserParameters.signedImages` must be written in: the sign stage's variable unquoted,
+ * so that after CodePipeline substitutes its text (a JSON array) UserParameters is still JSON.
+ */
+export const SIGNED_IMAGES_FORM = '{"signedImages": #{SignVariables.SIGNED_IMAGES}}';
+
+/**
+ * `signedImages` as the sign stage publishes it: the JSON array of `SIGNED_IMAGES`, written
+ * unquoted in UserParameters ({@link SIGNED_IMAGES_FORM}) so that CodePipeline's substitution
+ * leaves an array in the JSON. Entries are references or objects with an `image`/`imageUri` and
+ * optional `digest`.
+ *
+ * A string is refused, even one holding a JSON array: CodePipeline substitutes variables as raw
+ * text, so the quoted form `"#{SignVariables.SIGNED_IMAGES}"` never arrives as a string (it
+ * breaks the UserParameters JSON instead); a string here means a hand-written or mis-escaped
+ * configuration that would break once the real variable is substituted.
  */
 function readSignedImages(value: unknown): ImageSource[] {
   const field = 'UserParameters.signedImages';
-  let parsed: unknown = value;
   if (typeof value === 'string') {
-    try {
-      parsed = JSON.parse(value);
-    } catch {
-      throw invalid(
-        `${field} must be the JSON array the sign stage outputs (#{SignVariables.SIGNED_IMAGES}), but it is not valid JSON`,
-      );
-    }
+    throw invalid(
+      `${field} must be a JSON array, not a string: write the sign stage's variable without quotes, ${SIGNED_IMAGES_FORM}, so that CodePipeline substitutes the array itself`,
+    );
   }
-  if (!Array.isArray(parsed))
-    throw invalid(`${field} must be a JSON array of image references or {"image":…,"digest":…} objects`);
-  return parsed.map((entry: unknown, i) => signedImage(signedImageText(entry, i), `${field}[${i}]`));
+  if (!Array.isArray(value))
+    throw invalid(
+      `${field} must be a JSON array of image references or {"image":…,"digest":…} objects, e.g. ${SIGNED_IMAGES_FORM}`,
+    );
+  return value.map((entry: unknown, i) => signedImage(signedImageText(entry, i), `${field}[${i}]`));
 }
 
 function signedImageText(entry: unknown, i: number): string {

@@ -7,8 +7,15 @@
  * 4. the default: trust the stack's own signing profile (`SIGNING_PROFILE_ARN`) for the
  *    repositories of the images being verified, at `strict`, with the built-in AWS Signer root.
  *
+ * A policy from the input artifact is controlled by whoever controls the source or the build, so
+ * it must enforce authenticity in every statement: level `skip` or `audit`, or an override of
+ * `authenticity`, is refused unless the deployment opts in with
+ * `ALLOW_ARTIFACT_TRUST_POLICY_SKIP=true`. Policies from the environment or SSM are the
+ * deployment's own and may use any level.
+ *
  * Trust stores: the built-in AWS Signer roots, plus `TRUST_STORES` and the SSM parameter named by
- * `TRUST_STORES_PARAMETER` (a store of the same `type:name` replaces an earlier one).
+ * `TRUST_STORES_PARAMETER` next to them (a configured store may not take a built-in's name; between
+ * the two configured sources, a store of the same `type:name` replaces an earlier one).
  */
 import { ConfigurationError, isStagesignError } from '../../shared/errors';
 import type { Reference } from '../../shared/oci/reference';
@@ -19,6 +26,7 @@ import {
 } from '../../shared/notary/aws-signer-roots';
 import { parseTrustPolicy } from '../../shared/notary/trust-policy';
 import type { TrustPolicyDocument } from '../../shared/notary/trust-policy';
+import { resolveActions } from '../../shared/notary/verification-levels';
 import { TrustStoreSet } from '../../shared/notary/trust-store';
 import type { VerifyImageEnvironment, VerifyImageParams } from './params';
 import { parseTrustStoresText } from './trust-stores-config';
@@ -40,7 +48,10 @@ export const DEFAULT_POLICY_NAME = 'stagesign-default';
 /** What {@link resolveTrustPolicy} needs. */
 export interface TrustPolicySourceInput {
   params: Pick<VerifyImageParams, 'trustPolicyPath'>;
-  environment: Pick<VerifyImageEnvironment, 'trustPolicy' | 'trustPolicyParameter' | 'signingProfileArn'>;
+  environment: Pick<
+    VerifyImageEnvironment,
+    'trustPolicy' | 'trustPolicyParameter' | 'signingProfileArn' | 'allowArtifactTrustPolicySkip'
+  >;
   /** The images being verified (scopes of the default policy). */
   images: readonly Reference[];
   /** Reads a file of the input artifact; `artifactName` is for messages. Absent when the action has none. */
@@ -70,7 +81,9 @@ export async function resolveTrustPolicy(input: TrustPolicySourceInput): Promise
         `UserParameters.trustPolicyPath: input artifact ${input.artifact.name} has no file ${params.trustPolicyPath}. Fix the path or add the file to the artifact.`,
       );
     }
-    return { document: parseFrom(new TextDecoder().decode(bytes), source), source };
+    const document = parseFrom(new TextDecoder().decode(bytes), source);
+    if (!environment.allowArtifactTrustPolicySkip) refuseUnenforcedAuthenticity(document, source);
+    return { document, source };
   }
   if (environment.trustPolicy !== undefined)
     return { document: environment.trustPolicy, source: 'TRUST_POLICY' };
@@ -128,15 +141,41 @@ export function defaultTrustPolicy(
   });
 }
 
+/** Error code of an input-artifact policy that would not enforce authenticity. */
+export const TRUST_POLICY_SKIP_REFUSED = 'TRUST_POLICY_SKIP_REFUSED';
+
+/**
+ * Throws ConfigurationError {@link TRUST_POLICY_SKIP_REFUSED} when a statement of `document` does
+ * not enforce authenticity (level `skip` or `audit`, or an `authenticity` override), naming the
+ * statement and both fixes.
+ */
+function refuseUnenforcedAuthenticity(document: TrustPolicyDocument, source: string): void {
+  for (const statement of document.trustPolicies) {
+    const { level, override } = statement.signatureVerification;
+    const action = resolveActions(statement).authenticity;
+    if (action === 'enforce') continue;
+    const how =
+      override?.authenticity !== undefined
+        ? `overrides "authenticity" to "${override.authenticity}"`
+        : `sets level "${level}"`;
+    throw new ConfigurationError(
+      TRUST_POLICY_SKIP_REFUSED,
+      `The ${source}: trust policy statement "${statement.name}" ${how}, so images would pass without an authentic signature, and a policy in the input artifact is controlled by whoever controls the source or build. Use level "strict" or "permissive" in that statement, move the policy to TRUST_POLICY or TRUST_POLICY_PARAMETER, or (dangerous) set ALLOW_ARTIFACT_TRUST_POLICY_SKIP=true on the function.`,
+    );
+  }
+}
+
 /**
  * The built-in AWS Signer stores plus the configured ones (`TRUST_STORES`, then the SSM parameter
- * named by `TRUST_STORES_PARAMETER`).
+ * named by `TRUST_STORES_PARAMETER`), which may not use a built-in store's name.
+ * `builtIn` is the pinned AWS Signer roots; only tests pass another set (configuration cannot).
  */
 export async function resolveTrustStores(
   environment: Pick<VerifyImageEnvironment, 'trustStores' | 'trustStoresParameter'>,
   parameters: ParameterReader,
+  builtIn: TrustStoreSet = TrustStoreSet.builtIn(),
 ): Promise<TrustStoreSet> {
-  let set = TrustStoreSet.builtIn().with(...environment.trustStores);
+  let set = builtIn.with(...environment.trustStores);
   if (environment.trustStoresParameter !== undefined) {
     const source = `SSM parameter ${environment.trustStoresParameter} (TRUST_STORES_PARAMETER)`;
     set = set.with(...parseTrustStoresText(await parameters.read(environment.trustStoresParameter), source));

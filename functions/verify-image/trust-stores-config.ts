@@ -10,16 +10,35 @@
  * Keys are the `type:name` the trust policy's `trustStores` lists (as notation's
  * `truststore/x509/<type>/<name>/` directories); values are PEM text (one or more certificates)
  * or an array of PEM texts. Each store obeys notation's rules (`trustStoreFromPem`). Stores are
- * placed next to the built-in AWS Signer roots; a configured store with a built-in's name
- * replaces it, exactly as a notation directory would.
+ * placed next to the built-in AWS Signer roots, never in their place: a configured store named
+ * like a built-in one (`signingAuthority:aws-signer-ts`, `signingAuthority:aws-us-gov-signer-ts`)
+ * is refused. The default policy trusts those names, so letting the configuration replace them
+ * would let whoever can write the variable or the SSM parameter decide which signatures pass.
+ * (The `stagesign` CLI reads a notation directory and keeps notation's replace behaviour there.)
  */
 import { ConfigurationError } from '../../shared/errors';
-import { TRUST_STORE_TYPES, trustStoreFromPem } from '../../shared/notary/trust-store';
+import {
+  TRUST_STORE_TYPES,
+  TrustStoreSet,
+  trustStoreFromPem,
+  trustStoreRef,
+} from '../../shared/notary/trust-store';
 import type { TrustStore, TrustStoreType } from '../../shared/notary/trust-store';
+
+/** Error code of a configured store that would replace a built-in AWS Signer root. */
+export const TRUST_STORE_RESERVED = 'TRUST_STORE_RESERVED';
+
+/** The `type:name` of every built-in store, which configured stores may not use. */
+export function builtInTrustStoreRefs(): string[] {
+  return TrustStoreSet.builtIn()
+    .list()
+    .map((store) => trustStoreRef(store));
+}
 
 /**
  * Parses trust-store text (see the module comment); `source` names where it came from in every
- * error. Throws ConfigurationError `TRUST_STORE_INVALID` naming the store and the fix.
+ * error. Throws ConfigurationError `TRUST_STORE_INVALID` naming the store and the fix, or
+ * `TRUST_STORE_RESERVED` for a store named like a built-in one.
  */
 export function parseTrustStoresText(text: string, source: string): TrustStore[] {
   let value: unknown;
@@ -41,6 +60,12 @@ export function parseTrustStoresText(text: string, source: string): TrustStore[]
     if (colon <= 0 || !TRUST_STORE_TYPES.includes(type)) {
       throw invalid(
         `${source} key ${JSON.stringify(key)} must be "<type>:<name>" with type one of ${TRUST_STORE_TYPES.join(', ')}`,
+      );
+    }
+    if (builtInTrustStoreRefs().includes(key)) {
+      throw new ConfigurationError(
+        TRUST_STORE_RESERVED,
+        `${source} key ${JSON.stringify(key)} is the name of a built-in AWS Signer root, which configured stores may not replace. Choose another name, e.g. "${type}:${name}-extra", and list it in the trust policy's "trustStores".`,
       );
     }
     const texts =

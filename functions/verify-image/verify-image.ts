@@ -13,11 +13,19 @@
  *
  * Fail closed: an image is accepted only with a `verified` (or policy-`skipped`) verdict; any
  * error, for any image, fails the job.
+ *
+ * Output variables: `VERIFIED_IMAGES` (JSON, one entry per image), `IMAGE_URI` / `IMAGE_DIGEST`
+ * for a single image, and `VERIFIED`. A trust policy statement at level `skip` keeps notation's
+ * semantics (the job succeeds and the image is listed, marked `"skipped": true`), but nothing was
+ * verified: `VERIFIED` is `"true"` only when every image was actually verified and `"false"` when
+ * any was skipped, and the summary says which. A later stage that must only deploy verified images
+ * gates on `#{VerifyVariables.VERIFIED}` being `true`, not on the job's success or `IMAGE_URI`.
  */
 import { ConfigurationError, errorOfKind, isStagesignError, mostActionableKind } from '../../shared/errors';
 import type { StagesignError } from '../../shared/errors';
 import type { Registry } from '../../shared/oci/registry';
 import type { Reference } from '../../shared/oci/reference';
+import type { TrustStoreSet } from '../../shared/notary/trust-store';
 import type { RevocationChecker } from '../../shared/notary/types';
 import { verifyImageReference } from '../../shared/notary/verify-image-reference';
 import type { VerifyImageReferenceResult } from '../../shared/notary/verify-image-reference';
@@ -41,6 +49,11 @@ export interface VerifyImageDeps {
   parameters: ParameterReader;
   /** The environment, parsed at cold start. */
   environment: VerifyImageEnvironment;
+  /**
+   * The built-in roots configured stores sit next to. Defaults to the pinned AWS Signer roots
+   * (`TrustStoreSet.builtIn()`); tests substitute a fixture root here, configuration never can.
+   */
+  builtInTrustStores?: TrustStoreSet;
 }
 
 /** One entry of the `VERIFIED_IMAGES` output variable. */
@@ -105,7 +118,7 @@ export async function verifyImages(
     ...(artifact ? { artifact } : {}),
     parameters: deps.parameters,
   });
-  const trustStores = await resolveTrustStores(deps.environment, deps.parameters);
+  const trustStores = await resolveTrustStores(deps.environment, deps.parameters, deps.builtInTrustStores);
   ctx.logger.info('verifying images', { images: images.length, policySource: policy.source });
 
   ctx.setPhase(`verifying ${images.length} image${images.length === 1 ? '' : 's'}`);
@@ -170,7 +183,18 @@ function success(
       ...(result.outcome === 'skipped' ? { skipped: true as const } : {}),
     });
   }
-  const outputVariables: Record<string, string> = { VERIFIED_IMAGES: JSON.stringify(verified) };
+  const skipped = results.filter(({ result }) => result.outcome === 'skipped');
+  if (skipped.length > 0) {
+    lines.push(
+      `Not verified: the trust policy skips signature verification for ${skipped
+        .map(({ result }) => result.digestReference)
+        .join(', ')}; VERIFIED is false.`,
+    );
+  }
+  const outputVariables: Record<string, string> = {
+    VERIFIED_IMAGES: JSON.stringify(verified),
+    VERIFIED: skipped.length === 0 ? 'true' : 'false',
+  };
   const [only] = results;
   if (results.length === 1 && only) {
     outputVariables.IMAGE_URI = only.result.digestReference;

@@ -26,7 +26,7 @@ import type { PipelineHandler } from '../../../../shared/pipeline';
 import { captureOutput } from '../../../helpers/codepipeline-capture';
 import { EVENT_SECRETS, fakeContext, loadEvent } from '../../../helpers/codepipeline-events';
 import { FakeRegistry } from '../../../helpers/fake-registry';
-import { AWS_FIXTURE, awsEnvelope, fixtureRootPem, pushSignature } from './signed-images';
+import { AWS_FIXTURE, awsEnvelope, fixturePolicy, fixtureRootPem, pushSignature } from './signed-images';
 
 const HOST = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
 /** The image the sample events name (A's events use this digest). */
@@ -59,7 +59,7 @@ const EXPECTED: Record<string, Expected> = {
   'happy-path': {
     kind: 'success',
     summary: `Successfully verified signature for ${HOST}/app@${APP.digest}`,
-    variables: { IMAGE_URI: `${HOST}/app@${APP.digest}`, IMAGE_DIGEST: APP.digest },
+    variables: { IMAGE_URI: `${HOST}/app@${APP.digest}`, IMAGE_DIGEST: APP.digest, VERIFIED: 'true' },
   },
   // The stage keeps no continuation state: a re-invocation simply verifies again.
   continuation: { kind: 'success', summary: `Successfully verified signature for ${HOST}/app@${APP.digest}` },
@@ -157,10 +157,11 @@ describe('the verify-image handler on the sample events', () => {
     await pushSignature(setup, parseReference(`${HOST}/app:v1`), APP, awsEnvelope(APP));
 
     process.env.AWS_REGION = 'us-east-1';
-    process.env.SIGNING_PROFILE_ARN = AWS_FIXTURE.profileArn;
-    // The test signing authority's root stands in for the AWS Signer root of the default policy.
-    process.env.TRUST_STORES = JSON.stringify({ 'signingAuthority:aws-signer-ts': fixtureRootPem() });
-    delete process.env.TRUST_POLICY;
+    // The built-in AWS Signer roots cannot be replaced by configuration, so the default policy
+    // cannot trust the test signing authority: configure a policy and a store of its own name.
+    delete process.env.SIGNING_PROFILE_ARN;
+    process.env.TRUST_POLICY = JSON.stringify(fixturePolicy());
+    process.env.TRUST_STORES = JSON.stringify({ [AWS_FIXTURE.trustStore]: fixtureRootPem() });
     delete process.env.TRUST_POLICY_PARAMETER;
     ({ handler } = await import('../../../../functions/verify-image/handler'));
   });

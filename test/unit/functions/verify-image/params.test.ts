@@ -3,7 +3,9 @@ import { ConfigurationError } from '../../../../shared/errors';
 import {
   parseVerifyImageEnvironment,
   parseVerifyImageParams,
+  SIGNED_IMAGES_FORM,
 } from '../../../../functions/verify-image/params';
+import type { SignedImageSummary } from '../../../../functions/sign-image/sign-image';
 import { AWS_FIXTURE, fixturePolicy, fixtureRootPem } from './signed-images';
 
 const APP = '123456789012.dkr.ecr.us-east-1.amazonaws.com/app';
@@ -18,6 +20,7 @@ describe('parseVerifyImageEnvironment', () => {
       TRUST_STORES_PARAMETER: '/stagesign/stores',
       SIGNING_PROFILE_ARN: AWS_FIXTURE.profileArn,
       VERIFY_CONCURRENCY: '3',
+      ALLOW_ARTIFACT_TRUST_POLICY_SKIP: 'TRUE',
     });
     expect(env.error).toBeUndefined();
     expect(env.trustPolicy?.trustPolicies[0]?.name).toBe('fixture');
@@ -27,6 +30,7 @@ describe('parseVerifyImageEnvironment', () => {
       trustStoresParameter: '/stagesign/stores',
       signingProfileArn: AWS_FIXTURE.profileArn,
       concurrency: 3,
+      allowArtifactTrustPolicySkip: true,
     });
   });
 
@@ -37,7 +41,7 @@ describe('parseVerifyImageEnvironment', () => {
       TRUST_STORES: '',
       TRUST_STORES_PARAMETER: '',
     });
-    expect(env).toEqual({ trustStores: [], concurrency: 4 });
+    expect(env).toEqual({ trustStores: [], concurrency: 4, allowArtifactTrustPolicySkip: false });
   });
 
   it.each([
@@ -64,6 +68,21 @@ describe('parseVerifyImageEnvironment', () => {
     },
     { variable: 'TRUST_POLICY_PARAMETER', value: 'has spaces', says: /TRUST_POLICY_PARAMETER is invalid/ },
     { variable: 'VERIFY_CONCURRENCY', value: '0', says: /VERIFY_CONCURRENCY is invalid/ },
+    {
+      variable: 'ALLOW_ARTIFACT_TRUST_POLICY_SKIP',
+      value: 'yes',
+      says: /ALLOW_ARTIFACT_TRUST_POLICY_SKIP is invalid: "yes" is not "true" or "false"/,
+    },
+    {
+      variable: 'TRUST_STORES',
+      value: JSON.stringify({ 'signingAuthority:aws-signer-ts': fixtureRootPem() }),
+      says: /TRUST_STORES is invalid: TRUST_STORES key "signingAuthority:aws-signer-ts" is the name of a built-in AWS Signer root, which configured stores may not replace\. Choose another name/,
+    },
+    {
+      variable: 'TRUST_STORES',
+      value: JSON.stringify({ 'signingAuthority:aws-us-gov-signer-ts': fixtureRootPem() }),
+      says: /"signingAuthority:aws-us-gov-signer-ts" is the name of a built-in AWS Signer root/,
+    },
   ])('keeps (never throws) the error of an invalid $variable, naming it', ({ variable, value, says }) => {
     const env = parseVerifyImageEnvironment({ [variable]: value });
     expect(env.error).toBeInstanceOf(ConfigurationError);
@@ -97,18 +116,18 @@ describe('parseVerifyImageParams', () => {
 
   it.each([
     {
-      what: 'a JSON string of references',
-      value: JSON.stringify([`${APP}@${DIGEST}`]),
+      what: 'an array of references',
+      value: [`${APP}@${DIGEST}`],
       expected: `${APP}@${DIGEST}`,
     },
     {
-      what: 'a JSON string of {image, digest} objects',
-      value: JSON.stringify([{ image: `${APP}:v1`, digest: DIGEST }]),
+      what: 'an array of {image, digest} objects',
+      value: [{ image: `${APP}:v1`, digest: DIGEST }],
       expected: `${APP}@${DIGEST}`,
     },
     {
       what: "the sign stage's SIGNED_IMAGES entries",
-      value: JSON.stringify([
+      value: [
         {
           source: `${APP}:v1`,
           imageUri: `${APP}@${DIGEST}`,
@@ -117,7 +136,7 @@ describe('parseVerifyImageParams', () => {
           reused: false,
           signedAt: '2026-01-15T09:59:00Z',
         },
-      ]),
+      ],
       expected: `${APP}@${DIGEST}`,
     },
     {
@@ -139,8 +158,8 @@ describe('parseVerifyImageParams', () => {
   it.each([
     { params: { imags: [] }, says: /UserParameters\.imags is not a parameter of verify-image/ },
     {
-      params: { signedImages: '[not json' },
-      says: /signedImages must be the JSON array the sign stage outputs/,
+      params: { signedImages: { image: APP } },
+      says: /UserParameters\.signedImages must be a JSON array of image references .*#\{SignVariables\.SIGNED_IMAGES\}/,
     },
     {
       params: { signedImages: [{ name: 'x' }] },
@@ -155,5 +174,44 @@ describe('parseVerifyImageParams', () => {
     { params: { userMetadata: { a: 1 } }, says: /userMetadata must be an object of string values/ },
   ])('rejects $params naming the field', ({ params, says }) => {
     expect(() => parseVerifyImageParams(params, env)).toThrow(says);
+  });
+
+  describe("when UserParameters takes the sign stage's SIGNED_IMAGES variable", () => {
+    const summaries: SignedImageSummary[] = [
+      {
+        source: `${APP}:v1`,
+        imageUri: `${APP}@${DIGEST}`,
+        digest: DIGEST,
+        signatureDigest: DIGEST,
+        reused: false,
+        signingProfileVersionArn: AWS_FIXTURE.profileVersionArn,
+        signedAt: '2026-01-15T09:59:00Z',
+      },
+    ];
+    /** CodePipeline substitutes a variable's raw text where the placeholder stands. */
+    const substitute = (userParameters: string) =>
+      userParameters.replace('#{SignVariables.SIGNED_IMAGES}', JSON.stringify(summaries));
+
+    it('accepts the documented unquoted form once CodePipeline has substituted it', () => {
+      expect(SIGNED_IMAGES_FORM).toBe('{"signedImages": #{SignVariables.SIGNED_IMAGES}}');
+      const userParameters = JSON.parse(substitute(SIGNED_IMAGES_FORM)) as Record<string, unknown>;
+      const params = parseVerifyImageParams(userParameters, env);
+      expect(params.imageSources.images.map((i) => i.text)).toEqual([`${APP}@${DIGEST}`]);
+    });
+
+    it('shows why the quoted form cannot work: the substituted text is no longer JSON', () => {
+      expect(() => JSON.parse(substitute('{"signedImages": "#{SignVariables.SIGNED_IMAGES}"}'))).toThrow(
+        SyntaxError,
+      );
+    });
+
+    it.each([
+      { what: 'a string holding the JSON array', value: JSON.stringify(summaries) },
+      { what: 'a string that is not JSON', value: '[not json' },
+    ])('refuses $what, naming the field and the unquoted form', ({ value }) => {
+      expect(() => parseVerifyImageParams({ signedImages: value }, env)).toThrow(
+        'UserParameters.signedImages must be a JSON array, not a string: write the sign stage\'s variable without quotes, {"signedImages": #{SignVariables.SIGNED_IMAGES}}',
+      );
+    });
   });
 });

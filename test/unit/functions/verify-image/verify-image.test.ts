@@ -6,7 +6,8 @@ import type { Descriptor } from '../../../../shared/oci/types';
 import { RecordingReporter, runPipelineAction } from '../../../../shared/pipeline';
 import type { ArtifactStore, JobReport } from '../../../../shared/pipeline';
 import { createLogger } from '../../../../shared/log';
-import { parseVerifyImageEnvironment } from '../../../../functions/verify-image/params';
+import { TrustStoreSet, trustStoreFromPem } from '../../../../shared/notary/trust-store';
+import { parseVerifyImageEnvironment, SIGNED_IMAGES_FORM } from '../../../../functions/verify-image/params';
 import { verifyImageAction } from '../../../../functions/verify-image/verify-image';
 import type { VerifyImageDeps } from '../../../../functions/verify-image/verify-image';
 import type { ParameterReader } from '../../../../functions/verify-image/trust-policy-source';
@@ -34,8 +35,12 @@ const ARTIFACT = {
   location: { type: 'S3', s3Location: { bucketName: 'bucket', objectKey: 'key' } },
 };
 
-/** The fixture root under the built-in AWS store name, so the default policy trusts fixture signatures. */
-const FIXTURE_AS_AWS_ROOT = JSON.stringify({ 'signingAuthority:aws-signer-ts': fixtureRootPem() });
+/**
+ * The fixture root in place of the built-in AWS Signer root (injected as a dependency, which
+ * configuration cannot do), so the default policy trusts fixture signatures.
+ */
+const FIXTURE_AS_BUILT_IN = () =>
+  new TrustStoreSet([trustStoreFromPem('signingAuthority', 'aws-signer-ts', fixtureRootPem())]);
 /** The fixture root under the name the fixture policy uses. */
 const FIXTURE_STORES = JSON.stringify({ 'signingAuthority:test-signer-ts': fixtureRootPem() });
 /** A policy in the environment plus the fixture trust store: the common configuration. */
@@ -88,7 +93,13 @@ describe('the verify-image stage', () => {
   async function run(
     userParameters: Record<string, unknown> | undefined,
     env: Record<string, string> = policyEnv(),
-    options: { artifacts?: ArtifactStore; inputArtifacts?: unknown[]; deps?: Partial<VerifyImageDeps> } = {},
+    options: {
+      artifacts?: ArtifactStore;
+      inputArtifacts?: unknown[];
+      deps?: Partial<VerifyImageDeps>;
+      /** UserParameters text exactly as CodePipeline sends it (instead of `userParameters`). */
+      rawUserParameters?: string;
+    } = {},
   ): Promise<JobReport> {
     const deps: VerifyImageDeps = {
       registryFor: () => registry,
@@ -98,7 +109,10 @@ describe('the verify-image stage', () => {
       ...options.deps,
     };
     const reporter = new RecordingReporter();
-    const event = jobEvent(userParameters === undefined ? undefined : JSON.stringify(userParameters), {
+    const text =
+      options.rawUserParameters ??
+      (userParameters === undefined ? undefined : JSON.stringify(userParameters));
+    const event = jobEvent(text, {
       inputArtifacts: options.inputArtifacts ?? [],
     });
     const result = await runPipelineAction(event, fakeContext(), verifyImageAction(deps), {
@@ -134,6 +148,7 @@ describe('the verify-image stage', () => {
       );
       expect(report.outputVariables?.IMAGE_URI).toBe(`${NAME}@${app.digest}`);
       expect(report.outputVariables?.IMAGE_DIGEST).toBe(app.digest);
+      expect(report.outputVariables?.VERIFIED).toBe('true');
       expect(JSON.parse(report.outputVariables!.VERIFIED_IMAGES!)).toEqual([
         {
           image: `${NAME}@${app.digest}`,
@@ -166,10 +181,14 @@ describe('the verify-image stage', () => {
       ]);
     });
 
-    it("takes the images from the sign stage's signedImages variable", async () => {
+    it("takes the images from the sign stage's SIGNED_IMAGES, substituted unquoted as documented", async () => {
       await pushSignature(registry, REPO, app, awsEnvelope(app));
-      const signedImages = JSON.stringify([{ image: `${NAME}:v1`, digest: app.digest }]);
-      const report = success(await run({ signedImages }));
+      // What CodePipeline sends for {"signedImages": #{SignVariables.SIGNED_IMAGES}}.
+      const variable = JSON.stringify([
+        { source: `${NAME}:v1`, imageUri: `${NAME}@${app.digest}`, digest: app.digest },
+      ]);
+      const rawUserParameters = SIGNED_IMAGES_FORM.replace('#{SignVariables.SIGNED_IMAGES}', variable);
+      const report = success(await run(undefined, undefined, { rawUserParameters }));
       expect(report.outputVariables?.IMAGE_URI).toBe(`${NAME}@${app.digest}`);
       expect(report.executionDetails?.summary).not.toContain('Warning');
     });
@@ -337,13 +356,14 @@ describe('the verify-image stage', () => {
 
     it("defaults to trusting the stack signing profile for the images' repositories at strict", async () => {
       await pushSignature(registry, REPO, app, awsEnvelope(app));
-      const env = { SIGNING_PROFILE_ARN: AWS_FIXTURE.profileArn, TRUST_STORES: FIXTURE_AS_AWS_ROOT };
-      expect((await run({ image: `${NAME}@${app.digest}` }, env)).kind).toBe('success');
+      const env = { SIGNING_PROFILE_ARN: AWS_FIXTURE.profileArn };
+      const deps = { builtInTrustStores: FIXTURE_AS_BUILT_IN() };
+      expect((await run({ image: `${NAME}@${app.digest}` }, env, { deps })).kind).toBe('success');
       const other = {
         ...env,
         SIGNING_PROFILE_ARN: 'arn:aws:signer:us-west-2:111122223333:/signing-profiles/other_profile',
       };
-      const details = failure(await run({ image: `${NAME}@${app.digest}` }, other));
+      const details = failure(await run({ image: `${NAME}@${app.digest}` }, other, { deps }));
       expect(details.message).toContain("Signature publisher doesn't match any trusted identities.");
     });
 
@@ -357,6 +377,139 @@ describe('the verify-image stage', () => {
         { TRUST_POLICY: JSON.stringify(fixturePolicy()), TRUST_STORES_PARAMETER: '/stagesign/stores' },
       );
       expect(report.kind).toBe('success');
+    });
+
+    describe('extra trust stores go next to the built-in AWS Signer roots, never in their place', () => {
+      const asAwsRoot = JSON.stringify({ 'signingAuthority:aws-signer-ts': fixtureRootPem() });
+
+      it('refuses a TRUST_STORES store named like a built-in root, so the default policy cannot be redirected', async () => {
+        await pushSignature(registry, REPO, app, awsEnvelope(app));
+        const details = failure(
+          await run(
+            { image: `${NAME}@${app.digest}` },
+            { SIGNING_PROFILE_ARN: AWS_FIXTURE.profileArn, TRUST_STORES: asAwsRoot },
+          ),
+        );
+        expect(details.type).toBe('ConfigurationError');
+        expect(details.message).toMatch(
+          /^TRUST_STORES is invalid: TRUST_STORES key "signingAuthority:aws-signer-ts" is the name of a built-in AWS Signer root.*Choose another name/,
+        );
+      });
+
+      it('refuses such a store from the SSM parameter too', async () => {
+        await pushSignature(registry, REPO, app, awsEnvelope(app));
+        parameters = new FakeParameters({ '/stagesign/stores': asAwsRoot });
+        const details = failure(
+          await run(
+            { image: `${NAME}@${app.digest}` },
+            { SIGNING_PROFILE_ARN: AWS_FIXTURE.profileArn, TRUST_STORES_PARAMETER: '/stagesign/stores' },
+          ),
+        );
+        expect(details.type).toBe('ConfigurationError');
+        expect(details.code).toBe('TRUST_STORE_RESERVED');
+        expect(details.message).toContain(
+          'SSM parameter /stagesign/stores (TRUST_STORES_PARAMETER) key "signingAuthority:aws-signer-ts" is the name of a built-in AWS Signer root',
+        );
+      });
+    });
+
+    describe('a policy in the input artifact that would not enforce authenticity', () => {
+      const skipping = (signatureVerification: Record<string, unknown>) =>
+        JSON.stringify({
+          version: '1.0',
+          trustPolicies: [
+            {
+              name: 'lenient',
+              registryScopes: ['*'],
+              signatureVerification,
+              ...(signatureVerification.level === 'skip'
+                ? {}
+                : { trustStores: [AWS_FIXTURE.trustStore], trustedIdentities: ['*'] }),
+            },
+          ],
+        });
+
+      it.each([
+        { sv: { level: 'skip' }, says: 'sets level "skip"' },
+        { sv: { level: 'audit' }, says: 'sets level "audit"' },
+        {
+          sv: { level: 'strict', override: { authenticity: 'log' } },
+          says: 'overrides "authenticity" to "log"',
+        },
+      ])('refuses $sv unless the function opts in', async ({ sv, says }) => {
+        const artifacts = artifactStore({ 'trustpolicy.json': skipping(sv) });
+        const details = failure(
+          await run(
+            { image: `${NAME}@${app.digest}`, trustPolicyPath: 'trustpolicy.json' },
+            { TRUST_STORES: FIXTURE_STORES },
+            { artifacts, inputArtifacts: [ARTIFACT] },
+          ),
+        );
+        expect(details.type).toBe('ConfigurationError');
+        expect(details.code).toBe('TRUST_POLICY_SKIP_REFUSED');
+        expect(details.message).toContain(
+          `The trust policy file trustpolicy.json of input artifact BuildOutput: trust policy statement "lenient" ${says}`,
+        );
+        expect(details.message).toContain('ALLOW_ARTIFACT_TRUST_POLICY_SKIP=true');
+      });
+
+      it('is used when ALLOW_ARTIFACT_TRUST_POLICY_SKIP=true, and VERIFIED is false', async () => {
+        const artifacts = artifactStore({ 'trustpolicy.json': skipping({ level: 'skip' }) });
+        const report = success(
+          await run(
+            { image: `${NAME}@${app.digest}`, trustPolicyPath: 'trustpolicy.json' },
+            { ALLOW_ARTIFACT_TRUST_POLICY_SKIP: 'true' },
+            { artifacts, inputArtifacts: [ARTIFACT] },
+          ),
+        );
+        expect(report.outputVariables?.VERIFIED).toBe('false');
+      });
+    });
+
+    describe('a skip level from the deployment (TRUST_POLICY)', () => {
+      it("keeps notation's success but says, and outputs VERIFIED=false, that nothing was verified", async () => {
+        await pushSignature(registry, WORKER_REPO, worker, awsEnvelope(worker));
+        const policy = {
+          version: '1.0',
+          trustPolicies: [
+            { name: 'skip-app', registryScopes: [NAME], signatureVerification: { level: 'skip' } },
+            {
+              name: 'worker',
+              registryScopes: [WORKER],
+              signatureVerification: { level: 'strict' },
+              trustStores: [AWS_FIXTURE.trustStore],
+              trustedIdentities: [AWS_FIXTURE.profileArn],
+            },
+          ],
+        };
+        const report = success(
+          await run(
+            { images: [`${NAME}@${app.digest}`, `${WORKER}@${worker.digest}`] },
+            { TRUST_POLICY: JSON.stringify(policy), TRUST_STORES: FIXTURE_STORES },
+          ),
+        );
+        expect(report.executionDetails?.summary?.split('\n')).toEqual([
+          `Trust policy is configured to skip signature verification for ${NAME}@${app.digest}`,
+          `Successfully verified signature for ${WORKER}@${worker.digest}`,
+          `Not verified: the trust policy skips signature verification for ${NAME}@${app.digest}; VERIFIED is false.`,
+        ]);
+        expect(report.outputVariables?.VERIFIED).toBe('false');
+        const verified = JSON.parse(report.outputVariables!.VERIFIED_IMAGES!) as Array<{ skipped?: true }>;
+        expect(verified.map((v) => v.skipped)).toEqual([true, undefined]);
+      });
+
+      it('still sets IMAGE_URI for a single skipped image, with VERIFIED=false beside it', async () => {
+        const report = success(
+          await run(
+            { image: `${NAME}@${app.digest}` },
+            { TRUST_POLICY: JSON.stringify(fixturePolicy({ level: 'skip' })) },
+          ),
+        );
+        expect(report.outputVariables).toMatchObject({
+          IMAGE_URI: `${NAME}@${app.digest}`,
+          VERIFIED: 'false',
+        });
+      });
     });
 
     it('asks for configuration when there is no policy and no signing profile', async () => {
