@@ -2,7 +2,7 @@
  * The sign-image Lambda: wiring only (architecture.md §6.1). Clients are built once per container
  * (cold start); the stage itself is `sign-image.ts`.
  */
-import { DistributionRegistry } from '../../shared/oci/distribution-registry';
+import { lambdaRegistry } from '../../shared/oci/lambda-registry';
 import { createLogger } from '../../shared/log';
 import type { PayloadSigner } from '../../shared/notary/types';
 import { pipelineAction } from '../../shared/pipeline/action';
@@ -15,19 +15,9 @@ const logger = createLogger('sign-image');
 const signerClients = cachedSignerClientFactory();
 const signers = new Map<string, PayloadSigner>();
 
-// A registry on the loopback interface is spoken to over plain HTTP (as Docker does for
-// localhost): only local runs have one; every other registry, ECR included, uses HTTPS.
-const LOOPBACK = /^(?:127\.\d+\.\d+\.\d+|localhost|\[::1\])(?::\d+)?$/;
-
 export const handler = pipelineAction(
   signImageSpec({
-    registry: new DistributionRegistry({
-      logger: {
-        warn: (message, attributes) => logger.warn(message, { ...attributes }),
-        debug: (message, attributes) => logger.debug(message, { ...attributes }),
-      },
-      plainHttp: (host) => LOOPBACK.test(host),
-    }),
+    registry: lambdaRegistry(logger),
     signerFor: (profile) => {
       let signer = signers.get(profile.arn);
       if (!signer) {

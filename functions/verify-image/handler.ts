@@ -3,7 +3,8 @@
  * environment is parsed at cold start (an invalid one is reported on every job, never thrown).
  */
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { DistributionRegistry } from '../../shared/oci/distribution-registry';
+import { createLogger } from '../../shared/log';
+import { lambdaRegistry } from '../../shared/oci/lambda-registry';
 import { pipelineAction } from '../../shared/pipeline';
 import { AwsSignerRevocationChecker } from '../../shared/signer/aws-signer-revocation-checker';
 import { parseVerifyImageEnvironment } from './params';
@@ -12,7 +13,9 @@ import { verifyImageAction } from './verify-image';
 import type { VerifyImageDeps } from './verify-image';
 
 const environment = parseVerifyImageEnvironment(process.env);
-const registry = new DistributionRegistry();
+const logger = createLogger('verify-image');
+// Built once per container; its warnings go to the stage logger.
+const registry = lambdaRegistry(logger);
 const deps: VerifyImageDeps = {
   registryFor: () => registry,
   revocationChecker: new AwsSignerRevocationChecker(),
@@ -20,4 +23,4 @@ const deps: VerifyImageDeps = {
   environment,
 };
 
-export const handler = pipelineAction(verifyImageAction(deps));
+export const handler = pipelineAction(verifyImageAction(deps), { logger });

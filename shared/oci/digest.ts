@@ -17,7 +17,11 @@ export function descriptorFor(bytes: Uint8Array, mediaType: string): Descriptor 
 /** Splits a validated digest into algorithm and encoded hex; throws InputError when malformed. */
 export function parseDigest(digest: string): { algorithm: 'sha256' | 'sha512'; hex: string } {
   const problem = digestProblem(digest);
-  if (problem) throw new InputError(OciErrorCode.InvalidReference, `invalid digest "${digest}": ${problem}`);
+  if (problem)
+    throw new InputError(
+      OciErrorCode.InvalidReference,
+      `invalid digest ${JSON.stringify(digest)}: ${problem}`,
+    );
   const [algorithm, hex] = digest.split(':') as ['sha256' | 'sha512', string];
   return { algorithm, hex };
 }

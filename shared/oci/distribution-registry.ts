@@ -1,10 +1,17 @@
 import type { ECRClient } from '@aws-sdk/client-ecr';
 import { DependencyError, InputError, PermissionError, type StagesignError } from '../errors';
 import { parseAuthChallenge } from './auth-challenge';
-import { assertWithinLimit, descriptorFor, sha256Digest, verifyContent } from './digest';
+import { assertWithinLimit, descriptorFor, parseDigest, sha256Digest, verifyContent } from './digest';
 import { MAX_BLOB_BYTES, MAX_MANIFEST_BYTES, OciErrorCode } from './error-codes';
 import { marshalIndex } from './go-json';
-import { digestProblem, formatReference, parseEcrHost, type EcrHost, type Reference } from './reference';
+import {
+  digestProblem,
+  ecrPartition,
+  formatReference,
+  parseEcrHost,
+  type EcrHost,
+  type Reference,
+} from './reference';
 import {
   addReferrer,
   filterByArtifactType,
@@ -42,6 +49,14 @@ export interface DistributionRegistryOptions {
   fetch?: typeof fetch;
   /** Retry bounds and injected clock/sleep/randomness. */
   retry?: RetryOptions;
+  /**
+   * Time limit of one attempt (request, redirects and reading the body), default 30 s. A timed
+   * out attempt is retried like a network failure, within the retry bounds; retries after the
+   * first attempt get at most the time left of `retry.maxTotalMs` (at least 1 s).
+   */
+  requestTimeoutMs?: number;
+  /** Aborts every request (e.g. at the Lambda deadline); an abort is not retried. */
+  signal?: AbortSignal;
   logger?: OciLogger;
 }
 
@@ -74,6 +89,10 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 5;
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 const MAX_REFERRER_PAGES = 100;
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+const MIN_RETRY_TIMEOUT_MS = 1_000;
+/** Older distribution-spec drafts said "filters applied" with this index annotation instead of a header. */
+const FILTERS_APPLIED_ANNOTATION = 'org.opencontainers.referrers.filtersApplied';
 const OUTDATED_INDEX_WARNING =
   'Removal of outdated referrers index from remote registry failed. Garbage collection may be required.';
 
@@ -109,14 +128,20 @@ export class DistributionRegistry implements Registry {
   /** Per host: does `POST …/uploads/?mount=` work, or must we HEAD first? */
   private readonly mountUnsupported = new Set<string>();
 
+  private readonly requestTimeoutMs: number;
+
   constructor(private readonly options: DistributionRegistryOptions = {}) {
     this.fetchFn = options.fetch ?? globalThis.fetch;
     this.retry = resolveRetryOptions(options.retry);
+    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.auth = new RegistryAuth({
       ...(options.ecr ? { ecr: options.ecr } : {}),
       ...(options.basicCredentials ? { basicCredentials: options.basicCredentials } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
       fetch: this.fetchFn,
       now: this.retry.now,
+      plainHttp: (host) => this.isPlainHttp(host),
+      requestTimeoutMs: this.requestTimeoutMs,
     });
   }
 
@@ -187,6 +212,7 @@ export class DistributionRegistry implements Registry {
   }
 
   async fetchManifest(ref: Reference, desc: Descriptor): Promise<Uint8Array> {
+    parseDigest(desc.digest); // the digest goes into the URL: only a valid one may
     const what = `manifest ${formatReference(pinned(ref, desc.digest))}`;
     assertWithinLimit(desc, MAX_MANIFEST_BYTES, what);
     const spec: RequestSpec = {
@@ -207,6 +233,7 @@ export class DistributionRegistry implements Registry {
   }
 
   async fetchBlob(ref: Reference, desc: Descriptor): Promise<Uint8Array> {
+    parseDigest(desc.digest); // the digest goes into the URL: only a valid one may
     const what = `blob ${desc.digest} of ${formatReference({ registry: ref.registry, repository: ref.repository })}`;
     assertWithinLimit(desc, MAX_BLOB_BYTES, what);
     const spec: RequestSpec = {
@@ -316,12 +343,20 @@ export class DistributionRegistry implements Registry {
     if (options?.tag !== undefined)
       await drain(await this.putManifest(ref, options.tag, desc.mediaType, content));
     if (parsed.subject === undefined) return;
-    if (response.headers.get('oci-subject') !== null) {
-      this.referrersMode.set(ref.registry, 'api');
-      return;
+    // As oras-go: a known mode is kept; only an unknown one is settled by this push's answer.
+    // A registry known to serve the Referrers API indexes referrers itself, so one answer
+    // without OCI-Subject neither demotes it nor makes us write a tag-schema index that
+    // listing (which uses the API) would never read.
+    const known = this.referrersMode.get(ref.registry);
+    if (known === 'api') return;
+    if (known === undefined) {
+      if (response.headers.get('oci-subject') !== null) {
+        this.referrersMode.set(ref.registry, 'api');
+        return;
+      }
+      this.referrersMode.set(ref.registry, 'tag-schema');
     }
-    // The registry did not index the subject: the client must maintain the tag schema.
-    this.referrersMode.set(ref.registry, 'tag-schema');
+    // The registry does not index subjects: the client must maintain the tag schema.
     await this.indexReferrer(ref, parsed.subject, referrerDescriptor(desc, parsed));
   }
 
@@ -394,13 +429,27 @@ export class DistributionRegistry implements Registry {
         await readLimited(response, MAX_MANIFEST_BYTES, what, OciErrorCode.ContentTooLarge),
         what,
       );
-      const applied = (response.headers.get('oci-filters-applied') ?? '').split(',').map((s) => s.trim());
+      const applied = [
+        response.headers.get('oci-filters-applied') ?? '',
+        index.annotations?.[FILTERS_APPLIED_ANNOTATION] ?? '',
+      ]
+        .join(',')
+        .split(',')
+        .map((s) => s.trim());
       out.push(
         ...(applied.includes('artifactType')
           ? index.manifests
           : filterByArtifactType(index.manifests, artifactType)),
       );
       next = nextLink(response.headers.get('link'), next);
+      if (next !== undefined && new URL(next).origin !== first.origin) {
+        // Credentials are sent to the registry's origin: a page elsewhere (another host, or
+        // HTTPS to HTTP) would receive them, so it is refused rather than fetched anonymously.
+        throw new InputError(
+          OciErrorCode.CrossOriginLink,
+          `registry ${ref.registry} pointed the next page of referrers of ${subject.digest} at another origin (${new URL(next).origin}); refusing to follow it`,
+        );
+      }
     }
     return out;
   }
@@ -489,12 +538,19 @@ export class DistributionRegistry implements Registry {
     return response;
   }
 
+  private isPlainHttp(host: string): boolean {
+    return typeof this.options.plainHttp === 'function'
+      ? this.options.plainHttp(host)
+      : this.options.plainHttp === true;
+  }
+
+  /** The registry's own origin: the only one that ever receives its credentials. */
+  private origin(ref: Reference): string {
+    return new URL(`${this.isPlainHttp(ref.registry) ? 'http' : 'https'}://${ref.registry}/`).origin;
+  }
+
   private url(ref: Reference, path: string): string {
-    const plain =
-      typeof this.options.plainHttp === 'function'
-        ? this.options.plainHttp(ref.registry)
-        : this.options.plainHttp === true;
-    return `${plain ? 'http' : 'https'}://${ref.registry}/v2/${ref.repository}/${path}`;
+    return `${this.origin(ref)}/v2/${ref.repository}/${path}`;
   }
 
   /**
@@ -505,6 +561,7 @@ export class DistributionRegistry implements Registry {
    */
   private async send(spec: RequestSpec): Promise<Response> {
     const started = this.retry.now();
+    const registryOrigin = this.origin(spec.ref);
     let challenged = false;
     for (let attempt = 1; ; attempt++) {
       let response: Response | undefined;
@@ -515,8 +572,18 @@ export class DistributionRegistry implements Registry {
           spec.ref.repository,
           spec.access,
         );
-        response = await this.fetchFollowingRedirects(spec, authorization);
-        if (response.status === 401 && !challenged) {
+        const timeoutMs =
+          attempt === 1
+            ? this.requestTimeoutMs
+            : Math.min(
+                this.requestTimeoutMs,
+                Math.max(MIN_RETRY_TIMEOUT_MS, this.retry.maxTotalMs - (this.retry.now() - started)),
+              );
+        const answered = await this.fetchFollowingRedirects(spec, authorization, timeoutMs);
+        response = answered.response;
+        // Only the registry itself may teach us how to authenticate to it: a 401 challenge
+        // from a redirect target (e.g. storage on another host) is just a failure.
+        if (response.status === 401 && !challenged && new URL(answered.url).origin === registryOrigin) {
           challenged = true;
           const challenge = parseAuthChallenge(response.headers.get('www-authenticate'));
           if (
@@ -540,6 +607,13 @@ export class DistributionRegistry implements Registry {
           (error instanceof DependencyError && error.code !== OciErrorCode.RegistryUnavailable)
         )
           throw error;
+        if (this.options.signal?.aborted) {
+          throw new DependencyError(
+            OciErrorCode.RegistryUnavailable,
+            `request ${spec.method} ${new URL(spec.url).pathname} to registry ${spec.ref.registry} was aborted`,
+            { cause: error },
+          );
+        }
         networkError = error;
       }
       if (response !== undefined && (response.status === 401 || response.status === 403))
@@ -570,11 +644,20 @@ export class DistributionRegistry implements Registry {
     }
   }
 
+  /**
+   * One attempt: the request and its redirects under one time limit, which also bounds reading
+   * the body (the signal stays attached to the response). Returns the final response and URL.
+   */
   private async fetchFollowingRedirects(
     spec: RequestSpec,
     authorization: string | undefined,
-  ): Promise<Response> {
-    const origin = new URL(spec.url).origin;
+    timeoutMs: number,
+  ): Promise<{ response: Response; url: string }> {
+    // The registry's origin, not the request's: a URL the registry handed us (a Link or an
+    // upload Location) may point elsewhere, and its credentials must not follow.
+    const origin = this.origin(spec.ref);
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = this.options.signal ? AbortSignal.any([this.options.signal, timeout]) : timeout;
     let url = spec.url;
     let method = spec.method;
     for (let hop = 0; ; hop++) {
@@ -582,12 +665,12 @@ export class DistributionRegistry implements Registry {
       // Never send registry credentials to another origin (ECR redirects blobs to S3).
       if (authorization !== undefined && new URL(url).origin === origin)
         headers.authorization = authorization;
-      const init: RequestInit = { method, headers, redirect: 'manual' };
+      const init: RequestInit = { method, headers, redirect: 'manual', signal };
       if (spec.body !== undefined && method !== 'GET' && method !== 'HEAD') init.body = spec.body;
       const response = await this.fetchFn(url, init);
       const location = response.headers.get('location');
       if (!REDIRECTS.has(response.status) || location === null || (method !== 'GET' && method !== 'HEAD'))
-        return response;
+        return { response, url };
       await drain(response);
       if (hop >= MAX_REDIRECTS) {
         throw new DependencyError(
@@ -635,7 +718,7 @@ export class DistributionRegistry implements Registry {
     if (response.status === 401 || response.status === 403) {
       const ecr = parseEcrHost(host);
       const hint = ecr
-        ? `; the role needs ${ECR_ACTIONS[spec.operation].join(', ')} on arn:aws${ecr.partitionSuffix === '.cn' ? '-cn' : ''}:ecr:${ecr.region}:${ecr.accountId}:repository/${spec.ref.repository}`
+        ? `; the role needs ${ECR_ACTIONS[spec.operation].join(', ')} on arn:${ecrPartition(ecr)}:ecr:${ecr.region}:${ecr.accountId}:repository/${spec.ref.repository}`
         : this.auth.hasCredentials(host)
           ? `; check that the credentials for ${host} may ${spec.access} ${spec.ref.repository}`
           : `; no credentials are configured for ${host}`;
@@ -688,7 +771,18 @@ async function readLimited(
   const chunks: Uint8Array[] = [];
   let total = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    let chunk: Awaited<ReturnType<typeof reader.read>>;
+    try {
+      chunk = await reader.read();
+    } catch (cause) {
+      // The attempt's time limit (or the caller's abort) also ends a body that stops flowing.
+      throw new DependencyError(
+        OciErrorCode.RegistryUnavailable,
+        `${what}: the registry stopped sending (${describeNetworkError(cause)})`,
+        { cause },
+      );
+    }
+    const { done, value } = chunk;
     if (done) break;
     total += value.byteLength;
     if (total > limit) {
@@ -744,6 +838,7 @@ function nextLink(header: string | null, current: string): string | undefined {
 }
 
 function describeNetworkError(error: unknown): string {
+  if ((error as { name?: unknown } | undefined)?.name === 'TimeoutError') return 'timed out';
   if (error instanceof Error) {
     const cause = (error as { cause?: { code?: string } }).cause;
     return cause?.code ?? error.message;

@@ -27,6 +27,10 @@ export const OciErrorCode = {
   RegistryUnavailable: 'REGISTRY_UNAVAILABLE',
   /** DependencyError: ecr:GetAuthorizationToken failed for another reason than access. */
   EcrAuthFailed: 'ECR_AUTH_FAILED',
+  /** InputError: a referrers `Link` pointing at another origin than the registry's (credentials would follow it). */
+  CrossOriginLink: 'REGISTRY_CROSS_ORIGIN_LINK',
+  /** InputError: a Bearer token realm over plain HTTP for a registry spoken to over HTTPS. */
+  InsecureTokenRealm: 'REGISTRY_INSECURE_TOKEN_REALM',
   /** InputError: an OCI image layout directory that is missing or malformed. */
   InvalidLayout: 'INVALID_OCI_LAYOUT',
 } as const;

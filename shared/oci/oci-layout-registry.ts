@@ -1,3 +1,4 @@
+import { constants } from 'node:fs';
 import { mkdir, open, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
@@ -29,7 +30,7 @@ export function parseLayoutReference(input: string): Reference {
   const fail = (what: string) =>
     new InputError(
       INVALID_REFERENCE,
-      `invalid OCI layout reference "${input}": ${what}; expected <path>:<tag> or <path>@sha256:<64 hex>`,
+      `invalid OCI layout reference ${JSON.stringify(input)}: ${what}; expected <path>:<tag> or <path>@sha256:<64 hex>`,
     );
   const at = input.lastIndexOf('@');
   if (at >= 0) {
@@ -44,7 +45,8 @@ export function parseLayoutReference(input: string): Reference {
   const tag = colon >= 0 ? input.slice(colon + 1) : '';
   if (colon < 0 || tag.includes('/') || tag.includes(path.sep))
     throw fail('it has neither a tag nor a digest');
-  if (!TAG_RE.test(tag)) throw fail(`tag "${tag}" must match [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`);
+  if (!TAG_RE.test(tag))
+    throw fail(`tag ${JSON.stringify(tag)} must match [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`);
   const dir = input.slice(0, colon);
   if (dir === '') throw fail('the path is empty');
   return { registry: '', repository: dir, tag };
@@ -121,8 +123,15 @@ export class OciLayoutRegistry implements Registry {
     let manifests = index.manifests;
     if (options?.tag !== undefined) {
       const tag = options.tag;
-      // A tag names one manifest: drop its previous holder's tag entry.
+      // A tag names one manifest: its previous holder loses the tag. index.json is the root
+      // set of the layout (what tools keep when they collect garbage), so a previous holder
+      // listed nowhere else stays as an untagged entry instead of being orphaned.
+      const previous = manifests.filter((d) => d.annotations?.[REF_NAME_ANNOTATION] === tag);
       manifests = manifests.filter((d) => d.annotations?.[REF_NAME_ANNOTATION] !== tag);
+      for (const old of previous) {
+        if (old.digest !== desc.digest && !manifests.some((d) => d.digest === old.digest))
+          manifests.push(untagged(old));
+      }
       manifests.push({ ...entry, annotations: { [REF_NAME_ANNOTATION]: tag } });
     } else if (!manifests.some((d) => d.digest === desc.digest)) {
       manifests = [...manifests, entry];
@@ -204,9 +213,28 @@ export class OciLayoutRegistry implements Registry {
 
   /** `index.json`; a missing layout is an input error unless `create` (push into a new directory). */
   private async readIndex(dir: string, create: boolean): Promise<ImageIndex> {
+    const file = path.join(dir, 'index.json');
     let bytes: Uint8Array;
     try {
-      bytes = new Uint8Array(await readFile(path.join(dir, 'index.json')));
+      // Size and type are checked on the open file before reading it whole: a huge index.json
+      // must not be loaded into memory, and a FIFO or device must not block the read.
+      const handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+      try {
+        const info = await handle.stat();
+        if (!info.isFile())
+          throw new InputError(
+            OciErrorCode.InvalidLayout,
+            `OCI layout ${dir}: index.json is not a regular file`,
+          );
+        if (info.size > MAX_MANIFEST_BYTES)
+          throw new InputError(
+            OciErrorCode.ContentTooLarge,
+            `OCI layout ${dir}: index.json exceeds ${MAX_MANIFEST_BYTES} bytes`,
+          );
+        bytes = new Uint8Array(await handle.readFile());
+      } finally {
+        await handle.close();
+      }
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       if (!create) {
@@ -237,6 +265,15 @@ export class OciLayoutRegistry implements Registry {
   private async writeIndex(dir: string, index: ImageIndex): Promise<void> {
     await writeAtomically(path.join(dir, 'index.json'), new TextEncoder().encode(JSON.stringify(index)));
   }
+}
+
+/** `d` without the tag annotation (other annotations are kept). */
+function untagged(d: Descriptor): Descriptor {
+  const { [REF_NAME_ANNOTATION]: _tag, ...rest } = d.annotations ?? {};
+  const out: Descriptor = { ...d };
+  delete out.annotations;
+  if (Object.keys(rest).length > 0) out.annotations = rest;
+  return out;
 }
 
 function plain(d: Descriptor): Descriptor {

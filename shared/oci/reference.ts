@@ -37,7 +37,7 @@ const EXAMPLE = '123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:<64 hex
 function invalid(input: string, what: string): InputError {
   return new InputError(
     INVALID_REFERENCE,
-    `invalid reference "${input}": ${what}; expected registry/repository[:tag][@digest], e.g. ${EXAMPLE}`,
+    `invalid reference ${JSON.stringify(input)}: ${what}; expected registry/repository[:tag][@digest], e.g. ${EXAMPLE}`,
   );
 }
 
@@ -47,13 +47,14 @@ function invalid(input: string, what: string): InputError {
  */
 export function digestProblem(digest: string): string | undefined {
   const colon = digest.indexOf(':');
-  if (colon <= 0) return `digest "${digest}" must be <algorithm>:<hex>`;
+  if (colon <= 0) return `digest ${JSON.stringify(digest)} must be <algorithm>:<hex>`;
   const algorithm = digest.slice(0, colon);
   const hex = digest.slice(colon + 1);
   const length = DIGEST_HEX_LENGTH[algorithm];
-  if (length === undefined) return `digest algorithm "${algorithm}" is not supported (use sha256 or sha512)`;
+  if (length === undefined)
+    return `digest algorithm ${JSON.stringify(algorithm)} is not supported (use sha256 or sha512)`;
   if (!/^[0-9a-f]*$/.test(hex))
-    return `digest "${digest}" must be lowercase hexadecimal after "${algorithm}:"`;
+    return `digest ${JSON.stringify(digest)} must be lowercase hexadecimal after ${JSON.stringify(`${algorithm}:`)}`;
   if (hex.length !== length)
     return `${algorithm} digest must have ${length} hex characters, got ${hex.length}`;
   return undefined;
@@ -81,7 +82,8 @@ export function parseReference(input: string): Reference {
     throw invalid(input, 'it has no registry host (write the registry explicitly, e.g. localhost:5000/app)');
   const registry = rest.slice(0, slash);
   let path = rest.slice(slash + 1);
-  if (!HOST_RE.test(registry)) throw invalid(input, `registry "${registry}" is not a valid host[:port]`);
+  if (!HOST_RE.test(registry))
+    throw invalid(input, `registry ${JSON.stringify(registry)} is not a valid host[:port]`);
   const port = /:(\d+)$/.exec(registry)?.[1];
   if (port !== undefined && (Number(port) < 1 || Number(port) > 65535))
     throw invalid(input, `port ${port} is out of range`);
@@ -91,17 +93,17 @@ export function parseReference(input: string): Reference {
     tag = path.slice(colon + 1);
     path = path.slice(0, colon);
     if (!TAG_RE.test(tag)) {
-      throw invalid(input, `tag "${tag}" must match [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`);
+      throw invalid(input, `tag ${JSON.stringify(tag)} must match [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`);
     }
   }
   if (path.length === 0) throw invalid(input, 'the repository is empty');
   if (path !== path.toLowerCase() && REPOSITORY_RE.test(path.toLowerCase())) {
-    throw invalid(input, `repository "${path}" must be lowercase`);
+    throw invalid(input, `repository ${JSON.stringify(path)} must be lowercase`);
   }
   if (!REPOSITORY_RE.test(path)) {
     throw invalid(
       input,
-      `repository "${path}" must be lowercase path components of [a-z0-9] separated by ".", "_", "__", "-" or "/"`,
+      `repository ${JSON.stringify(path)} must be lowercase path components of [a-z0-9] separated by ".", "_", "__", "-" or "/"`,
     );
   }
   if (registry.length + 1 + path.length > MAX_NAME_LENGTH)
@@ -143,6 +145,13 @@ export interface EcrHost {
 
 // kyverno-notation-aws auth.go; notary-and-signer.md §6.3.
 const ECR_HOST_RE = /^(\d{12})\.dkr\.ecr(-fips)?\.([a-z0-9][a-z0-9-]*)\.amazonaws\.com(\.cn)?$/;
+
+/** The AWS partition of an ECR host, for ARNs: `aws-cn` in China, `aws-us-gov` in GovCloud (US), else `aws`. */
+export function ecrPartition(host: EcrHost): 'aws' | 'aws-cn' | 'aws-us-gov' {
+  if (host.partitionSuffix === '.cn' || host.region.startsWith('cn-')) return 'aws-cn';
+  if (host.region.startsWith('us-gov-')) return 'aws-us-gov';
+  return 'aws';
+}
 
 /** Recognises `<account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn]`; undefined for other hosts. */
 export function parseEcrHost(host: string): EcrHost | undefined {

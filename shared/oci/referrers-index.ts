@@ -1,6 +1,7 @@
 import { InputError } from '../errors';
 import { parseDigest } from './digest';
 import { OciErrorCode } from './error-codes';
+import { digestProblem } from './reference';
 import { MediaType, type Descriptor, type ImageIndex, type ImageManifest } from './types';
 
 /**
@@ -44,25 +45,45 @@ export function parseManifest(bytes: Uint8Array, what: string): ParsedManifest {
   return obj as unknown as ParsedManifest;
 }
 
-/** Parses an image index; throws INVALID_MANIFEST when `bytes` is not one. */
+/**
+ * Why `value` is not a usable descriptor, or undefined when it is: a non-empty `mediaType`,
+ * a valid sha256/sha512 `digest` (lowercase hex of the exact length) and a non-negative integer
+ * `size`. Registry-supplied digests end up in request URLs and file paths, so nothing else
+ * may pass (e.g. `sha256:../../x`).
+ */
+export function descriptorProblem(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'it is not an object';
+  const d = value as Record<string, unknown>;
+  if (typeof d.mediaType !== 'string' || d.mediaType === '') return '"mediaType" must be a non-empty string';
+  if (d.mediaType.length > 255 || !/^[\x20-\x7e]+$/.test(d.mediaType))
+    return `"mediaType" ${JSON.stringify(d.mediaType)} is not a media type`;
+  if (typeof d.digest !== 'string') return '"digest" must be a string';
+  const problem = digestProblem(d.digest);
+  if (problem !== undefined) return problem;
+  if (typeof d.size !== 'number' || !Number.isSafeInteger(d.size) || d.size < 0)
+    return `"size" ${JSON.stringify(d.size)} must be a non-negative integer`;
+  if (d.artifactType !== undefined && typeof d.artifactType !== 'string')
+    return '"artifactType" must be a string';
+  return undefined;
+}
+
+/**
+ * Parses an image index; throws INVALID_MANIFEST when `bytes` is not one or when any entry of
+ * `manifests` is not a valid descriptor (fail closed: the whole index is refused, naming the entry).
+ */
 export function parseIndex(bytes: Uint8Array, what: string): ImageIndex {
   const parsed = parseManifest(bytes, what);
   if (!('manifests' in parsed))
     throw new InputError(OciErrorCode.InvalidManifest, `${what} is not an image index`);
-  for (const d of parsed.manifests) {
-    if (
-      typeof d !== 'object' ||
-      d === null ||
-      typeof d.digest !== 'string' ||
-      typeof d.mediaType !== 'string' ||
-      typeof d.size !== 'number'
-    ) {
+  parsed.manifests.forEach((d: unknown, i) => {
+    const problem = descriptorProblem(d);
+    if (problem !== undefined) {
       throw new InputError(
         OciErrorCode.InvalidManifest,
-        `${what}: every entry of "manifests" needs mediaType, digest and size`,
+        `${what}: entry ${i} of "manifests" is not a valid descriptor: ${problem}`,
       );
     }
-  }
+  });
   return parsed;
 }
 

@@ -1,5 +1,5 @@
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
-import { DependencyError, PermissionError } from '../errors';
+import { DependencyError, InputError, PermissionError } from '../errors';
 import type { AuthChallenge } from './auth-challenge';
 import { OciErrorCode } from './error-codes';
 import { parseEcrHost, type EcrHost } from './reference';
@@ -23,6 +23,15 @@ export interface RegistryAuthOptions {
   basicCredentials?: (host: string) => BasicCredentials | undefined;
   fetch: typeof fetch;
   now: () => number;
+  /**
+   * True when the registry `host` is spoken to over plain HTTP (then a plain-HTTP token realm
+   * is acceptable too). Default: never, so every realm must be HTTPS.
+   */
+  plainHttp?: (host: string) => boolean;
+  /** Time limit of one token-service request. Default 30 s. */
+  requestTimeoutMs?: number;
+  /** Aborts token-service requests (e.g. the Lambda deadline). */
+  signal?: AbortSignal;
 }
 
 interface CachedToken {
@@ -40,6 +49,7 @@ const ACTIONS: Record<RegistryAccess, string[]> = {
 };
 // Refresh ECR tokens this long before they expire, so a token never dies mid-job.
 const ECR_REFRESH_MARGIN_MS = 5 * 60 * 1000;
+const DEFAULT_TOKEN_TIMEOUT_MS = 30_000;
 // Docker token spec: expires_in defaults to 60 s.
 const DEFAULT_BEARER_TTL_S = 60;
 
@@ -131,7 +141,7 @@ export class RegistryAuth {
       (t) => t.expiresAtMs > now && wanted.every((a) => t.actions.has(a)),
     );
     if (cached) return cached.value;
-    const url = new URL(scheme.realm);
+    const url = this.realmUrl(host, scheme.realm);
     if (scheme.service !== undefined) url.searchParams.set('service', scheme.service);
     const scope = `repository:${repository}:${wanted.join(',')}`;
     url.searchParams.set('scope', scope);
@@ -140,11 +150,13 @@ export class RegistryAuth {
     if (creds) headers.authorization = basicHeader(creds);
     let response: Response;
     try {
-      response = await this.options.fetch(url, { method: 'GET', headers });
+      const timeout = AbortSignal.timeout(this.options.requestTimeoutMs ?? DEFAULT_TOKEN_TIMEOUT_MS);
+      const signal = this.options.signal ? AbortSignal.any([this.options.signal, timeout]) : timeout;
+      response = await this.options.fetch(url, { method: 'GET', headers, signal });
     } catch (cause) {
       throw new DependencyError(
         OciErrorCode.RegistryUnavailable,
-        `token service ${url.host} for registry ${host} is unreachable`,
+        `token service ${url.host} for registry ${host} is unreachable${(cause as Error | undefined)?.name === 'TimeoutError' ? ' (timed out)' : ''}`,
         { cause },
       );
     }
@@ -198,6 +210,33 @@ export class RegistryAuth {
       token,
     ]);
     return value;
+  }
+
+  /**
+   * The token realm as a URL, refused unless it is HTTPS or the registry itself is spoken to
+   * over plain HTTP: credentials go to the realm, and a plain-HTTP realm named by an HTTPS
+   * registry would send them in clear text (a downgrade). A realm on another host is allowed
+   * over HTTPS, as Docker and oras do (Docker Hub's realm is auth.docker.io).
+   */
+  private realmUrl(host: string, realm: string): URL {
+    let url: URL;
+    try {
+      url = new URL(realm);
+    } catch (cause) {
+      throw new InputError(
+        OciErrorCode.InsecureTokenRealm,
+        `registry ${host} named a token realm that is not an absolute URL; check the registry's auth configuration`,
+        { cause },
+      );
+    }
+    const plainAllowed = this.options.plainHttp?.(host) === true;
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && plainAllowed)) {
+      throw new InputError(
+        OciErrorCode.InsecureTokenRealm,
+        `registry ${host} named a ${url.protocol.replace(':', '')} token realm on ${url.host}; credentials are only sent to an HTTPS realm (plain HTTP only when plain HTTP is allowed for ${host})`,
+      );
+    }
+    return url;
   }
 
   private async ecrToken(host: EcrHost): Promise<string> {

@@ -1,7 +1,7 @@
 import { InputError } from '../errors';
 import { OciErrorCode } from './error-codes';
 import { formatReference, type Reference } from './reference';
-import { parseManifest } from './referrers-index';
+import { parseIndex } from './referrers-index';
 import { MediaType, type Descriptor } from './types';
 
 /**
@@ -69,8 +69,7 @@ export async function listPlatformManifests(
       `${what} has media type ${indexDesc.mediaType}, not an image index; it is a single-platform image`,
     );
   }
-  const parsed = parseManifest(await registry.fetchManifest(ref, indexDesc), what);
-  if (!('manifests' in parsed))
-    throw new InputError(OciErrorCode.InvalidManifest, `${what} has no "manifests"`);
+  // parseIndex validates every entry: their digests go into URLs and paths next.
+  const parsed = parseIndex(await registry.fetchManifest(ref, indexDesc), what);
   return parsed.manifests.filter((d) => d.platform !== undefined);
 }

@@ -352,7 +352,7 @@ describe('DistributionRegistry authentication', () => {
       );
     expect(error).toMatchObject({ code: 'REGISTRY_DENIED', kind: 'permission' });
     expect(error.message).toContain('ecr:InitiateLayerUpload');
-    expect(error.message).toContain('arn:aws:ecr:us-gov-west-1:123456789012:repository/app');
+    expect(error.message).toContain('arn:aws-us-gov:ecr:us-gov-west-1:123456789012:repository/app');
     expect(error.message).not.toContain('dG9rZW4=');
   });
 

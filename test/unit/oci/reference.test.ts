@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { formatReference, parseEcrHost, parseReference, withDigest } from '../../../shared/oci/reference';
+import {
+  ecrPartition,
+  formatReference,
+  parseEcrHost,
+  parseReference,
+  withDigest,
+} from '../../../shared/oci/reference';
 
 const D256 = `sha256:${'ab'.repeat(32)}`;
 const D512 = `sha512:${'cd'.repeat(64)}`;
@@ -138,5 +144,35 @@ describe('parseEcrHost', () => {
     'localhost:5000',
   ])('does not take %s for ECR', (host) => {
     expect(parseEcrHost(host)).toBeUndefined();
+  });
+});
+
+describe('ecrPartition', () => {
+  it.each([
+    ['123456789012.dkr.ecr.us-east-1.amazonaws.com', 'aws'],
+    ['123456789012.dkr.ecr.us-gov-west-1.amazonaws.com', 'aws-us-gov'],
+    ['123456789012.dkr.ecr-fips.us-gov-east-1.amazonaws.com', 'aws-us-gov'],
+    ['123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn', 'aws-cn'],
+    ['123456789012.dkr.ecr.cn-northwest-1.amazonaws.com.cn', 'aws-cn'],
+  ])('puts %s in the %s partition (for ARNs in permission hints)', (host, partition) => {
+    expect(ecrPartition(parseEcrHost(host)!)).toBe(partition);
+  });
+});
+
+describe('messages quoting a reference', () => {
+  it.each([
+    ['a NUL byte', 'registry.example.com/app\u0000:v1'],
+    ['an escape sequence', 'registry.example.com/app\u001b[31m'],
+    ['a carriage return in the digest', 'registry.example.com/app@sha256:ab\r'],
+  ])('escape %s so the message stays on one clean line', (_, input) => {
+    let message = '';
+    try {
+      parseReference(input);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/^invalid reference "/);
+    expect([...message].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)).toBe(false);
+    expect(message).toContain(JSON.stringify(input));
   });
 });

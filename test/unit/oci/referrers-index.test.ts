@@ -4,6 +4,7 @@ import { marshalIndex, marshalManifest } from '../../../shared/oci/go-json';
 import {
   addReferrer,
   filterByArtifactType,
+  parseIndex,
   parseManifest,
   referrerDescriptor,
   referrersTag,
@@ -136,5 +137,40 @@ describe('verifyContent', () => {
     ['a wrong digest', { ...EMPTY_DESCRIPTOR, digest: `sha256:${'0'.repeat(64)}` }, 'DIGEST_MISMATCH'],
   ])('rejects %s', (_, desc, code) => {
     expect(() => verifyContent(desc, bytes, 'config')).toThrow(expect.objectContaining({ code }));
+  });
+});
+
+describe('parseIndex', () => {
+  const good = { mediaType: MediaType.ImageManifest, digest: `sha256:${'ab'.repeat(32)}`, size: 10 };
+  const index = (entry: unknown) =>
+    new TextEncoder().encode(
+      JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ImageIndex, manifests: [good, entry] }),
+    );
+
+  it('accepts valid sha256 and sha512 entries', () => {
+    const sha512 = { ...good, digest: `sha512:${'cd'.repeat(64)}`, artifactType: MediaType.NotarySignature };
+    expect(parseIndex(index(sha512), 'referrers').manifests).toEqual([good, sha512]);
+  });
+
+  it.each([
+    ['a path in the digest', { ...good, digest: 'sha256:../../x' }, 'sha256'],
+    ['a digest of the wrong length', { ...good, digest: `sha256:${'a'.repeat(63)}` }, 'hex characters'],
+    ['uppercase hex', { ...good, digest: `sha256:${'AB'.repeat(32)}` }, 'lowercase'],
+    ['an unknown algorithm', { ...good, digest: `md5:${'a'.repeat(32)}` }, 'not supported'],
+    ['a negative size', { ...good, size: -1 }, '"size"'],
+    ['a fractional size', { ...good, size: 1.5 }, '"size"'],
+    ['an empty media type', { ...good, mediaType: '' }, '"mediaType"'],
+    ['a media type with a line break', { ...good, mediaType: 'a/b\r\nx: y' }, '"mediaType"'],
+    ['a non-string artifactType', { ...good, artifactType: 7 }, '"artifactType"'],
+    ['no digest', { mediaType: good.mediaType, size: 1 }, '"digest"'],
+    ['null', null, 'not an object'],
+  ])('refuses the whole index when an entry has %s, naming the entry', (_, entry, problem) => {
+    expect(() => parseIndex(index(entry), 'referrers of x')).toThrow(
+      expect.objectContaining({
+        code: 'INVALID_MANIFEST',
+        message: expect.stringMatching(/^referrers of x: entry 1 of "manifests" is not a valid descriptor: /),
+      }),
+    );
+    expect(() => parseIndex(index(entry), 'referrers of x')).toThrow(problem);
   });
 });
