@@ -5,8 +5,12 @@
  *
  * 1. resolve the reference to a descriptor — **the digest is what gets signed**;
  * 2. unless forced, reuse an existing signature of the same signing profile that still verifies
- *    (integrity, chain to a trusted signing authority root, identity, expiry, target), so that
- *    re-running a pipeline or retrying an invocation does not pile up signatures;
+ *    (integrity, chain to a trusted signing authority root, identity, expiry, target, and — with
+ *    a revocation checker — not revoked), has the requested manifest shape and stays valid for
+ *    a while yet ({@link reuseMargin}), so that re-running a pipeline or retrying an invocation
+ *    does not pile up signatures. When the revocation status cannot be obtained, nothing is
+ *    signed: the job fails as a dependency failure, since signing anew on every re-run during an
+ *    AWS Signer outage would pile up exactly the signatures reuse exists to avoid;
  * 3. otherwise build the Notary payload, have the `PayloadSigner` sign it, check the returned
  *    envelope before anything is pushed (integrity and target match, as notation-go does);
  * 4. push the envelope blob, the `{}` config and the signature manifest (OCI 1.1 shape by default;
@@ -15,7 +19,7 @@
  * Optionally (multi-architecture images) every platform manifest of an index is signed too.
  * No clock, environment or network of its own: `now`, the registry and the signer are passed in.
  */
-import { isStagesignError, VerificationError } from '../errors';
+import { DependencyError, isStagesignError, PermissionError, VerificationError } from '../errors';
 import { descriptorFor } from '../oci/digest';
 import { formatReference, withDigest } from '../oci/reference';
 import type { Reference } from '../oci/reference';
@@ -36,7 +40,7 @@ import type { SignatureManifestShape } from './signature-manifest';
 import type { TrustPolicyStatement } from './trust-policy';
 import { TrustStoreSet, trustStoreRef } from './trust-store';
 import { verifySignature } from './verifier';
-import type { PayloadSigner, RevocationChecker, SignedEnvelope } from './types';
+import type { PayloadSigner, RevocationChecker, RevocationQuery, SignedEnvelope } from './types';
 
 /** What signing needs from the outside world. */
 export interface SignArtifactDeps {
@@ -70,6 +74,31 @@ export interface SignArtifactOptions {
   readonly profileArn?: string;
   /** How many existing signatures to examine before signing anew. Default 20. */
   readonly maxReuseCandidates?: number;
+  /**
+   * The descriptor `ref` resolves to, when the caller has resolved it already (the sign-image
+   * stage resolves every reference first to sign each digest once); saves a registry request.
+   * It must come from resolving `ref` in the same registry and repository.
+   */
+  readonly subject?: Descriptor;
+}
+
+/**
+ * The least remaining validity of an existing signature for it to be reused: 30 days. A
+ * signature about to expire would be passed to the deploy and verify stages only to fail them
+ * soon after (a re-run of an old pipeline execution, a rollback); signing anew costs one
+ * SignPayload call. See {@link reuseMargin} for signatures whose whole validity is shorter.
+ */
+export const REUSE_MIN_REMAINING_VALIDITY_MS = 30 * 24 * 60 * 60 * 1000;
+
+/**
+ * The remaining validity an existing signature needs to be reused: {@link
+ * REUSE_MIN_REMAINING_VALIDITY_MS}, or half the signature's own validity period (expiry minus
+ * signing time) when that is shorter — a profile with a 7-day signature validity would otherwise
+ * never reuse anything and every re-run would add a signature. Pure.
+ */
+export function reuseMargin(signingTime: Date, expiry: Date): number {
+  const validity = expiry.getTime() - signingTime.getTime();
+  return Math.min(REUSE_MIN_REMAINING_VALIDITY_MS, Math.max(0, validity) / 2);
 }
 
 /** The outcome for one signed manifest or index. */
@@ -114,7 +143,7 @@ export async function signArtifact(
   ref: Reference,
   options: SignArtifactOptions,
 ): Promise<SignedArtifact> {
-  const subject = await deps.registry.resolve(ref);
+  const subject = options.subject ?? (await deps.registry.resolve(ref));
   const record = await signDescriptor(deps, ref, subject, options);
   if (!options.signPlatformManifests || !isIndexMediaType(subject.mediaType)) return record;
   const manifests = await listPlatformManifests(deps.registry, ref, subject);
@@ -137,7 +166,10 @@ async function signDescriptor(
   const pinned = formatReference(withDigest(ref, subject.digest));
   const target: Descriptor = { mediaType: subject.mediaType, digest: subject.digest, size: subject.size };
   if (!options.force && options.profileArn !== undefined) {
-    const existing = await findReusableSignature(deps, ref, target, options.profileArn, options);
+    const existing = await findReusableSignature(deps, ref, target, options.profileArn, {
+      ...options,
+      shape: options.shape ?? 'oci-1.1',
+    });
     if (existing) return { ...existing, reference: pinned };
   }
 
@@ -201,23 +233,25 @@ function signatureAnnotations(
 }
 
 /**
- * Looks for an existing signature of `target` made with `profileArn` that still verifies; returns
- * its record or undefined. A candidate that cannot be read or does not verify is skipped (and
- * logged); registry failures other than bad content (denied, unavailable) propagate.
+ * Looks for an existing signature of `target` made with `profileArn` that still verifies, has the
+ * requested shape and enough validity left; returns its record or undefined. A candidate that
+ * cannot be read or does not qualify is skipped (and logged); registry failures other than bad
+ * content (denied, unavailable) propagate, and so does an unobtainable revocation status
+ * (DependencyError `REVOCATION_STATUS_UNAVAILABLE`, or the checker's PermissionError).
  */
 async function findReusableSignature(
   deps: SignArtifactDeps,
   ref: Reference,
   target: Descriptor,
   profileArn: string,
-  options: SignArtifactOptions,
+  options: SignArtifactOptions & { shape: SignatureManifestShape },
 ): Promise<Omit<SignatureRecord, 'reference'> | undefined> {
   const referrers = await deps.registry.listReferrers(ref, target, MediaType.NotarySignature);
   const limit = options.maxReuseCandidates ?? DEFAULT_MAX_REUSE_CANDIDATES;
   // Newest last in the tag schema and (usually) in the Referrers API: look from the end.
   for (const candidate of referrers.slice(-limit).reverse()) {
     try {
-      const reason = await reusable(deps, ref, target, candidate, profileArn, options.now);
+      const reason = await reusable(deps, ref, target, candidate, profileArn, options);
       if (typeof reason !== 'string') return reason;
       deps.logger?.debug('existing signature not reused', { signatureDigest: candidate.digest, reason });
     } catch (error) {
@@ -239,8 +273,9 @@ async function reusable(
   target: Descriptor,
   candidate: Descriptor,
   profileArn: string,
-  now: Date,
+  options: { readonly now: Date; readonly shape: SignatureManifestShape },
 ): Promise<Omit<SignatureRecord, 'reference'> | string> {
+  const { now } = options;
   const manifestBytes = await deps.registry.fetchManifest(ref, {
     mediaType: candidate.mediaType,
     digest: candidate.digest,
@@ -248,20 +283,36 @@ async function reusable(
   });
   const { manifest, envelope: envelopeDesc } = parseSignatureManifest(manifestBytes);
   if (manifest.subject?.digest !== target.digest) return 'its subject is another manifest';
+  const shape = shapeOf(manifest);
+  if (shape !== options.shape) return `it has the ${shape} manifest shape, ${options.shape} was requested`;
   const trustStores = deps.trustStores ?? TrustStoreSet.builtIn();
+  // The verifier turns a failing checker into a verdict; keep the error to tell "revoked" (sign
+  // again) from "status unknown" (fail the job, sign nothing).
+  const revocation = deps.revocation ? recordingChecker(deps.revocation) : undefined;
   const verdict = await verifySignature({
     envelope: await deps.registry.fetchBlob(ref, envelopeDesc),
     envelopeMediaType: envelopeDesc.mediaType,
     target,
-    policy: reusePolicy(trustStores, profileArn, deps.revocation !== undefined),
+    policy: reusePolicy(trustStores, profileArn, revocation !== undefined),
     trustStores,
-    ...(deps.revocation ? { revocationChecker: deps.revocation } : {}),
+    ...(revocation ? { revocationChecker: revocation.checker } : {}),
     now,
   });
+  if (!verdict.passed && verdict.code === 'REVOCATION_CHECK_FAILED' && revocation?.failure) {
+    throw revocationUnavailable(revocation.failure.error, candidate.digest);
+  }
   if (!verdict.passed) return `${verdict.code ?? 'FAILED'}: ${verdict.error ?? 'does not verify'}`;
   if (!verdict.aws || !verdict.envelope) return 'not an AWS Signer signature';
   const aws = verdict.aws;
   const signingTime = verdict.envelope.signingTime;
+  const expiry = verdict.envelope.protectedHeaders.expiry;
+  if (expiry !== undefined) {
+    const left = expiry.getTime() - now.getTime();
+    const margin = reuseMargin(signingTime, expiry);
+    if (left < margin) {
+      return `it expires at ${rfc3339(expiry)}, less than ${formatDays(margin)} from now`;
+    }
+  }
   const jobId = jobIdOf(aws.signingJobArn);
   return {
     digest: target.digest,
@@ -298,6 +349,53 @@ function reusePolicy(
       .map(trustStoreRef),
     trustedIdentities: [profileArn],
   };
+}
+
+/** The manifest shape of a parsed signature manifest (see `isSignatureManifest`). */
+function shapeOf(manifest: { artifactType?: string }): SignatureManifestShape {
+  return manifest.artifactType === MediaType.NotarySignature ? 'oci-1.1' : 'legacy';
+}
+
+/** Wraps a checker so that the error it threw, if any, can be read after verification. */
+function recordingChecker(inner: RevocationChecker): {
+  checker: RevocationChecker;
+  failure?: { error: unknown };
+} {
+  const holder: { checker: RevocationChecker; failure?: { error: unknown } } = {
+    checker: {
+      getRevocationStatus: async (query: RevocationQuery) => {
+        try {
+          return await inner.getRevocationStatus(query);
+        } catch (error) {
+          holder.failure = { error };
+          throw error;
+        }
+      },
+    },
+  };
+  return holder;
+}
+
+/**
+ * The error for an existing signature whose revocation status could not be obtained: the
+ * checker's PermissionError as is (a human must grant `signer:GetRevocationStatus`), anything
+ * else a DependencyError (SystemUnavailable: retry later) naming GetRevocationStatus.
+ */
+function revocationUnavailable(error: unknown, signatureDigest: string): Error {
+  if (error instanceof PermissionError) return error;
+  const reason = error instanceof Error ? error.message : String(error);
+  return new DependencyError(
+    'REVOCATION_STATUS_UNAVAILABLE',
+    `AWS Signer GetRevocationStatus failed for the existing signature ${signatureDigest} (${reason}); ` +
+      'nothing was signed, so that re-runs during an outage do not pile up signatures. Retry the ' +
+      'action later, or force a fresh signature (sign-image: UserParameters.forceResign).',
+    { cause: error },
+  );
+}
+
+function formatDays(ms: number): string {
+  const days = ms / (24 * 60 * 60 * 1000);
+  return `${Number.isInteger(days) ? days : days.toFixed(1)} days`;
 }
 
 function rfc3339(time: Date): string {

@@ -72,12 +72,17 @@ export function testTrustStores(): TrustStoreSet {
 
 /**
  * A PayloadSigner answering like AWS Signer with the test authority; counts its calls. Each call
- * gets a fresh job ARN. `profileVersionArn` defaults to a version of {@link PROFILE_ARN}.
+ * gets a fresh job ARN. `profileVersionArn` defaults to a version of {@link PROFILE_ARN}; the
+ * signing time is one minute before {@link TEST_NOW}; `validityMs` (signing time to expiry)
+ * defaults to the test authority's long validity.
  */
 export class TestAwsSigner implements PayloadSigner {
   calls = 0;
   readonly payloads: Uint8Array[] = [];
-  constructor(private readonly profileVersionArn: string = AWS_FIXTURE.profileVersionArn) {}
+  constructor(
+    private readonly profileVersionArn: string = AWS_FIXTURE.profileVersionArn,
+    private readonly options: { validityMs?: number } = {},
+  ) {}
 
   async sign(payload: Uint8Array): Promise<SignedEnvelope> {
     this.calls += 1;
@@ -86,10 +91,14 @@ export class TestAwsSigner implements PayloadSigner {
     const region = this.profileVersionArn.split(':')[3];
     const account = this.profileVersionArn.split(':')[4];
     const jobArn = `arn:aws:signer:${region}:${account}:/signing-jobs/${jobId}`;
+    const signingTime = new Date(TEST_NOW.getTime() - 60_000);
     const signed = signLikeAwsSigner(payload, {
       profileVersionArn: this.profileVersionArn,
       jobArn,
-      signingTime: new Date(TEST_NOW.getTime() - 60_000),
+      signingTime,
+      ...(this.options.validityMs !== undefined
+        ? { expiry: new Date(signingTime.getTime() + this.options.validityMs) }
+        : {}),
     });
     return {
       envelope: signed.envelope,

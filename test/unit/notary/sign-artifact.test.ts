@@ -1,6 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { PermissionError } from '../../../shared/errors';
-import { signArtifact } from '../../../shared/notary/sign-artifact';
+import { DependencyError, PermissionError } from '../../../shared/errors';
+import {
+  REUSE_MIN_REMAINING_VALIDITY_MS,
+  reuseMargin,
+  signArtifact,
+} from '../../../shared/notary/sign-artifact';
 import type { SignArtifactDeps } from '../../../shared/notary/sign-artifact';
 import { parseSignatureManifest } from '../../../shared/notary/signature-manifest';
 import type { PayloadSigner } from '../../../shared/notary/types';
@@ -121,22 +125,14 @@ describe.each([
     expect(await registry.listReferrers(ref, image, MediaType.NotarySignature)).toHaveLength(2);
   });
 
-  it.each([
-    { why: 'AWS Signer reports it revoked', answer: async () => ({ revokedEntities: [PROFILE_ARN] }) },
-    {
-      why: 'its revocation status cannot be obtained (fail closed)',
-      answer: async (): Promise<{ revokedEntities: string[] }> => {
-        throw new Error('GetRevocationStatus unavailable');
-      },
-    },
-  ])('does not reuse an existing signature when $why, and signs again', async ({ answer }) => {
+  it('does not reuse an existing signature that AWS Signer reports revoked, and signs again', async () => {
     const image = await pushTestImage(registry, ref, 'v1');
     await signArtifact(deps, ref, { now: TEST_NOW, profileArn: PROFILE_ARN });
     const queries: unknown[] = [];
     const revocation = {
       getRevocationStatus: async (query: unknown) => {
         queries.push(query);
-        return answer();
+        return { revokedEntities: [PROFILE_ARN] };
       },
     };
     const result = await signArtifact({ ...deps, revocation }, ref, {
@@ -148,6 +144,103 @@ describe.each([
     expect(result.reused).toBe(false);
     expect(signer.calls).toBe(2);
     expect(await registry.listReferrers(ref, image, MediaType.NotarySignature)).toHaveLength(2);
+  });
+
+  // Until the sign-stage review this case signed again; during an AWS Signer outage every re-run
+  // then added a signature. Now nothing is signed and the job fails as retryable.
+  it('fails with DependencyError REVOCATION_STATUS_UNAVAILABLE naming GetRevocationStatus, signing nothing, when the revocation status cannot be obtained', async () => {
+    const image = await pushTestImage(registry, ref, 'v1');
+    await signArtifact(deps, ref, { now: TEST_NOW, profileArn: PROFILE_ARN });
+    const revocation = {
+      getRevocationStatus: async (): Promise<{ revokedEntities: string[] }> => {
+        throw new DependencyError('SIGNER_UNAVAILABLE', 'Rate exceeded after 5 attempts');
+      },
+    };
+    const error = await signArtifact({ ...deps, revocation }, ref, {
+      now: TEST_NOW,
+      profileArn: PROFILE_ARN,
+    }).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(DependencyError);
+    expect(error).toMatchObject({
+      code: 'REVOCATION_STATUS_UNAVAILABLE',
+      message: expect.stringMatching(
+        /GetRevocationStatus failed .*Rate exceeded after 5 attempts.*nothing was signed/,
+      ),
+    });
+    expect(signer.calls).toBe(1);
+    expect(await registry.listReferrers(ref, image, MediaType.NotarySignature)).toHaveLength(1);
+  });
+
+  it('passes on the checker’s PermissionError when GetRevocationStatus is denied, signing nothing', async () => {
+    await pushTestImage(registry, ref, 'v1');
+    await signArtifact(deps, ref, { now: TEST_NOW, profileArn: PROFILE_ARN });
+    const denied = new PermissionError(
+      'SIGNER_ACCESS_DENIED',
+      'not authorized to perform signer:GetRevocationStatus',
+    );
+    const revocation = { getRevocationStatus: async () => Promise.reject(denied) };
+    await expect(
+      signArtifact({ ...deps, revocation }, ref, { now: TEST_NOW, profileArn: PROFILE_ARN }),
+    ).rejects.toBe(denied);
+    expect(signer.calls).toBe(1);
+  });
+
+  it.each([
+    { existing: 'oci-1.1' as const, requested: 'legacy' as const },
+    { existing: 'legacy' as const, requested: 'oci-1.1' as const },
+  ])(
+    'does not reuse a $existing signature when $requested is requested, and pushes the requested shape',
+    async ({ existing, requested }) => {
+      const image = await pushTestImage(registry, ref, 'v1');
+      await signArtifact(deps, ref, { now: TEST_NOW, profileArn: PROFILE_ARN, shape: existing });
+      const result = await signArtifact(deps, ref, {
+        now: TEST_NOW,
+        profileArn: PROFILE_ARN,
+        shape: requested,
+      });
+
+      expect(result.reused).toBe(false);
+      expect(signer.calls).toBe(2);
+      const { manifest } = parseSignatureManifest(fake.manifest('team/app', result.signatureDigest)!.bytes);
+      expect(manifest.artifactType).toBe(requested === 'oci-1.1' ? MediaType.NotarySignature : undefined);
+      expect(await registry.listReferrers(ref, image, MediaType.NotarySignature)).toHaveLength(2);
+    },
+  );
+
+  it('reuses a legacy signature when legacy is requested again', async () => {
+    await pushTestImage(registry, ref, 'v1');
+    const first = await signArtifact(deps, ref, { now: TEST_NOW, profileArn: PROFILE_ARN, shape: 'legacy' });
+    const again = await signArtifact(deps, ref, { now: TEST_NOW, profileArn: PROFILE_ARN, shape: 'legacy' });
+    expect(again).toMatchObject({ reused: true, signatureDigest: first.signatureDigest });
+    expect(signer.calls).toBe(1);
+  });
+
+  const DAY = 24 * 60 * 60 * 1000;
+  it.each([
+    { validityDays: 365, daysLater: 300, reused: true, why: '65 days left of 365' },
+    { validityDays: 365, daysLater: 340, reused: false, why: '25 days left, under the 30-day margin' },
+    { validityDays: 10, daysLater: 4, reused: true, why: '6 days left of 10 (margin: half the validity)' },
+    { validityDays: 10, daysLater: 6, reused: false, why: '4 days left of 10, under half the validity' },
+  ])('with $why, reuse is $reused', async ({ validityDays, daysLater, reused }) => {
+    expect(REUSE_MIN_REMAINING_VALIDITY_MS).toBe(30 * DAY);
+    const short = new TestAwsSigner(undefined, { validityMs: validityDays * DAY });
+    await pushTestImage(registry, ref, 'v1');
+    await signArtifact({ ...deps, signer: short }, ref, { now: TEST_NOW, profileArn: PROFILE_ARN });
+    const result = await signArtifact({ ...deps, signer: short }, ref, {
+      now: new Date(TEST_NOW.getTime() + daysLater * DAY),
+      profileArn: PROFILE_ARN,
+    });
+    expect(result.reused).toBe(reused);
+    expect(short.calls).toBe(reused ? 1 : 2);
+  });
+
+  it('signs the given subject without resolving the reference again', async () => {
+    const image = await pushTestImage(registry, ref, 'v1');
+    fake.resetRequests();
+    const result = await signArtifact(deps, ref, { now: TEST_NOW, profileArn: PROFILE_ARN, subject: image });
+    expect(result.digest).toBe(image.digest);
+    expect(fake.registryRequests().filter((r) => r.path === '/v2/team/app/manifests/v1')).toEqual([]);
   });
 
   it('reuses an existing signature that AWS Signer reports not revoked', async () => {
@@ -252,6 +345,19 @@ describe.each([
       code: 'IMAGE_NOT_FOUND',
       message: expect.stringContaining('team/app:v1'),
     });
+  });
+});
+
+describe('reuseMargin', () => {
+  const DAY = 24 * 60 * 60 * 1000;
+  const t0 = new Date('2026-01-01T00:00:00Z');
+  it.each([
+    { validityDays: 365, marginDays: 30 },
+    { validityDays: 60, marginDays: 30 },
+    { validityDays: 30, marginDays: 15 },
+    { validityDays: 1, marginDays: 0.5 },
+  ])('is $marginDays days for a signature valid $validityDays days', ({ validityDays, marginDays }) => {
+    expect(reuseMargin(t0, new Date(t0.getTime() + validityDays * DAY))).toBe(marginDays * DAY);
   });
 });
 
