@@ -5,6 +5,11 @@
  * the same profile or signs through AWS Signer, and pushes the Notary Project signature as an OCI
  * referrer. Dependencies are passed in; the handler only wires them.
  *
+ * Every reference is resolved first; references that name the same registry, repository and
+ * digest (`app:v1` and `app@<digest of v1>`) are signed once and share the result. Two signings of
+ * one digest at once would cost two SignPayload calls and, on a registry without the Referrers
+ * API, race on the `sha256-<hex>` referrers index so that one signature is lost from it.
+ *
  * Several images are signed concurrently ({@link SIGN_CONCURRENCY} at a time). One failing image
  * does not hide the others: the failure message lists every image with its outcome, and the
  * failure type is that of the most actionable error (`mostActionableKind` in shared/errors: a fix
@@ -17,6 +22,9 @@
  * `IMAGE_<n>_SIGNING_PROFILE_VERSION_ARN` (n = 1, 2, … in input order). Always `SIGNED_IMAGES`:
  * a JSON array of {@link SignedImageSummary}. Variables that are unknown (a local-key signer has no
  * job ARN) are left out.
+ *
+ * The output artifact (when declared) is rebuilt from every input entry, not from the signed
+ * images: two containers of `imagedefinitions.json` running the same image both stay, each pinned.
  */
 import { errorOfKind, isStagesignError, mostActionableKind } from '../../shared/errors';
 import type { ErrorKind } from '../../shared/errors';
@@ -25,13 +33,14 @@ import type { SignedArtifact } from '../../shared/notary/sign-artifact';
 import type { TrustStoreSet } from '../../shared/notary/trust-store';
 import type { PayloadSigner, RevocationChecker } from '../../shared/notary/types';
 import type { Registry } from '../../shared/oci/registry';
+import type { Descriptor } from '../../shared/oci/types';
 import type {
   ActionSpec,
   OutputArtifactFiles,
   StageContext,
   StageOutcome,
 } from '../../shared/pipeline/action';
-import { collectImages } from '../../shared/pipeline/image-sources';
+import { collectImageSources, imageSourceKey } from '../../shared/pipeline/image-sources';
 import type { ImageSource } from '../../shared/pipeline/image-sources';
 import type { Job } from '../../shared/pipeline/job';
 import type { SigningProfileArn } from '../../shared/signer/signing-profile-arn';
@@ -60,6 +69,8 @@ export interface SignImageDeps {
 export type ImageOutcome =
   | { readonly source: ImageSource; readonly status: 'signed' | 'reused'; readonly result: SignedArtifact }
   | { readonly source: ImageSource; readonly status: 'failed'; readonly error: unknown };
+
+type Done = Extract<ImageOutcome, { status: 'signed' | 'reused' }>;
 
 /** One entry of the `SIGNED_IMAGES` variable and of `signatures.json`. */
 export interface SignedImageSummary {
@@ -94,7 +105,7 @@ export async function signImageStage(
   ctx: Pick<StageContext, 'now' | 'logger' | 'setPhase' | 'readInputArtifact'>,
 ): Promise<StageOutcome<never>> {
   ctx.setPhase('reading the images to sign');
-  const images = await collectImages(params.sources, {
+  const { images, entries } = await collectImageSources(params.sources, {
     inputArtifactNames: job.inputArtifacts.map((a) => a.name),
     readInputArtifact: (name) => ctx.readInputArtifact(name),
   });
@@ -102,7 +113,7 @@ export async function signImageStage(
   const outcomes = await signImages(deps, params, images, ctx);
   const failed = outcomes.filter((o) => o.status === 'failed');
   if (failed.length > 0) throw failureFor(outcomes);
-  const done = outcomes as Extract<ImageOutcome, { status: 'signed' | 'reused' }>[];
+  const done = outcomes as Done[];
   const jobId = done.map((o) => o.result.signingJobId).find((id) => id !== undefined);
   return {
     kind: 'success',
@@ -110,12 +121,20 @@ export async function signImageStage(
     ...(jobId !== undefined ? { externalExecutionId: jobId } : {}),
     outputVariables: outputVariablesOf(done),
     ...(job.outputArtifacts.length > 0
-      ? { outputArtifacts: Object.fromEntries(job.outputArtifacts.map((a) => [a.name, outputFilesOf(done)])) }
+      ? {
+          outputArtifacts: Object.fromEntries(
+            job.outputArtifacts.map((a) => [a.name, outputFilesOf(entries, done)]),
+          ),
+        }
       : {}),
   };
 }
 
-/** Signs every image with at most `deps.concurrency` in flight; never throws, every image gets an outcome. */
+/**
+ * Signs every image, never throwing: every image gets an outcome. All references are resolved
+ * first; each distinct registry/repository/digest is then signed once (at most `deps.concurrency`
+ * at a time) and its result is shared by every reference that resolved to it.
+ */
 export async function signImages(
   deps: SignImageDeps,
   params: SignImageParams,
@@ -123,58 +142,106 @@ export async function signImages(
   ctx: Pick<StageContext, 'now' | 'logger'>,
 ): Promise<ImageOutcome[]> {
   const signer = deps.signerFor(params.profile);
+  const width = deps.concurrency ?? SIGN_CONCURRENCY;
   const outcomes: ImageOutcome[] = new Array<ImageOutcome>(images.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < images.length) {
-      const index = next++;
-      const source = images[index] as ImageSource;
-      try {
-        const result = await signArtifact(
-          {
-            registry: deps.registry,
-            signer,
-            ...(deps.trustStores ? { trustStores: deps.trustStores } : {}),
-            ...(deps.revocation ? { revocation: deps.revocation } : {}),
-            logger: { debug: (message, attributes) => ctx.logger.debug(message, { ...attributes }) },
-          },
-          source.reference,
-          {
-            now: ctx.now(),
-            force: params.force,
-            shape: params.shape,
-            signPlatformManifests: params.signPlatformManifests,
-            profileArn: params.profile.arn,
-          },
-        );
-        ctx.logger.info(result.reused ? 'existing signature reused' : 'image signed', {
-          digest: result.digest,
-          signatureDigest: result.signatureDigest,
-          signingJobId: result.signingJobId,
-        });
-        outcomes[index] = { source, status: result.reused ? 'reused' : 'signed', result };
-      } catch (error) {
-        if (isStagesignError(error)) {
-          ctx.logger.warn('image not signed', { image: source.text, code: error.code });
-        } else {
-          ctx.logger.error(
-            'image not signed: unexpected error',
-            error instanceof Error ? error : String(error),
-          );
-        }
-        outcomes[index] = { source, status: 'failed', error };
-      }
+  const fail = (index: number, error: unknown): void => {
+    const source = images[index] as ImageSource;
+    if (isStagesignError(error)) {
+      ctx.logger.warn('image not signed', { image: source.text, code: error.code });
+    } else {
+      ctx.logger.error('image not signed: unexpected error', error instanceof Error ? error : String(error));
     }
+    outcomes[index] = { source, status: 'failed', error };
   };
-  const width = Math.max(1, Math.min(deps.concurrency ?? SIGN_CONCURRENCY, images.length));
-  await Promise.all(Array.from({ length: width }, worker));
+
+  const resolved = await mapBounded(images, width, async (source, index) => {
+    try {
+      return await deps.registry.resolve(source.reference);
+    } catch (error) {
+      fail(index, error);
+      return undefined;
+    }
+  });
+  const groups = new Map<string, { subject: Descriptor; members: number[] }>();
+  resolved.forEach((subject, index) => {
+    if (subject === undefined) return;
+    const { registry, repository } = (images[index] as ImageSource).reference;
+    const key = `${registry}/${repository}@${subject.digest}`;
+    const group = groups.get(key);
+    if (group) group.members.push(index);
+    else groups.set(key, { subject, members: [index] });
+  });
+
+  await mapBounded([...groups.values()], width, async ({ subject, members }) => {
+    const first = images[members[0] as number] as ImageSource;
+    try {
+      const result = await signArtifact(
+        {
+          registry: deps.registry,
+          signer,
+          ...(deps.trustStores ? { trustStores: deps.trustStores } : {}),
+          ...(deps.revocation ? { revocation: deps.revocation } : {}),
+          logger: { debug: (message, attributes) => ctx.logger.debug(message, { ...attributes }) },
+        },
+        first.reference,
+        {
+          now: ctx.now(),
+          force: params.force,
+          shape: params.shape,
+          signPlatformManifests: params.signPlatformManifests,
+          profileArn: params.profile.arn,
+          subject,
+        },
+      );
+      ctx.logger.info(result.reused ? 'existing signature reused' : 'image signed', {
+        digest: result.digest,
+        signatureDigest: result.signatureDigest,
+        signingJobId: result.signingJobId,
+        references: members.length,
+      });
+      for (const index of members) {
+        const source = images[index] as ImageSource;
+        outcomes[index] = { source, status: result.reused ? 'reused' : 'signed', result };
+      }
+    } catch (error) {
+      for (const index of members) fail(index, error);
+    }
+  });
   return outcomes;
 }
 
-/** `Successfully signed <registry>/<repo>@sha256:…`, one line per image (and platform manifest). */
-export function summaryOf(done: readonly Extract<ImageOutcome, { status: 'signed' | 'reused' }>[]): string {
+/** `fn` over `items` with at most `width` calls in flight; results in input order. */
+async function mapBounded<T, R>(
+  items: readonly T[],
+  width: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index] as T, index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(width, items.length)) }, worker));
+  return results;
+}
+
+/**
+ * `Successfully signed <registry>/<repo>@sha256:…`, one line per signed image (references that
+ * resolved to one image give one line) and platform manifest. With several images a count line
+ * comes first (`Signed 12 images (3 reused)`), so that it survives the console's 2048-character
+ * cut when the per-image lines do not.
+ */
+export function summaryOf(done: readonly Done[]): string {
   const lines: string[] = [];
-  for (const { result } of done) {
+  const results = distinctResults(done);
+  if (results.length > 1) {
+    const reused = results.filter((r) => r.reused).length;
+    lines.push(`Signed ${results.length} images (${reused} reused)`);
+  }
+  for (const result of results) {
     lines.push(
       `Successfully signed ${result.reference}${result.reused ? ` (existing signature ${result.signatureDigest} reused)` : ''}`,
     );
@@ -188,9 +255,7 @@ export function summaryOf(done: readonly Extract<ImageOutcome, { status: 'signed
 }
 
 /** The output variables (see the module comment for the names). */
-export function outputVariablesOf(
-  done: readonly Extract<ImageOutcome, { status: 'signed' | 'reused' }>[],
-): Record<string, string> {
+export function outputVariablesOf(done: readonly Done[]): Record<string, string> {
   const variables: Record<string, string> = {};
   // One image: IMAGE_URI, IMAGE_DIGEST, SIGNATURE_DIGEST, …; several: IMAGE_<n>_ before every name.
   const put = (image: string, other: string, r: SignedArtifact): void => {
@@ -209,21 +274,48 @@ export function outputVariablesOf(
 }
 
 /**
- * The output artifact: `imagedefinitions.json` with every image pinned by digest (names kept from
- * the input file, else the repository's last path component), `signatures.json` (the records),
- * and `imageDetail.json` pinned when the image came from one.
+ * The output artifact, rebuilt from every input entry (`entries`, duplicates included) with the
+ * result of its reference (`done`):
+ *
+ * - `imagedefinitions.json`: every `imagedefinitions.json` entry in input order, each with its
+ *   `imageUri` pinned by digest and its other fields kept; an image given otherwise (user
+ *   parameters, `imageDetail.json`) is added as `{name: <repository's last path component>,
+ *   imageUri}` unless a container already runs that pinned image;
+ * - `imageDetail.json` (when an image came from one): its fields kept, `ImageURI` pinned;
+ * - `signatures.json`: one record per entry (so that each container finds its signature), with
+ *   the platform manifests' records where signed.
  */
-export function outputFilesOf(
-  done: readonly Extract<ImageOutcome, { status: 'signed' | 'reused' }>[],
-): OutputArtifactFiles {
-  const definitions = done.map(({ source, result }) => ({
-    name: source.name ?? source.reference.repository.split('/').at(-1) ?? source.reference.repository,
-    imageUri: result.reference,
-  }));
+export function outputFilesOf(entries: readonly ImageSource[], done: readonly Done[]): OutputArtifactFiles {
+  const byKey = new Map(done.map((o) => [imageSourceKey(o.source), o.result]));
+  const rows = entries.map((source) => {
+    const result = byKey.get(imageSourceKey(source));
+    if (result === undefined) throw new Error(`no outcome for ${source.text} (${source.origin})`);
+    return { source, result };
+  });
+  const fromFile = new Set(
+    rows.filter((r) => r.source.kind === 'imagedefinitions').map((r) => r.result.reference),
+  );
+  const added = new Set<string>();
+  const definitions: Record<string, unknown>[] = [];
+  for (const { source, result } of rows) {
+    if (source.kind === 'imagedefinitions') {
+      definitions.push(
+        source.fields !== undefined
+          ? { ...source.fields, imageUri: result.reference }
+          : { ...(source.name !== undefined ? { name: source.name } : {}), imageUri: result.reference },
+      );
+    } else if (!fromFile.has(result.reference) && !added.has(result.reference)) {
+      added.add(result.reference);
+      definitions.push({
+        name: source.name ?? source.reference.repository.split('/').at(-1) ?? source.reference.repository,
+        imageUri: result.reference,
+      });
+    }
+  }
   const files: Record<string, string> = {
     'imagedefinitions.json': JSON.stringify(definitions),
     'signatures.json': `${JSON.stringify(
-      done.map(({ source, result }) => ({
+      rows.map(({ source, result }) => ({
         ...summaryEntry({ source, result }),
         ...(result.platforms ? { platforms: result.platforms } : {}),
       })),
@@ -231,9 +323,27 @@ export function outputFilesOf(
       2,
     )}\n`,
   };
-  const detail = done.find((o) => o.source.kind === 'imageDetail');
-  if (detail) files['imageDetail.json'] = JSON.stringify({ ImageURI: detail.result.reference });
+  const detail = rows.find((r) => r.source.kind === 'imageDetail');
+  if (detail) {
+    files['imageDetail.json'] = JSON.stringify({
+      ...detail.source.fields,
+      ImageURI: detail.result.reference,
+    });
+  }
   return files;
+}
+
+/** Each distinct signature result once, in first-appearance order. */
+function distinctResults(done: readonly Done[]): SignedArtifact[] {
+  const seen = new Set<string>();
+  const results: SignedArtifact[] = [];
+  for (const { result } of done) {
+    const key = `${result.reference} ${result.signatureDigest}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    results.push(result);
+  }
+  return results;
 }
 
 function summaryEntry({

@@ -15,7 +15,11 @@
  *   else the action's only input artifact.
  * - Zero images → ConfigurationError `NO_IMAGES` saying where it looked. A malformed reference →
  *   ConfigurationError `IMAGE_REFERENCE_INVALID` naming the field and quoting the value.
- * - The same reference given twice is acted on once.
+ * - The same reference given twice is acted on once: {@link collectImageSources} returns both the
+ *   distinct references (the work list) and every entry as found (e.g. two containers of an
+ *   `imagedefinitions.json` running the same image), so that a stage rewriting the file keeps every
+ *   entry. Two different references to one image (a tag and its digest) are still two references
+ *   here: only resolving them tells, and that is the stage's business.
  *
  * The parsing half is pure; {@link collectImages} reads the artifact through the callback it is given.
  */
@@ -44,6 +48,22 @@ export interface ImageSource {
   readonly name?: string;
   /** Which kind of source it came from (decides how an output artifact is rewritten). */
   readonly kind: 'user-parameters' | 'imagedefinitions' | 'imageDetail';
+  /**
+   * The file entry as found (the `imagedefinitions.json` object or the `imageDetail.json` object),
+   * so that a rewritten output file keeps the fields this module does not read.
+   */
+  readonly fields?: Readonly<Record<string, unknown>>;
+}
+
+/** What {@link collectImageSources} found. */
+export interface CollectedImages {
+  /** The distinct references, in the order given: what to act on. */
+  readonly images: ImageSource[];
+  /**
+   * Every entry as found, in order, duplicates included (user parameters first, then the file's
+   * entries): what an output file rewritten from the input must contain.
+   */
+  readonly entries: ImageSource[];
 }
 
 /** The image-related part of a stage's parameters, validated. */
@@ -107,7 +127,7 @@ export function parseImageSourceParams(
     );
   }
   return {
-    images: dedupe(images),
+    images: dedupeImages(images),
     ...(imageFile !== undefined ? { imageFile } : {}),
     ...(inputArtifact !== undefined ? { inputArtifact } : {}),
   };
@@ -131,8 +151,19 @@ export interface ImageSourceJob {
  * Throws ConfigurationError `NO_IMAGES` when none is found, saying where it looked.
  */
 export async function collectImages(params: ImageSourceParams, job: ImageSourceJob): Promise<ImageSource[]> {
+  return (await collectImageSources(params, job)).images;
+}
+
+/**
+ * Like {@link collectImages}, and also every entry as found (duplicates included), for stages
+ * that rewrite the input file: a container whose image equals another's must not vanish from it.
+ */
+export async function collectImageSources(
+  params: ImageSourceParams,
+  job: ImageSourceJob,
+): Promise<CollectedImages> {
   const looked: string[] = ['UserParameters.image and UserParameters.images'];
-  let images = [...params.images];
+  let entries = [...params.images];
   if (needsInputArtifact(params)) {
     const artifact = pickArtifact(params, job.inputArtifactNames);
     if (artifact === undefined) {
@@ -141,9 +172,10 @@ export async function collectImages(params: ImageSourceParams, job: ImageSourceJ
       const files = await job.readInputArtifact(artifact);
       const found = imagesFromArtifactFiles(files, artifact, params.imageFile);
       looked.push(found.looked);
-      images = dedupe([...images, ...found.images]);
+      entries = [...entries, ...found.images];
     }
   }
+  const images = dedupeImages(entries);
   if (images.length === 0) {
     throw new ConfigurationError(
       'NO_IMAGES',
@@ -157,7 +189,7 @@ export async function collectImages(params: ImageSourceParams, job: ImageSourceJ
       `${images.length} images were given; one action handles at most ${MAX_IMAGES}. Split them across several actions.`,
     );
   }
-  return images;
+  return { images, entries };
 }
 
 /**
@@ -224,6 +256,7 @@ export function parseImageFile(value: unknown, where: string): ImageSource[] {
         origin: `${field}.imageUri`,
         ...(name !== undefined ? { name } : {}),
         kind: 'imagedefinitions' as const,
+        fields: entry as Record<string, unknown>,
       };
     });
   }
@@ -236,6 +269,7 @@ export function parseImageFile(value: unknown, where: string): ImageSource[] {
         text: uri,
         origin: `${where}.ImageURI`,
         kind: 'imageDetail',
+        fields: value as Record<string, unknown>,
       },
     ];
   }
@@ -314,10 +348,19 @@ function optionalString(value: unknown, field: string, example: string): string 
   return value;
 }
 
-function dedupe(images: ImageSource[]): ImageSource[] {
+/**
+ * The key under which two sources count as the same reference (the normalized reference text;
+ * a tag and a digest of one image are different keys until resolved).
+ */
+export function imageSourceKey(image: ImageSource): string {
+  return formatReference(image.reference);
+}
+
+/** The first source of each {@link imageSourceKey}, in order. */
+export function dedupeImages(images: readonly ImageSource[]): ImageSource[] {
   const seen = new Set<string>();
   return images.filter((image) => {
-    const key = formatReference(image.reference);
+    const key = imageSourceKey(image);
     if (seen.has(key)) return false;
     seen.add(key);
     return true;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../../../shared/errors';
 import {
   collectImages,
+  collectImageSources,
   imagesFromArtifactFiles,
   parseImageSourceParams,
 } from '../../../shared/pipeline/image-sources';
@@ -209,5 +210,57 @@ describe('collectImages', () => {
     expect(error).toMatchObject({ code: 'NO_IMAGES' });
     expect((error as Error).message).toContain('Looked in UserParameters.image and UserParameters.images; ');
     expect((error as Error).message).toContain(where);
+  });
+});
+
+describe('collectImageSources', () => {
+  it('returns the distinct references to act on and every entry as found, duplicates and extra fields included', async () => {
+    const j = job({
+      BuildOutput: files({
+        'imagedefinitions.json': [
+          { name: 'web', imageUri: `${ECR}/web:1`, cpu: 256 },
+          { name: 'sidecar', imageUri: `${ECR}/web:1` },
+          { name: 'worker', imageUri: `${ECR}/worker:2` },
+        ],
+      }),
+    });
+    const { images, entries } = await collectImageSources(
+      parseImageSourceParams({ image: `${ECR}/worker:2`, imageFile: 'imagedefinitions.json' }),
+      j,
+    );
+    expect(images.map((i) => [i.text, i.origin])).toEqual([
+      [`${ECR}/worker:2`, 'UserParameters.image'],
+      [`${ECR}/web:1`, 'BuildOutput:imagedefinitions.json[0].imageUri'],
+    ]);
+    expect(entries.map((i) => [i.name, i.text, i.kind])).toEqual([
+      [undefined, `${ECR}/worker:2`, 'user-parameters'],
+      ['web', `${ECR}/web:1`, 'imagedefinitions'],
+      ['sidecar', `${ECR}/web:1`, 'imagedefinitions'],
+      ['worker', `${ECR}/worker:2`, 'imagedefinitions'],
+    ]);
+    expect(entries[1]!.fields).toEqual({ name: 'web', imageUri: `${ECR}/web:1`, cpu: 256 });
+  });
+
+  it('keeps the fields of imageDetail.json', async () => {
+    const detail = { ImageURI: `${ECR}/app@${DIGEST}`, ImageTags: ['v1'], RegistryId: '123456789012' };
+    const { entries } = await collectImageSources(
+      parseImageSourceParams(undefined),
+      job({ Src: files({ 'imageDetail.json': detail }) }),
+    );
+    expect(entries.map((e) => e.fields)).toEqual([detail]);
+  });
+
+  it('agrees with collectImages on the work list', async () => {
+    const artifacts = {
+      BuildOutput: files({
+        'imagedefinitions.json': [
+          { name: 'a', imageUri: `${ECR}/a:1` },
+          { name: 'b', imageUri: `${ECR}/a:1` },
+        ],
+      }),
+    };
+    const params = parseImageSourceParams(undefined);
+    expect((await collectImages(params, job(artifacts))).map((i) => i.name)).toEqual(['a']);
+    expect((await collectImageSources(params, job(artifacts))).images.map((i) => i.name)).toEqual(['a']);
   });
 });

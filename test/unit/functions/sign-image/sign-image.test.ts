@@ -153,9 +153,128 @@ describe('sign-image stage', () => {
     expect(report.outputVariables).not.toHaveProperty('IMAGE_URI');
     expect(JSON.parse(report.outputVariables!.SIGNED_IMAGES!)).toHaveLength(2);
     expect(report.executionDetails?.summary?.split('\n')).toEqual([
+      'Signed 2 images (0 reused)',
       `Successfully signed ${fake.host}/a@${a.digest}`,
       `Successfully signed ${fake.host}/b@${b.digest}`,
     ]);
+  });
+
+  it('puts the count line first, so that it survives the 2048-character cut of many images', async () => {
+    const refs: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      await pushTestImage(registry, parseReference(`${fake.host}/team/service-${i}:1`), '1', `s${i}`);
+      refs.push(`${fake.host}/team/service-${i}:1`);
+    }
+    await run({ images: refs.slice(0, 3) });
+    const report = await run({ images: refs });
+    if (report.kind !== 'success') throw new Error(JSON.stringify(report));
+    const summary = report.executionDetails!.summary!;
+    expect(summary.length).toBeLessThanOrEqual(2048);
+    const lines = summary.split('\n');
+    expect(lines[0]).toBe('Signed 30 images (3 reused)');
+    expect(lines[1]).toMatch(
+      new RegExp(`^Successfully signed ${fake.host}/team/service-0@sha256:[0-9a-f]{64} \\(existing`),
+    );
+    expect(signer.calls).toBe(30);
+  });
+
+  it('signs an image given by tag and by digest once, and reports both references with that one signature', async () => {
+    const ref = parseReference(`${fake.host}/app:v1`);
+    const image = await pushTestImage(registry, ref, 'v1');
+    const report = await run({ images: [`${fake.host}/app:v1`, `${fake.host}/app@${image.digest}`] });
+    if (report.kind !== 'success') throw new Error(JSON.stringify(report));
+
+    expect(signer.calls).toBe(1);
+    const listed = await registry.listReferrers(ref, image, MediaType.NotarySignature);
+    expect(listed).toHaveLength(1);
+    const pinned = `${fake.host}/app@${image.digest}`;
+    expect(report.outputVariables).toMatchObject({
+      IMAGE_1_URI: pinned,
+      IMAGE_2_URI: pinned,
+      IMAGE_1_SIGNATURE_DIGEST: listed[0]!.digest,
+      IMAGE_2_SIGNATURE_DIGEST: listed[0]!.digest,
+    });
+    expect(
+      (JSON.parse(report.outputVariables!.SIGNED_IMAGES!) as Array<Record<string, unknown>>).map((e) => [
+        e.source,
+        e.signatureDigest,
+      ]),
+    ).toEqual([
+      [`${fake.host}/app:v1`, listed[0]!.digest],
+      [`${fake.host}/app@${image.digest}`, listed[0]!.digest],
+    ]);
+    expect(report.executionDetails?.summary).toBe(`Successfully signed ${pinned}`);
+  });
+
+  it('keeps every container of imagedefinitions.json, with its extra fields, when two run the same image', async () => {
+    const web = await pushTestImage(registry, parseReference(`${fake.host}/web:1.2`), '1.2');
+    const worker = await pushTestImage(registry, parseReference(`${fake.host}/worker:7`), '7', 'worker');
+    const definitions = [
+      { name: 'web', imageUri: `${fake.host}/web:1.2`, note: 'front' },
+      { name: 'sidecar', imageUri: `${fake.host}/web:1.2` },
+      { name: 'worker', imageUri: `${fake.host}/worker:7` },
+      { name: 'web-by-digest', imageUri: `${fake.host}/web@${web.digest}` },
+    ];
+    const artifacts = new MemoryArtifacts({
+      BuildOutput: new Map([
+        ['imagedefinitions.json', new TextEncoder().encode(JSON.stringify(definitions))],
+      ]),
+    });
+    const report = await run(undefined, {
+      artifacts,
+      data: { inputArtifacts: [artifact('BuildOutput')], outputArtifacts: [artifact('SignedOutput')] },
+    });
+    expect(report.kind).toBe('success');
+    expect(signer.calls).toBe(2);
+    const out = artifacts.written.get('SignedOutput')!;
+    const webPinned = `${fake.host}/web@${web.digest}`;
+    expect(JSON.parse(text(out.get('imagedefinitions.json')))).toEqual([
+      { name: 'web', imageUri: webPinned, note: 'front' },
+      { name: 'sidecar', imageUri: webPinned },
+      { name: 'worker', imageUri: `${fake.host}/worker@${worker.digest}` },
+      { name: 'web-by-digest', imageUri: webPinned },
+    ]);
+    const records = JSON.parse(text(out.get('signatures.json'))) as Array<Record<string, unknown>>;
+    expect(records.map((r) => r.name)).toEqual(['web', 'sidecar', 'worker', 'web-by-digest']);
+    expect(new Set(records.filter((r) => r.digest === web.digest).map((r) => r.signatureDigest)).size).toBe(
+      1,
+    );
+  });
+
+  it('rewrites imageDetail.json keeping its other fields, and adds the image to imagedefinitions.json', async () => {
+    const image = await pushTestImage(registry, parseReference(`${fake.host}/team/app:v1`), 'v1');
+    const detail = { ImageURI: `${fake.host}/team/app:v1`, ImageTags: ['v1'], RepositoryName: 'team/app' };
+    const artifacts = new MemoryArtifacts({
+      Source: new Map([['imageDetail.json', new TextEncoder().encode(JSON.stringify(detail))]]),
+    });
+    const report = await run(undefined, {
+      artifacts,
+      data: { inputArtifacts: [artifact('Source')], outputArtifacts: [artifact('SignedOutput')] },
+    });
+    expect(report.kind).toBe('success');
+    const out = artifacts.written.get('SignedOutput')!;
+    const pinned = `${fake.host}/team/app@${image.digest}`;
+    expect(JSON.parse(text(out.get('imageDetail.json')))).toEqual({ ...detail, ImageURI: pinned });
+    expect(JSON.parse(text(out.get('imagedefinitions.json')))).toEqual([{ name: 'app', imageUri: pinned }]);
+  });
+
+  it('fails as SystemUnavailable naming GetRevocationStatus, signing nothing, when revocation status cannot be obtained', async () => {
+    const ref = parseReference(`${fake.host}/app:v1`);
+    const image = await pushTestImage(registry, ref, 'v1');
+    await run({ image: `${fake.host}/app:v1` });
+    const revocation = {
+      getRevocationStatus: async (): Promise<{ revokedEntities: string[] }> => {
+        throw new Error('socket hang up');
+      },
+    };
+    const report = await run({ image: `${fake.host}/app:v1` }, { deps: deps({ revocation }) });
+    expect(report.kind === 'failure' && report.code).toBe('REVOCATION_STATUS_UNAVAILABLE');
+    expect(report.kind === 'failure' && report.failureDetails).toMatchObject({
+      type: 'SystemUnavailable',
+      message: expect.stringContaining('GetRevocationStatus'),
+    });
+    expect(signer.calls).toBe(1);
+    expect(await registry.listReferrers(ref, image, MediaType.NotarySignature)).toHaveLength(1);
   });
 
   it('fails the job when one of several images is missing, listing every image and its outcome', async () => {
