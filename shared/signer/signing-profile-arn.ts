@@ -53,16 +53,11 @@ export function parseSigningProfileArn(arn: string): SigningProfileArn {
     string,
     string | undefined,
   ];
-  if (version !== undefined) {
-    throw new ConfigurationError(
-      'SIGNING_PROFILE_ARN_IS_VERSION',
-      `${quoted} is a signing profile version ARN; signing needs the signing profile ARN without the version, i.e. arn:${partition}:signer:${region}:${accountId}:/signing-profiles/${profileName}`,
-    );
-  }
+  // Name and partition first: a corrected ARN is suggested below only when it would itself pass.
   if (!PROFILE_NAME_PATTERN.test(profileName)) {
     throw new ConfigurationError(
       'SIGNING_PROFILE_ARN_INVALID',
-      `${quoted} has an invalid signing profile name ${JSON.stringify(profileName)}: AWS Signer profile names are 2 to 64 characters of [a-zA-Z0-9_]`,
+      `${quoted} has an invalid signing profile name ${JSON.stringify(profileName)}: AWS Signer profile names are 2 to 64 characters of [a-zA-Z0-9_]; use the ARN of an existing profile, e.g. ${EXAMPLE}`,
     );
   }
   const regionPartition = partitionOfRegion(region);
@@ -70,6 +65,19 @@ export function parseSigningProfileArn(arn: string): SigningProfileArn {
     throw new ConfigurationError(
       'SIGNING_PROFILE_ARN_INVALID',
       `${quoted} names region ${region}, which belongs to partition ${regionPartition}, not ${partition}`,
+    );
+  }
+  const profileArn = `arn:${partition}:signer:${region}:${accountId}:/signing-profiles/${profileName}`;
+  if (version === '') {
+    throw new ConfigurationError(
+      'SIGNING_PROFILE_ARN_INVALID',
+      `${quoted} ends with "/" after the profile name; remove it: ${profileArn}`,
+    );
+  }
+  if (version !== undefined) {
+    throw new ConfigurationError(
+      'SIGNING_PROFILE_ARN_IS_VERSION',
+      `${quoted} is a signing profile version ARN; signing needs the signing profile ARN without the version, i.e. ${profileArn}`,
     );
   }
   return { partition, region, accountId, profileName, arn };

@@ -127,6 +127,46 @@ describe('parseSigningProfileArn', () => {
       if (arn !== '') expect((caught as Error).message).toContain(JSON.stringify(arn));
     });
 
+    it.each([
+      {
+        what: 'a trailing slash after the profile name',
+        arn: 'arn:aws:signer:us-west-2:111122223333:/signing-profiles/notation_test/',
+        code: 'SIGNING_PROFILE_ARN_INVALID',
+        says: 'ends with "/" after the profile name; remove it: arn:aws:signer:us-west-2:111122223333:/signing-profiles/notation_test',
+      },
+      {
+        what: 'a version ARN whose profile name is invalid',
+        arn: 'arn:aws:signer:us-west-2:111122223333:/signing-profiles/my-profile/IrwHQeF7XW',
+        code: 'SIGNING_PROFILE_ARN_INVALID',
+        says: 'invalid signing profile name "my-profile"',
+      },
+      {
+        what: 'a version ARN with an empty profile name',
+        arn: 'arn:aws:signer:us-west-2:111122223333:/signing-profiles//IrwHQeF7XW',
+        code: 'SIGNING_PROFILE_ARN_INVALID',
+        says: 'invalid signing profile name ""',
+      },
+      {
+        what: 'a version ARN whose region is in another partition',
+        arn: 'arn:aws:signer:cn-north-1:111122223333:/signing-profiles/notation_test/IrwHQeF7XW',
+        code: 'SIGNING_PROFILE_ARN_INVALID',
+        says: 'belongs to partition aws-cn, not aws',
+      },
+    ])('reports $what as $code, suggesting no ARN that would itself be rejected', ({ arn, code, says }) => {
+      let caught: unknown;
+      try {
+        parseSigningProfileArn(arn);
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toMatchObject({ name: 'ConfigurationError', code });
+      const message = (caught as Error).message;
+      expect(message).toContain(says);
+      // Every ARN the message offers (other than the one quoted) must parse.
+      const offered = [...message.matchAll(/arn:[^\s",]+/g)].map((m) => m[0]).filter((a) => a !== arn);
+      for (const suggestion of offered) expect(() => parseSigningProfileArn(suggestion)).not.toThrow();
+    });
+
     it('tells the user which profile ARN to use instead of a version ARN', () => {
       expect(() =>
         parseSigningProfileArn(
