@@ -10,7 +10,16 @@ export type ArtifactFiles = ReadonlyMap<string, Uint8Array>;
  */
 export interface ArtifactStore {
   /** Downloads and extracts an input artifact, enforcing the zip limits. */
-  read(job: Job, artifact: JobArtifact): Promise<ArtifactFiles>;
+  read(job: Job, artifact: JobArtifact, options?: ArtifactOptions): Promise<ArtifactFiles>;
   /** Zips `files` and uploads them to the output artifact's location (SSE-KMS). */
-  write(job: Job, artifact: JobArtifact, files: ArtifactFiles): Promise<void>;
+  write(job: Job, artifact: JobArtifact, files: ArtifactFiles, options?: ArtifactOptions): Promise<void>;
+}
+
+/** Per-call options of an {@link ArtifactStore}. */
+export interface ArtifactOptions {
+  /**
+   * Aborts the transfer (the wrapper passes the stage's deadline signal, so no artifact is read
+   * or written for a job already reported as timed out).
+   */
+  readonly signal?: AbortSignal;
 }

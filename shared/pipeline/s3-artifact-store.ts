@@ -1,6 +1,6 @@
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DependencyError, InputError, PermissionError } from '../errors';
-import type { ArtifactFiles, ArtifactStore } from './artifact-store';
+import type { ArtifactFiles, ArtifactOptions, ArtifactStore } from './artifact-store';
 import type { ArtifactCredentials, Job, JobArtifact } from './job';
 import { DEFAULT_ZIP_LIMITS, readZip, writeZip } from './zip';
 import type { ZipLimits } from './zip';
@@ -54,32 +54,51 @@ export class S3ArtifactStore implements ArtifactStore {
     this.clientFor = options.clientFor ?? ((credentials) => artifactS3Client(credentials, env));
   }
 
-  async read(job: Job, artifact: JobArtifact): Promise<ArtifactFiles> {
+  async read(job: Job, artifact: JobArtifact, options: ArtifactOptions = {}): Promise<ArtifactFiles> {
     const { bucketName, objectKey } = artifact.location;
     const label = `input artifact ${artifact.name}`;
     const client = this.clientFor(job.artifactCredentials);
     try {
-      const response = await client.send(new GetObjectCommand({ Bucket: bucketName, Key: objectKey }));
+      const response = await client.send(
+        new GetObjectCommand({ Bucket: bucketName, Key: objectKey }),
+        options.signal ? { abortSignal: options.signal } : {},
+      );
       if (response.ContentLength !== undefined && response.ContentLength > this.limits.maxArchiveBytes) {
         response.Body?.transformToWebStream()
           .cancel()
           .catch(() => undefined);
-        throw new InputError(
-          'ARTIFACT_TOO_LARGE',
-          `The ${label} is too large: the zip is ${response.ContentLength} bytes, over the limit of ${this.limits.maxArchiveBytes}.`,
-        );
+        throw this.tooLarge(label, response.ContentLength);
       }
       if (!response.Body) throw new InputError('ARTIFACT_CORRUPT', `The ${label} has no content.`);
-      const bytes = await response.Body.transformToByteArray();
+      const body = response.Body.transformToWebStream();
+      // Counted while reading: ContentLength may be absent (chunked) or not match the body.
+      const bytes = await readBounded(body, this.limits.maxArchiveBytes, options.signal, () =>
+        this.tooLarge(label),
+      );
       return readZip(bytes, this.limits, label);
     } catch (error) {
-      throw mapS3Error(error, 'read', artifact);
+      throw options.signal?.aborted ? stopped(error, 'read', artifact) : mapS3Error(error, 'read', artifact);
     } finally {
       client.destroy();
     }
   }
 
-  async write(job: Job, artifact: JobArtifact, files: ArtifactFiles): Promise<void> {
+  /** The oversize error; without a declared size, the download was stopped at the limit. */
+  private tooLarge(label: string, declaredBytes?: number): InputError {
+    const max = this.limits.maxArchiveBytes;
+    const text =
+      declaredBytes === undefined
+        ? `the zip is over the limit of ${max} bytes (the download was stopped there)`
+        : `the zip is ${declaredBytes} bytes, over the limit of ${max}`;
+    return new InputError('ARTIFACT_TOO_LARGE', `The ${label} is too large: ${text}.`);
+  }
+
+  async write(
+    job: Job,
+    artifact: JobArtifact,
+    files: ArtifactFiles,
+    options: ArtifactOptions = {},
+  ): Promise<void> {
     const { bucketName, objectKey } = artifact.location;
     const body = writeZip(files, `output artifact ${artifact.name}`);
     const client = this.clientFor(job.artifactCredentials);
@@ -93,13 +112,69 @@ export class S3ArtifactStore implements ArtifactStore {
           ServerSideEncryption: 'aws:kms',
           ...(job.encryptionKey ? { SSEKMSKeyId: job.encryptionKey.id } : {}),
         }),
+        options.signal ? { abortSignal: options.signal } : {},
       );
     } catch (error) {
-      throw mapS3Error(error, 'write', artifact);
+      throw options.signal?.aborted
+        ? stopped(error, 'write', artifact)
+        : mapS3Error(error, 'write', artifact);
     } finally {
       client.destroy();
     }
   }
+}
+
+/**
+ * Reads a byte stream to the end, but never more than `maxBytes`: past that it cancels the
+ * stream and throws `tooLarge()`. Aborting `signal` cancels it too (with the signal's reason).
+ */
+async function readBounded(
+  stream: ReadableStream<Uint8Array>,
+  maxBytes: number,
+  signal: AbortSignal | undefined,
+  tooLarge: () => Error,
+): Promise<Uint8Array> {
+  const reader = stream.getReader();
+  const onAbort = (): void => {
+    reader.cancel(signal?.reason).catch(() => undefined);
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      signal?.throwIfAborted();
+      const { done, value } = await reader.read();
+      signal?.throwIfAborted();
+      if (done) break;
+      total += value.byteLength;
+      if (total > maxBytes) {
+        reader.cancel().catch(() => undefined);
+        throw tooLarge();
+      }
+      chunks.push(value);
+    }
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    reader.releaseLock();
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
+}
+
+/** The transfer was aborted by the caller's signal (the stage's deadline): not an S3 failure. */
+function stopped(error: unknown, verb: 'read' | 'write', artifact: JobArtifact): Error {
+  const { bucketName, objectKey } = artifact.location;
+  return new DependencyError(
+    'ARTIFACT_TRANSFER_ABORTED',
+    `Stopped the ${verb} of s3://${bucketName}/${objectKey} (${verb === 'read' ? 'input' : 'output'} artifact ${artifact.name}): the stage ran out of time.`,
+    { cause: error },
+  );
 }
 
 /** S3 errors → the error model. Already-mapped StagesignErrors pass through. */

@@ -42,6 +42,74 @@ describe('S3ArtifactStore', () => {
     await expect(store.read(job, input)).rejects.toMatchObject({ code: 'ARTIFACT_TOO_LARGE' });
   });
 
+  it('stops reading a body without ContentLength as soon as it passes the archive limit', async () => {
+    // 10 MB in 1 KiB chunks, no ContentLength (chunked transfer): only what the limit needs is pulled.
+    let pulled = 0;
+    const endless = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (pulled === 10_000) return controller.close();
+        pulled++;
+        controller.enqueue(new Uint8Array(1024));
+      },
+    });
+    s3.on(GetObjectCommand).resolves({
+      Body: {
+        transformToWebStream: () => endless,
+        transformToByteArray: async () => new Uint8Array(await new Response(endless).arrayBuffer()),
+      } as never,
+    });
+    const store = new S3ArtifactStore({
+      env: { AWS_REGION: 'us-east-1' },
+      limits: { ...DEFAULT_ZIP_LIMITS, maxArchiveBytes: 4096 },
+    });
+    await expect(store.read(job, input)).rejects.toMatchObject({
+      name: 'InputError',
+      code: 'ARTIFACT_TOO_LARGE',
+      message: `The input artifact ${input.name} is too large: the zip is over the limit of 4096 bytes (the download was stopped there).`,
+    });
+    // The stream's own read-ahead (highWaterMark 1) may add one chunk.
+    expect(pulled).toBeLessThanOrEqual(7);
+  });
+
+  it('passes the abort signal to GetObject and PutObject', async () => {
+    s3.on(GetObjectCommand).resolves({ Body: body(zipSync({ 'a.txt': new Uint8Array([1]) })) });
+    s3.on(PutObjectCommand).resolves({});
+    const { signal } = new AbortController();
+    const store = new S3ArtifactStore({ env: { AWS_REGION: 'us-east-1' } });
+    await store.read(job, input, { signal });
+    await store.write(job, output, new Map(), { signal });
+    // `send(command, options)`: the mock's typings list only the command.
+    const sendOptions = (call: { args: readonly unknown[] } | undefined) => call?.args[1];
+    expect(sendOptions(s3.commandCalls(GetObjectCommand)[0])).toEqual({ abortSignal: signal });
+    expect(sendOptions(s3.commandCalls(PutObjectCommand)[0])).toEqual({ abortSignal: signal });
+  });
+
+  it('stops reading the body when the signal is aborted mid-download', async () => {
+    let cancelled = false;
+    const stalled = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new Uint8Array(10)); // then nothing more ever arrives
+      },
+      cancel() {
+        cancelled = true;
+      },
+    });
+    s3.on(GetObjectCommand).resolves({
+      Body: { transformToWebStream: () => stalled } as never,
+    });
+    const controller = new AbortController();
+    const reading = new S3ArtifactStore({ env: { AWS_REGION: 'us-east-1' } }).read(job, input, {
+      signal: controller.signal,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    controller.abort(new Error('deadline while reading the input artifact'));
+    await expect(reading).rejects.toMatchObject({
+      name: 'DependencyError',
+      code: 'ARTIFACT_TRANSFER_ABORTED',
+    });
+    expect(cancelled).toBe(true);
+  });
+
   it('writes the output zip with SSE-KMS and the job encryption key', async () => {
     s3.on(PutObjectCommand).resolves({});
     await new S3ArtifactStore({ env: { AWS_REGION: 'us-east-1' } }).write(
