@@ -9,6 +9,7 @@ import { mapFailure } from './failure';
 import { parseJob, peekJobId } from './job';
 import type { Job } from './job';
 import { LIMITS, checkOutputVariables, truncate } from './limits';
+import { REPORT_ATTEMPT_TIMEOUT_MS } from './codepipeline-reporter';
 import type { ExecutionDetails, JobReport, JobReporter } from './reporter';
 import { S3ArtifactStore } from './s3-artifact-store';
 
@@ -49,7 +50,11 @@ export interface StageContext {
   readonly requestId: string;
   /** Logger with `stage`, `jobId` and `requestId` keys. */
   readonly logger: Logger;
-  /** Aborted when the deadline guard fires; pass it to SDK calls as `abortSignal`. */
+  /**
+   * Aborted when the deadline guard fires. The wrapper passes it to the artifact reads and
+   * writes it makes for the stage; stages pass it to their own long calls (SDK `abortSignal`,
+   * `fetch` `signal`) so nothing keeps working on a job already reported as timed out.
+   */
   readonly signal: AbortSignal;
   /** The injected clock (the only clock a stage should read). */
   now(): Date;
@@ -104,8 +109,13 @@ export interface ActionDeps {
   readonly clock?: () => Date;
   /** Time kept back from `getRemainingTimeInMillis()` to report before Lambda kills the function. Default 5000. */
   readonly deadlineMarginMs?: number;
-  /** Report attempts before giving up. Default 4. */
+  /**
+   * Report attempts before giving up. Default 4; fewer when the time Lambda has left
+   * (`getRemainingTimeInMillis()`) cannot hold another whole attempt.
+   */
   readonly reportAttempts?: number;
+  /** Longest one report attempt may take. Default {@link REPORT_ATTEMPT_TIMEOUT_MS}. */
+  readonly reportAttemptTimeoutMs?: number;
   /** Backoff sleep between report attempts (injected by tests). */
   readonly sleep?: (ms: number) => Promise<void>;
 }
@@ -128,8 +138,11 @@ export interface InvocationResult {
 /** The Lambda handler type `pipelineAction` returns. */
 export type PipelineHandler = (event: unknown, context: Context) => Promise<void>;
 
-/** The default margin: enough for a few report attempts with backoff. */
+/** The default margin: enough for two bounded report attempts with backoff. */
 export const DEFAULT_DEADLINE_MARGIN_MS = 5000;
+
+/** Time kept back after the last report attempt, to log "could not report" before Lambda ends. */
+export const REPORT_LOG_RESERVE_MS = 200;
 
 /**
  * Builds the Lambda handler of a stage. Dependencies that are not injected are resolved per
@@ -179,11 +192,11 @@ export async function runPipelineAction<P, S = never>(
       });
       return { jobId: undefined, report: undefined, delivered: false };
     }
-    return deliver(failureReport(jobId, error, requestId, logger), deps, logger);
+    return deliver(failureReport(jobId, error, requestId, logger), deps, logger, context);
   }
 
   const report = await runStage(job, context, spec, deps, logger, clock);
-  return deliver(report, deps, logger);
+  return deliver(report, deps, logger, context);
 }
 
 async function runStage<P, S>(
@@ -227,7 +240,7 @@ async function runStage<P, S>(
     },
     readInputArtifact: async (name) => {
       artifacts ??= new S3ArtifactStore();
-      return artifacts.read(job, pickInputArtifact(job, name));
+      return artifacts.read(job, pickInputArtifact(job, name), { signal: controller.signal });
     },
   };
 
@@ -411,7 +424,7 @@ async function writeOutputArtifacts(
       );
     }
     ctx.setPhase(`writing output artifact ${artifact.name}`);
-    await store.write(job, artifact, toFileMap(files));
+    await store.write(job, artifact, toFileMap(files), { signal: ctx.signal });
   }
 }
 
@@ -421,18 +434,46 @@ function toFileMap(files: OutputArtifactFiles): Map<string, Uint8Array> {
 }
 
 /**
- * Sends the report with retries. A success/continuation that CodePipeline rejects as invalid is
- * replaced by a failure report saying why, so the job never hangs on a bad report.
+ * Sends the report with retries, within the time Lambda has left. Each attempt is bounded
+ * (`reportAttemptTimeoutMs`, its signal aborted when it runs out), and a retry is started only
+ * when a whole attempt (plus its backoff) still fits before the function is killed, keeping
+ * {@link REPORT_LOG_RESERVE_MS} for the final log line. A success/continuation that CodePipeline
+ * rejects as invalid is replaced by a failure report saying why, so the job never hangs on a
+ * bad report.
  */
-async function deliver(report: JobReport, deps: ActionDeps, logger: Logger): Promise<InvocationResult> {
+async function deliver(
+  report: JobReport,
+  deps: ActionDeps,
+  logger: Logger,
+  context: LambdaContextLike,
+): Promise<InvocationResult> {
   const reporter = deps.reporter ?? defaultReporter();
   const attempts = Math.max(1, deps.reportAttempts ?? 4);
+  const attemptMs = Math.max(1, deps.reportAttemptTimeoutMs ?? REPORT_ATTEMPT_TIMEOUT_MS);
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const usableMs = (): number => context.getRemainingTimeInMillis() - REPORT_LOG_RESERVE_MS;
   let current = report;
   let lastError: unknown;
+  let pauseMs = 0;
   for (let attempt = 1; attempt <= attempts; attempt++) {
+    if (attempt > 1) {
+      const leftMs = usableMs();
+      if (leftMs < pauseMs + attemptMs) {
+        logger.warn('no time left for another report attempt', { attempt, remainingMs: Math.max(0, leftMs) });
+        break;
+      }
+      if (pauseMs > 0) await sleep(pauseMs);
+    }
+    // The first attempt is always made (a report is the point of the invocation), bounded by
+    // what is left when that is less than a full attempt; with almost nothing left, the log
+    // reserve goes to the report too.
+    const leftMs = usableMs();
+    const timeoutMs = Math.max(
+      1,
+      Math.min(attemptMs, leftMs > 0 ? leftMs : context.getRemainingTimeInMillis()),
+    );
     try {
-      await reporter.report(current);
+      await reportWithin(reporter, current, timeoutMs);
       logger.info('job reported', {
         outcome: current.kind,
         attempt,
@@ -471,6 +512,7 @@ async function deliver(report: JobReport, deps: ActionDeps, logger: Logger): Pro
           failureDetails: { type: rejected.type, message: rejected.message },
           code: rejected.code,
         };
+        pauseMs = 0;
         continue;
       }
       if (
@@ -480,7 +522,7 @@ async function deliver(report: JobReport, deps: ActionDeps, logger: Logger): Pro
       )
         break;
       logger.warn('report attempt failed', { attempt, errorName: name });
-      if (attempt < attempts) await sleep(200 * 2 ** (attempt - 1));
+      pauseMs = 200 * 2 ** (attempt - 1);
     }
   }
   logger.error('could not report the job to CodePipeline', {
@@ -488,4 +530,31 @@ async function deliver(report: JobReport, deps: ActionDeps, logger: Logger): Pro
     reason: lastError instanceof Error ? lastError.message : String(lastError),
   });
   return { jobId: current.jobId, report: current, delivered: false, error: lastError };
+}
+
+/**
+ * One report attempt that settles within `timeoutMs` even if the reporter never does: the
+ * attempt's signal is aborted and a `TimeoutError` is raised. A reporter that ignores the
+ * signal is left behind (its late outcome is ignored; a retry that finds the job already
+ * reported gets InvalidJobStateException, which counts as delivered).
+ */
+async function reportWithin(reporter: JobReporter, report: JobReport, timeoutMs: number): Promise<void> {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = Object.assign(new Error(`CodePipeline did not answer within ${timeoutMs} ms`), {
+        name: 'TimeoutError',
+      });
+      controller.abort(error);
+      reject(error);
+    }, timeoutMs);
+  });
+  const attempt = reporter.report(report, { signal: controller.signal });
+  attempt.catch(() => undefined);
+  try {
+    await Promise.race([attempt, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

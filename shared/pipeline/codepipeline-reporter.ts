@@ -3,18 +3,52 @@ import {
   PutJobFailureResultCommand,
   PutJobSuccessResultCommand,
 } from '@aws-sdk/client-codepipeline';
+import type { CodePipelineClientConfig } from '@aws-sdk/client-codepipeline';
 import { assertNever } from '../errors';
-import type { JobReport, JobReporter } from './reporter';
+import type { JobReport, JobReporter, ReportOptions } from './reporter';
+
+/** Longest wait for the TCP/TLS connection of one report request. */
+export const REPORT_CONNECTION_TIMEOUT_MS = 1000;
+/** Longest wait for one report request's response once connected. */
+export const REPORT_REQUEST_TIMEOUT_MS = 1500;
+/**
+ * The worst case of one report attempt. The wrapper keeps back a 5 s margin for reporting, so
+ * one attempt must be a fraction of it; the wrapper does not start an attempt it cannot finish.
+ */
+export const REPORT_ATTEMPT_TIMEOUT_MS = REPORT_CONNECTION_TIMEOUT_MS + REPORT_REQUEST_TIMEOUT_MS;
+
+/**
+ * The CodePipeline client reports are sent with: the function's execution role, a bounded
+ * request time and a single attempt per `send`. The SDK's defaults (no request timeout, three
+ * attempts with backoff) could spend the whole deadline margin on a hung or throttled endpoint;
+ * the wrapper owns the retries and bounds them by the time Lambda has left.
+ *
+ * `throwOnRequestTimeout` is needed: without it the Node handler only logs a warning when
+ * `requestTimeout` passes and keeps waiting.
+ */
+export function codePipelineReportingClient(config: CodePipelineClientConfig = {}): CodePipelineClient {
+  return new CodePipelineClient({
+    maxAttempts: 1,
+    requestHandler: {
+      connectionTimeout: REPORT_CONNECTION_TIMEOUT_MS,
+      requestTimeout: REPORT_REQUEST_TIMEOUT_MS,
+      throwOnRequestTimeout: true,
+    },
+    ...config,
+  });
+}
 
 /**
  * Reports to CodePipeline with PutJobSuccessResult / PutJobFailureResult, using a client built
  * from the function's own execution role (never the job's artifact credentials: that role may
  * not call CodePipeline, aws-cdk#15235). Honours `AWS_ENDPOINT_URL_CODEPIPELINE` through the SDK.
+ * The default client is {@link codePipelineReportingClient} (bounded, one attempt per call).
  */
 export class CodePipelineReporter implements JobReporter {
-  constructor(private readonly client: CodePipelineClient = new CodePipelineClient({})) {}
+  constructor(private readonly client: CodePipelineClient = codePipelineReportingClient()) {}
 
-  async report(report: JobReport): Promise<void> {
+  async report(report: JobReport, options: ReportOptions = {}): Promise<void> {
+    const send = options.signal ? { abortSignal: options.signal } : {};
     switch (report.kind) {
       case 'success':
         await this.client.send(
@@ -23,6 +57,7 @@ export class CodePipelineReporter implements JobReporter {
             executionDetails: report.executionDetails,
             outputVariables: report.outputVariables,
           }),
+          send,
         );
         return;
       case 'continuation':
@@ -32,6 +67,7 @@ export class CodePipelineReporter implements JobReporter {
             continuationToken: report.continuationToken,
             executionDetails: report.executionDetails,
           }),
+          send,
         );
         return;
       case 'failure': {
@@ -46,6 +82,7 @@ export class CodePipelineReporter implements JobReporter {
               ...(externalExecutionId !== undefined ? { externalExecutionId } : {}),
             },
           }),
+          send,
         );
         return;
       }

@@ -1,5 +1,4 @@
-import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
-import { CodePipelineReporter } from './codepipeline-reporter';
+import { CodePipelineReporter, codePipelineReportingClient } from './codepipeline-reporter';
 import type { JobReporter } from './reporter';
 
 /**
@@ -28,11 +27,12 @@ export function clearLocalReporter(): void {
 
 /**
  * The local reporter if one is installed, else a CodePipelineReporter whose client is built
- * once per container (cold start) from the execution role.
+ * once per container (cold start) from the execution role, with a bounded request time and no
+ * SDK retries ({@link codePipelineReportingClient}).
  */
 export function defaultReporter(): JobReporter {
   const local = (globalThis as Slot)[SLOT];
   if (local) return local;
-  cached ??= new CodePipelineReporter(new CodePipelineClient({}));
+  cached ??= new CodePipelineReporter(codePipelineReportingClient());
   return cached;
 }

@@ -2,7 +2,12 @@
  * The CodePipeline action runtime: every stage's handler is `pipelineAction({...})`.
  * See README.md in this folder.
  */
-export { pipelineAction, runPipelineAction, DEFAULT_DEADLINE_MARGIN_MS } from './action';
+export {
+  pipelineAction,
+  runPipelineAction,
+  DEFAULT_DEADLINE_MARGIN_MS,
+  REPORT_LOG_RESERVE_MS,
+} from './action';
 export type {
   ActionDeps,
   ActionSpec,
@@ -15,8 +20,14 @@ export type {
   StageName,
   StageOutcome,
 } from './action';
-export type { ArtifactFiles, ArtifactStore } from './artifact-store';
-export { CodePipelineReporter } from './codepipeline-reporter';
+export type { ArtifactFiles, ArtifactOptions, ArtifactStore } from './artifact-store';
+export {
+  CodePipelineReporter,
+  REPORT_ATTEMPT_TIMEOUT_MS,
+  REPORT_CONNECTION_TIMEOUT_MS,
+  REPORT_REQUEST_TIMEOUT_MS,
+  codePipelineReportingClient,
+} from './codepipeline-reporter';
 export { decodeContinuationToken, encodeContinuationToken } from './continuation';
 export { clearLocalReporter, defaultReporter, useLocalReporter } from './default-reporter';
 export { failureTypeFor, mapFailure } from './failure';
@@ -26,7 +37,7 @@ export type { ArtifactCredentials, EncryptionKey, Job, JobArtifact, S3ArtifactLo
 export { LIMITS, OUTPUT_VARIABLE_KEY, checkOutputVariables, outputVariablesBytes, truncate } from './limits';
 export { RecordingReporter } from './recording-reporter';
 export { TERMINAL_REPORT_ERRORS } from './reporter';
-export type { ExecutionDetails, JobReport, JobReporter } from './reporter';
+export type { ExecutionDetails, JobReport, JobReporter, ReportOptions } from './reporter';
 export { S3ArtifactStore, artifactS3Client } from './s3-artifact-store';
 export type { ArtifactClientEnv } from './s3-artifact-store';
 export { DEFAULT_ZIP_LIMITS, checkEntryPath, readZip, writeZip } from './zip';

@@ -1,4 +1,4 @@
-import type { JobReport, JobReporter } from './reporter';
+import type { JobReport, JobReporter, ReportOptions } from './reporter';
 
 /**
  * A local stand-in for CodePipeline: records every report (and optionally prints it, or forwards
@@ -17,8 +17,8 @@ export class RecordingReporter implements JobReporter {
     } = {},
   ) {}
 
-  async report(report: JobReport): Promise<void> {
-    if (this.options.forwardTo) await this.options.forwardTo.report(report);
+  async report(report: JobReport, options?: ReportOptions): Promise<void> {
+    if (this.options.forwardTo) await this.options.forwardTo.report(report, options);
     this.reports.push(report);
     this.options.onReport?.(report);
   }

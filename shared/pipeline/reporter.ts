@@ -45,7 +45,16 @@ export type JobReport =
  * tells the wrapper that retrying cannot help.
  */
 export interface JobReporter {
-  report(report: JobReport): Promise<void>;
+  /**
+   * @param options.signal aborted when the wrapper gives up on this attempt (its time is up);
+   *   implementations that do I/O pass it on (the SDK's `abortSignal`) so a hung request ends.
+   */
+  report(report: JobReport, options?: ReportOptions): Promise<void>;
+}
+
+/** Per-attempt options the wrapper gives a {@link JobReporter}. */
+export interface ReportOptions {
+  readonly signal?: AbortSignal;
 }
 
 /**

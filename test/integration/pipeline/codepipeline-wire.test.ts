@@ -5,7 +5,11 @@ import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { VerificationError } from '../../../shared/errors';
 import { runPipelineAction } from '../../../shared/pipeline/action';
-import { CodePipelineReporter } from '../../../shared/pipeline/codepipeline-reporter';
+import {
+  CodePipelineReporter,
+  REPORT_REQUEST_TIMEOUT_MS,
+  codePipelineReportingClient,
+} from '../../../shared/pipeline/codepipeline-reporter';
 import { captureOutput } from '../../helpers/codepipeline-capture';
 import { fakeContext, jobEvent } from '../../helpers/codepipeline-events';
 
@@ -176,5 +180,56 @@ describe('CodePipelineReporter over the wire', () => {
     expect(seen).toHaveLength(1);
     expect(result.delivered).toBe(false);
     expect((result.error as Error).name).toBe('JobNotFoundException');
+  });
+});
+
+describe('the reporting client against an endpoint that never answers', () => {
+  let hung: Server;
+  let hungEndpoint = '';
+  let requests = 0;
+
+  beforeAll(async () => {
+    hung = createServer((req) => {
+      requests++;
+      req.resume(); // read the request, never answer it
+    });
+    await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
+    hungEndpoint = `http://127.0.0.1:${(hung.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    hung.closeAllConnections();
+    await new Promise((resolve) => hung.close(resolve));
+  });
+
+  beforeEach(() => {
+    requests = 0;
+  });
+
+  const hungReporter = () =>
+    new CodePipelineReporter(
+      codePipelineReportingClient({
+        endpoint: hungEndpoint,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'AKIDEXECUTIONROLE', secretAccessKey: 'execution-role-secret' },
+      }),
+    );
+  const success = { kind: 'success', jobId: '11111111-abcd-1111-abcd-111111abcdef' } as const;
+
+  it('ends a hung request with a TimeoutError after one attempt (the wrapper owns retries)', async () => {
+    await expect(hungReporter().report(success)).rejects.toMatchObject({
+      name: 'TimeoutError',
+      message: expect.stringContaining(`${REPORT_REQUEST_TIMEOUT_MS} ms requestTimeout`),
+    });
+    expect(requests).toBe(1);
+  });
+
+  it('ends a hung request when the attempt signal is aborted', async () => {
+    const controller = new AbortController();
+    const pending = hungReporter().report(success, { signal: controller.signal });
+    while (requests === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    controller.abort(new Error('attempt time is up'));
+    await expect(pending).rejects.toThrow();
+    expect(requests).toBe(1);
   });
 });

@@ -1,4 +1,4 @@
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   ConfigurationError,
   DependencyError,
@@ -9,7 +9,7 @@ import {
 import { createLogger } from '../../../shared/log';
 import { pipelineAction, runPipelineAction } from '../../../shared/pipeline/action';
 import type { ActionDeps, ActionSpec, StageOutcome } from '../../../shared/pipeline/action';
-import type { ArtifactFiles, ArtifactStore } from '../../../shared/pipeline/artifact-store';
+import type { ArtifactFiles, ArtifactOptions, ArtifactStore } from '../../../shared/pipeline/artifact-store';
 import { encodeContinuationToken } from '../../../shared/pipeline/continuation';
 import type { Job, JobArtifact } from '../../../shared/pipeline/job';
 import { RecordingReporter } from '../../../shared/pipeline/recording-reporter';
@@ -434,6 +434,91 @@ describe('runPipelineAction', () => {
       );
     });
 
+    describe('within the time Lambda has left', () => {
+      // A fake clock drives both the Lambda context and the wrapper's timers: the context's
+      // remaining time falls as fake time passes, as Lambda's does.
+      afterEach(() => {
+        vi.useRealTimers();
+      });
+
+      async function deliverWith(reporter: JobReporter, remainingAtStartMs: number) {
+        vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+        const killedAt = Date.now() + remainingAtStartMs;
+        const context = {
+          awsRequestId: 'req-0001',
+          getRemainingTimeInMillis: () => Math.max(0, killedAt - Date.now()),
+        };
+        let settledAt: number | undefined;
+        const pending = captureOutput(() =>
+          runPipelineAction(
+            jobEvent('{}'),
+            context,
+            spec(async () => ({ kind: 'success' })),
+            {
+              reporter,
+            },
+          ),
+        ).finally(() => (settledAt = Date.now()));
+        // Run fake time up to the moment Lambda would kill the function.
+        await vi.advanceTimersByTimeAsync(remainingAtStartMs);
+        const settledInTime = settledAt !== undefined && settledAt <= killedAt;
+        await vi.runAllTimersAsync();
+        return { settledInTime, ...(await pending) };
+      }
+
+      it('gives up on a reporter that never answers and logs it before Lambda ends the function', async () => {
+        const calls: (AbortSignal | undefined)[] = [];
+        const hung: JobReporter = {
+          report: (_report, options) => {
+            calls.push(options?.signal);
+            return new Promise<void>(() => undefined); // ignores its signal, never settles
+          },
+        };
+        const { settledInTime, result, output } = await deliverWith(hung, 6000);
+        expect(settledInTime).toBe(true);
+        expect(result.delivered).toBe(false);
+        expect(result.error).toMatchObject({ name: 'TimeoutError' });
+        // 6 s left: two bounded 2.5 s attempts fit, a third does not.
+        expect(calls).toHaveLength(2);
+        expect(calls.every((signal) => signal?.aborted === true)).toBe(true);
+        expect(output).toContain('could not report the job to CodePipeline');
+        expect(output).toContain('no time left for another report attempt');
+      });
+
+      it('stops retrying a throttled endpoint when another attempt would not fit', async () => {
+        let calls = 0;
+        const throttled: JobReporter = {
+          report: () => {
+            calls++;
+            return new Promise<void>((_, reject) =>
+              setTimeout(
+                () => reject(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' })),
+                2000,
+              ),
+            );
+          },
+        };
+        const { settledInTime, result, output } = await deliverWith(throttled, 6000);
+        expect(settledInTime).toBe(true);
+        expect(result.delivered).toBe(false);
+        expect(result.error).toMatchObject({ name: 'ThrottlingException' });
+        expect(calls).toBe(2);
+        expect(output).toContain('could not report the job to CodePipeline');
+      });
+
+      it('still makes the first attempt when less than one attempt is left', async () => {
+        let calls = 0;
+        const reporter: JobReporter = {
+          report: async () => {
+            calls++;
+          },
+        };
+        const { result } = await deliverWith(reporter, 1000);
+        expect(calls).toBe(1);
+        expect(result.delivered).toBe(true);
+      });
+    });
+
     it('returns normally from the handler once a failure was reported', async () => {
       const reporter = new RecordingReporter();
       const handler = pipelineAction(
@@ -508,6 +593,65 @@ describe('runPipelineAction', () => {
         code,
         failureDetails: { type: 'ConfigurationError', message },
       });
+    });
+
+    it("passes the stage's deadline signal to the artifact reads and writes it makes", async () => {
+      const signals: { call: string; signal: AbortSignal | undefined }[] = [];
+      const artifacts = new (class extends MemoryStore {
+        override async read(job: Job, artifact: JobArtifact, options?: ArtifactOptions) {
+          signals.push({ call: 'read', signal: options?.signal });
+          return super.read(job, artifact);
+        }
+        override async write(
+          job: Job,
+          artifact: JobArtifact,
+          files: ArtifactFiles,
+          options?: ArtifactOptions,
+        ) {
+          signals.push({ call: 'write', signal: options?.signal });
+          return super.write(job, artifact, files);
+        }
+      })();
+      let stageSignal: AbortSignal | undefined;
+      await invoke(
+        async ({ ctx }) => {
+          stageSignal = ctx.signal;
+          await ctx.readInputArtifact();
+          return { kind: 'success', outputArtifacts: { SignOutput: { 'a.txt': 'a' } } };
+        },
+        { event: withArtifacts, deps: { artifacts } },
+      );
+      expect(stageSignal).toBeDefined();
+      expect(signals).toEqual([
+        { call: 'read', signal: stageSignal },
+        { call: 'write', signal: stageSignal },
+      ]);
+    });
+
+    it('stops an artifact read that is still running at the deadline', async () => {
+      let readStopped = false;
+      const artifacts = new (class extends MemoryStore {
+        override read(_job: Job, _artifact: JobArtifact, options?: ArtifactOptions) {
+          return new Promise<ArtifactFiles>((_, reject) =>
+            options?.signal?.addEventListener('abort', () => {
+              readStopped = true;
+              reject(options.signal?.reason as Error);
+            }),
+          );
+        }
+      })();
+      const { reporter } = await invoke(
+        async ({ ctx }) => {
+          ctx.setPhase('reading the input artifact');
+          await ctx.readInputArtifact();
+          return { kind: 'success' };
+        },
+        { event: withArtifacts, remainingMs: 5, deps: { artifacts, deadlineMarginMs: 0 } },
+      );
+      expect(readStopped).toBe(true);
+      expect(reporter.reports).toEqual([
+        expect.objectContaining({ kind: 'failure', code: 'STAGE_TIMED_OUT' }),
+      ]);
     });
 
     it('fails with a ConfigurationError when asked for an input artifact the action lacks', async () => {
