@@ -16,8 +16,12 @@ const python = process.env.PYTHON ?? 'python3';
 const motoAvailable = spawnSync(python, ['-c', 'import moto.server'], { stdio: 'ignore' }).status === 0;
 const required = process.env.STAGESIGN_REQUIRE_INTEGRATION === '1';
 if (!motoAvailable && !required) {
-  console.warn(
-    'SKIPPING the moto S3 artifact tests: moto is not importable. Install it with `pip install "moto[server]==5.2.1"`.',
+  // Straight to stderr: vitest's `silent: 'passed-only'` swallows console output of a file
+  // whose tests were all skipped, so a console.warn here would never be seen.
+  process.stderr.write(
+    `\n⚠️  SKIPPED the moto S3 artifact tests: \`${python} -c "import moto.server"\` failed. ` +
+      'Install moto with `pip install "moto[server]==5.2.1"` (or set PYTHON to an interpreter that has it). ' +
+      'CI sets STAGESIGN_REQUIRE_INTEGRATION=1 and fails instead.\n',
   );
 }
 
