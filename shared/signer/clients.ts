@@ -1,17 +1,32 @@
 /**
  * `SignerClient`s per region, built once and cached (a Lambda reuses them across invocations).
  *
- * Endpoints: the SDK itself honours `AWS_ENDPOINT_URL_SIGNER` / `AWS_ENDPOINT_URL` when no explicit
- * endpoint is passed, so none is passed here unless the caller gives one. Whenever an endpoint is
- * configured, the client is built with `disableHostPrefix: true`: `GetRevocationStatus` is modelled
- * with the host prefix `data-`, which the SDK would otherwise prepend to the custom endpoint
- * (`http://data-127.0.0.1:…`, aws/aws-sdk-js-v3#7146). Against the default AWS endpoint the prefix
- * stays (`data-signer.<region>.amazonaws.com`).
+ * Endpoints: the SDK itself honours a configured endpoint when no explicit one is passed
+ * (`AWS_ENDPOINT_URL_SIGNER` / `AWS_ENDPOINT_URL`, and `endpoint_url` in the shared config file,
+ * at the profile or in its `services` section, unless `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` /
+ * `ignore_configured_endpoint_urls` says otherwise), so none is passed here unless the caller
+ * gives one. Whenever an endpoint is configured, the host prefix must be off: `GetRevocationStatus`
+ * is modelled with the host prefix `data-`, which the SDK would otherwise prepend to the custom
+ * endpoint (`http://data-127.0.0.1:…`, aws/aws-sdk-js-v3#7146). Against the default AWS endpoint
+ * the prefix stays (`data-signer.<region>.amazonaws.com`).
+ *
+ * Two layers decide this: the environment variables are checked at construction
+ * (`disableHostPrefix: true` from the start), and for the config file, which only the SDK reads,
+ * a small middleware placed right after the SDK's endpoint resolution asks the client's own
+ * (memoized) `serviceConfiguredEndpoint` provider whether a configured endpoint applies and, if
+ * so, turns the prefix off. The serializer reads `disableHostPrefix` from the same config object
+ * on every request, so the decision is the SDK's own and costs no extra file reads.
  *
  * Retries: clients are built with `maxAttempts: 1`; `callSigner` owns the retry policy so that the
  * number of attempts and the final error kind are ours to decide and to test.
  */
 import { SignerClient } from '@aws-sdk/client-signer';
+import type {
+  ServiceInputTypes,
+  ServiceOutputTypes,
+  SignerClientResolvedConfig,
+} from '@aws-sdk/client-signer';
+import type { SerializeMiddleware } from '@smithy/types';
 
 export type SignerClientFactory = (region: string) => SignerClient;
 
@@ -22,7 +37,10 @@ export interface SignerClientOptions {
   env?: Record<string, string | undefined>;
 }
 
-/** Whether the SDK will use a configured (non-default) Signer endpoint, per the SDK's own rules. */
+/**
+ * Whether the environment variables configure a (non-default) Signer endpoint, per the SDK's own
+ * rules. The shared config file's `endpoint_url` is not read here (see the module comment).
+ */
 export function signerEndpointConfigured(env: Record<string, string | undefined> = process.env): boolean {
   if (isTrue(env['AWS_IGNORE_CONFIGURED_ENDPOINT_URLS'])) return false;
   return nonEmpty(env['AWS_ENDPOINT_URL_SIGNER']) || nonEmpty(env['AWS_ENDPOINT_URL']);
@@ -32,13 +50,44 @@ export function signerEndpointConfigured(env: Record<string, string | undefined>
 export function createSignerClient(region: string, options: SignerClientOptions = {}): SignerClient {
   const env = options.env ?? process.env;
   const customEndpoint = options.endpoint !== undefined || signerEndpointConfigured(env);
-  return new SignerClient({
+  const client = new SignerClient({
     region,
     maxAttempts: 1,
     ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
     ...(customEndpoint ? { disableHostPrefix: true } : {}),
   });
+  // An endpoint from the shared config file is only known to the SDK; follow its verdict before
+  // the first request is serialized.
+  client.middlewareStack.addRelativeTo(noHostPrefixForConfiguredEndpoint(client.config), {
+    name: 'stagesignNoHostPrefixForConfiguredEndpoint',
+    relation: 'after',
+    toMiddleware: ENDPOINT_MIDDLEWARE,
+  });
+  return client;
 }
+
+/**
+ * Turns the host prefix off when the SDK uses an endpoint from its configuration, by the SDK's own
+ * rule (`getEndpointFromInstructions`): an explicit endpoint, or, unless the client ignores
+ * configured endpoints, whatever its memoized `serviceConfiguredEndpoint` provider finds (the
+ * environment variables and the shared config file, honouring both ignore settings).
+ */
+function noHostPrefixForConfiguredEndpoint(
+  config: SignerClientResolvedConfig,
+): SerializeMiddleware<ServiceInputTypes, ServiceOutputTypes> {
+  return (next) => async (args) => {
+    if (!config.disableHostPrefix) {
+      const configured =
+        config.isCustomEndpoint === true ||
+        (!config.ignoreConfiguredEndpointUrls && (await config.serviceConfiguredEndpoint?.()) !== undefined);
+      if (configured) config.disableHostPrefix = true;
+    }
+    return next(args);
+  };
+}
+
+/** The SDK's endpoint-resolution middleware (`@smithy/core/endpoints`' `endpointMiddlewareOptions`). */
+const ENDPOINT_MIDDLEWARE = 'endpointV2Middleware';
 
 /**
  * A factory that builds one client per region on first use and returns the same one afterwards.
