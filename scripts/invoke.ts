@@ -5,7 +5,8 @@
  * go to a local stand-in that prints them (stderr) unless AWS_ENDPOINT_URL_CODEPIPELINE is set,
  * in which case they are also sent to that endpoint. The last stdout line is one JSON object
  * (scripts/lib/invoke-result.ts); exit 0 = success/continuation, 1 = failure, 2 = usage error.
- * `--handler` runs another module exporting `handler` (tests use it).
+ * `--handler` runs another module exporting `handler` (tests use it). The default `--timeout` is
+ * the stage function's Timeout in template.yaml (its own, else Globals), as deployed.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -17,9 +18,32 @@ import { RecordingReporter } from '../shared/pipeline/recording-reporter';
 import type { JobReport } from '../shared/pipeline/reporter';
 import { exitCode, resultLine } from './lib/invoke-result';
 import { lambdaContext } from './lib/lambda-context';
+import { functionTimeoutSeconds, parseTemplate } from './lib/sam-template';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const USAGE = 'usage: npm run invoke -- <stage> <event.json> [--timeout <seconds>] [--handler <module>]';
+
+/**
+ * Used only when template.yaml cannot be read or names no plain-number Timeout: the value
+ * template.yaml's Globals set today. The template is the source of truth; this is a last resort.
+ */
+const FALLBACK_TIMEOUT_SECONDS = 120;
+
+/** The deployed function's timeout for `stage`, so a local run gets the same deadline. */
+function templateTimeoutMs(stage: string): number {
+  let seconds: number | undefined;
+  try {
+    seconds = functionTimeoutSeconds(
+      parseTemplate(readFileSync(path.join(root, 'template.yaml'), 'utf8')),
+      stage,
+    );
+  } catch (error) {
+    console.error(
+      `cannot read the timeout from template.yaml (${error instanceof Error ? error.message : String(error)}); using ${FALLBACK_TIMEOUT_SECONDS} s`,
+    );
+  }
+  return (seconds ?? FALLBACK_TIMEOUT_SECONDS) * 1000;
+}
 
 function usage(message: string): never {
   console.error(`${message}\n${USAGE}`);
@@ -42,7 +66,7 @@ function parseArgs(argv: string[]): {
   handlerPath?: string;
 } {
   const positional: string[] = [];
-  let timeoutMs = 120_000;
+  let timeoutMs: number | undefined;
   let handlerPath: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -59,10 +83,11 @@ function parseArgs(argv: string[]): {
     }
   }
   if (positional.length !== 2) usage('expected a stage and an event file');
+  const stage = positional[0]!;
   return {
-    stage: positional[0]!,
+    stage,
     eventPath: positional[1]!,
-    timeoutMs,
+    timeoutMs: timeoutMs ?? templateTimeoutMs(stage),
     ...(handlerPath ? { handlerPath } : {}),
   };
 }

@@ -103,3 +103,23 @@ export function stageName(logicalId: string): string {
     .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
     .toLowerCase();
 }
+
+/**
+ * The Lambda timeout in seconds of the stage's function, as SAM resolves it: the function's own
+ * `Timeout`, else `Globals.Function.Timeout`. A stage without a function yet gets the Globals
+ * value (what it will get once added). `undefined` when neither is a plain positive number (for
+ * example a `!Ref`), so callers pick their own fallback.
+ */
+export function functionTimeoutSeconds(template: Record<string, unknown>, stage: string): number | undefined {
+  const resources = (template.Resources ?? {}) as Record<string, Record<string, unknown>>;
+  const globals = ((template.Globals as Record<string, unknown> | undefined)?.Function ?? {}) as Record<
+    string,
+    unknown
+  >;
+  const resource = Object.entries(resources).find(
+    ([logicalId, r]) => r.Type === 'AWS::Serverless::Function' && stageName(logicalId) === stage,
+  )?.[1];
+  const own = ((resource?.Properties ?? {}) as Record<string, unknown>).Timeout;
+  const timeout = own ?? globals.Timeout;
+  return typeof timeout === 'number' && Number.isFinite(timeout) && timeout > 0 ? timeout : undefined;
+}

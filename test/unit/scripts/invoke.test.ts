@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { functionTimeoutSeconds, parseTemplate } from '../../../scripts/lib/sam-template';
 import { EVENT_SECRETS, jobEvent } from '../../helpers/codepipeline-events';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -130,6 +131,26 @@ describe('npm run invoke', () => {
     expect(run.stderr).toContain(
       'SystemUnavailable [STAGE_TIMED_OUT]: sign-image timed out while waiting forever',
     );
+  });
+
+  it("gives the handler the stage function's Timeout from template.yaml when --timeout is absent", () => {
+    const seconds = functionTimeoutSeconds(
+      parseTemplate(readFileSync(path.join(root, 'template.yaml'), 'utf8')),
+      'sign-image',
+    );
+    expect(seconds).toBeDefined();
+    const probe = path.join(dir, 'remaining-time-handler.mjs');
+    writeFileSync(
+      probe,
+      'export const handler = async (_event, context) => {\n' +
+        '  process.stderr.write(`remaining=${context.getRemainingTimeInMillis()}\\n`);\n' +
+        '};\n',
+    );
+    const run = invoke(['sign-image', eventFile('{}', 'probe'), '--handler', probe]);
+    const remaining = Number(/remaining=(\d+)/.exec(run.stderr)?.[1]);
+    // Counted down from the template's value: at most it, and far above any other default.
+    expect(remaining).toBeLessThanOrEqual(seconds! * 1000);
+    expect(remaining).toBeGreaterThan(seconds! * 1000 - 30_000);
   });
 
   it('never prints the credentials of the event', () => {
