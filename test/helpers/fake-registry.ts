@@ -35,6 +35,8 @@ export interface FakeRegistryOptions {
     | { scheme: 'bearer'; username?: string; password?: string }
     | { scheme: 'basic'; username: string; password: string }
     | { scheme: 'token'; token: string };
+  /** The `realm` of Bearer challenges. Default: this server's `/token`. */
+  tokenRealm?: string;
   /** Answer blob GETs with 307 to this URL (e.g. another server standing in for S3). */
   blobRedirect?: (repository: string, digest: string) => string | undefined;
 }
@@ -365,7 +367,8 @@ export class FakeRegistry {
         const granted = header.startsWith('Bearer ') ? this.tokens.get(header.slice(7)) : undefined;
         if (granted && (name === '' || granted.has(`${name}:${action}`))) return undefined;
         const scope = name === '' ? '' : `,scope="repository:${name}:${action}"`;
-        return unauthorized(`Bearer realm="${this.url}/token",service="fake-registry"${scope}`);
+        const realm = this.options.tokenRealm ?? `${this.url}/token`;
+        return unauthorized(`Bearer realm="${realm}",service="fake-registry"${scope}`);
       }
     }
   }

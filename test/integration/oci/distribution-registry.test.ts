@@ -588,6 +588,270 @@ describe('DistributionRegistry transport', () => {
   });
 });
 
+/**
+ * A fetch that serves `https://<host>` from a loopback fake registry (and `https://<alias>` from
+ * other loopback servers), recording every URL and Authorization header it is asked for.
+ * Any other URL is recorded and fails, as an unreachable host would.
+ */
+function mappedFetch(routes: Record<string, string>): {
+  fetch: typeof fetch;
+  calls: { url: string; authorization: string | undefined }[];
+} {
+  const calls: { url: string; authorization: string | undefined }[] = [];
+  const mapped: typeof fetch = async (input, init) => {
+    const url = String(input instanceof Request ? input.url : input);
+    const headers = new Headers(init?.headers);
+    calls.push({ url, authorization: headers.get('authorization') ?? undefined });
+    const origin = new URL(url).origin;
+    const target = routes[origin];
+    if (target === undefined) throw new TypeError('fetch failed');
+    return fetch(target + url.slice(origin.length), init);
+  };
+  return { fetch: mapped, calls };
+}
+
+const REMOTE_HOST = 'registry.example.com';
+
+describe('DistributionRegistry keeps credentials on the registry origin', () => {
+  it.each([
+    ['another host', 'http://evil.example/v2/app/referrers/x?last=1'],
+    ['the same host over plain HTTP (a downgrade)', `http://${REMOTE_HOST}/v2/app/referrers/x?last=1`],
+    ['the same host on another port', `https://${REMOTE_HOST}:8443/v2/app/referrers/x?last=1`],
+  ])('refuses a referrers Link to %s instead of sending credentials there', async (_, link) => {
+    const server = await fake({ auth: { scheme: 'basic', username: 'u', password: 'p4ss' } });
+    const subject = { mediaType: MediaType.ImageManifest, digest: `sha256:${'4'.repeat(64)}`, size: 2 };
+    server.intercept((r) =>
+      r.path.includes('/referrers/') && r.headers.authorization !== undefined
+        ? {
+            status: 200,
+            headers: { 'content-type': MediaType.ImageIndex, link: `<${link}>; rel="next"` },
+            body: JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ImageIndex, manifests: [] }),
+          }
+        : undefined,
+    );
+    const { fetch: mapped, calls } = mappedFetch({ [`https://${REMOTE_HOST}`]: server.url });
+    const registry = new DistributionRegistry({
+      retry: noSleep,
+      fetch: mapped,
+      basicCredentials: () => ({ username: 'u', password: 'p4ss' }),
+    });
+    await expect(
+      registry.listReferrers(parseReference(`${REMOTE_HOST}/app`), subject, MediaType.NotarySignature),
+    ).rejects.toMatchObject({
+      code: 'REGISTRY_CROSS_ORIGIN_LINK',
+      kind: 'input',
+      message: expect.stringContaining(`registry ${REMOTE_HOST} pointed the next page`),
+    });
+    expect(calls.map((c) => new URL(c.url).origin)).toEqual([
+      `https://${REMOTE_HOST}`,
+      `https://${REMOTE_HOST}`,
+    ]);
+  });
+
+  it('sends no Authorization to an upload Location on another origin', async () => {
+    const seen: IncomingHttpHeaders[] = [];
+    const elsewhere = await httpServer((req, res) => {
+      seen.push(req.headers);
+      req.resume();
+      req.on('end', () => {
+        res.statusCode = 201;
+        res.end();
+      });
+    });
+    const server = await fake({ auth: { scheme: 'basic', username: 'u', password: 'p4ss' } });
+    server.intercept((r) =>
+      r.method === 'POST' && r.headers.authorization !== undefined
+        ? { status: 202, headers: { location: `${elsewhere.url}/upload/1?_state=x` } }
+        : undefined,
+    );
+    const registry = client({ basicCredentials: () => ({ username: 'u', password: 'p4ss' }) });
+    const bytes = new TextEncoder().encode('an envelope');
+    await registry.pushBlob(repo(server), descriptorFor(bytes, MediaType.JwsEnvelope), bytes);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.authorization).toBeUndefined();
+  });
+
+  it('refuses a plain-HTTP token realm named by an HTTPS registry, before sending credentials', async () => {
+    const server = await fake({ auth: { scheme: 'bearer', username: 'ci', password: 's3cret' } });
+    const { fetch: mapped, calls } = mappedFetch({ [`https://${REMOTE_HOST}`]: server.url });
+    const registry = new DistributionRegistry({
+      retry: noSleep,
+      fetch: mapped,
+      basicCredentials: () => ({ username: 'ci', password: 's3cret' }),
+    });
+    await expect(registry.resolve(parseReference(`${REMOTE_HOST}/app:v1`))).rejects.toMatchObject({
+      code: 'REGISTRY_INSECURE_TOKEN_REALM',
+      kind: 'input',
+      message: expect.stringContaining(`registry ${REMOTE_HOST} named a http token realm`),
+    });
+    expect(server.requests.filter((r) => r.path === '/token')).toHaveLength(0);
+    expect(calls.every((c) => c.authorization === undefined)).toBe(true);
+  });
+
+  it('accepts an HTTPS token realm on another host, as Docker does (auth.docker.io for Docker Hub)', async () => {
+    const server = await fake({
+      auth: { scheme: 'bearer', username: 'ci', password: 's3cret' },
+      tokenRealm: 'https://auth.example/token',
+    });
+    const { fetch: mapped, calls } = mappedFetch({
+      [`https://${REMOTE_HOST}`]: server.url,
+      'https://auth.example': server.url,
+    });
+    const registry = new DistributionRegistry({
+      retry: noSleep,
+      fetch: mapped,
+      basicCredentials: () => ({ username: 'ci', password: 's3cret' }),
+    });
+    await pushImage(registry, parseReference(`${REMOTE_HOST}/app`), 'realm-elsewhere');
+    expect(calls.filter((c) => c.url.startsWith('https://auth.example/token'))).toHaveLength(1);
+  });
+});
+
+describe('DistributionRegistry time limits', () => {
+  it('times out a request that never answers, retries it within the attempt bound, then fails', async () => {
+    let received = 0;
+    const silent = await httpServer(() => {
+      received++;
+    });
+    const registry = client({ requestTimeoutMs: 50, retry: { maxAttempts: 2 } });
+    await expect(
+      registry.resolve(parseReference(`${silent.url.slice('http://'.length)}/app:v1`)),
+    ).rejects.toMatchObject({
+      code: 'REGISTRY_UNAVAILABLE',
+      kind: 'dependency',
+      message: expect.stringContaining('after 2 attempt(s): timed out'),
+    });
+    expect(received).toBe(2);
+  });
+
+  it('ends a body that stops flowing with REGISTRY_UNAVAILABLE', async () => {
+    const stalled = await httpServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': '100' });
+      res.write('only the start');
+    });
+    const registry = client({ requestTimeoutMs: 100 });
+    await expect(
+      registry.fetchBlob(parseReference(`${stalled.url.slice('http://'.length)}/app`), {
+        mediaType: MediaType.JwsEnvelope,
+        digest: `sha256:${'5'.repeat(64)}`,
+        size: 100,
+      }),
+    ).rejects.toMatchObject({
+      code: 'REGISTRY_UNAVAILABLE',
+      message: expect.stringContaining('stopped sending'),
+    });
+  });
+
+  it('does not retry a request the caller aborted', async () => {
+    const controller = new AbortController();
+    let received = 0;
+    const silent = await httpServer(() => {
+      received++;
+      controller.abort();
+    });
+    const registry = client({ signal: controller.signal, retry: { maxAttempts: 4 } });
+    await expect(
+      registry.resolve(parseReference(`${silent.url.slice('http://'.length)}/app:v1`)),
+    ).rejects.toMatchObject({
+      code: 'REGISTRY_UNAVAILABLE',
+      message: expect.stringContaining('was aborted'),
+    });
+    expect(received).toBe(1);
+  });
+});
+
+describe('DistributionRegistry checks registry-supplied descriptors', () => {
+  it('refuses a referrers answer whose entry digest is not a digest, and fetches nothing it names', async () => {
+    const server = await fake();
+    const registry = client();
+    const ref = repo(server);
+    const image = await pushImage(registry, ref, 'bad-referrer');
+    server.intercept((r) =>
+      r.path.includes('/referrers/')
+        ? {
+            status: 200,
+            headers: { 'content-type': MediaType.ImageIndex, 'oci-filters-applied': 'artifactType' },
+            body: JSON.stringify({
+              schemaVersion: 2,
+              mediaType: MediaType.ImageIndex,
+              manifests: [
+                {
+                  mediaType: MediaType.ImageManifest,
+                  digest: 'sha256:../../../v2/other/manifests/latest',
+                  size: 10,
+                  artifactType: MediaType.NotarySignature,
+                },
+              ],
+            }),
+          }
+        : undefined,
+    );
+    await expect(registry.listReferrers(ref, image, MediaType.NotarySignature)).rejects.toMatchObject({
+      code: 'INVALID_MANIFEST',
+      message: expect.stringContaining('entry 0 of "manifests" is not a valid descriptor'),
+    });
+  });
+
+  it('refuses to fetch a manifest or blob by a malformed digest without sending a request', async () => {
+    const server = await fake();
+    const registry = client();
+    const bad = { mediaType: MediaType.ImageManifest, digest: 'sha256:../../x', size: 10 };
+    await expect(registry.fetchManifest(repo(server), bad)).rejects.toMatchObject({
+      code: 'INVALID_REFERENCE',
+    });
+    await expect(registry.fetchBlob(repo(server), bad)).rejects.toMatchObject({ code: 'INVALID_REFERENCE' });
+    expect(server.registryRequests()).toHaveLength(0);
+  });
+});
+
+describe('DistributionRegistry referrers mode', () => {
+  it('keeps using the Referrers API once it is known, even after a push answered without OCI-Subject', async () => {
+    const server = await fake();
+    const registry = client();
+    const ref = repo(server);
+    const image = await pushImage(registry, ref, 'sticky-api');
+    const first = buildSignature(image, 'first');
+    await pushSignature(registry, ref, first);
+    const second = buildSignature(image, 'second');
+    // The registry stores the second signature but (a proxy, say) drops OCI-Subject from the answer.
+    server.seedManifest('app', second.manifest, MediaType.ImageManifest);
+    server.intercept((r) =>
+      r.method === 'PUT' && r.path.endsWith(`/manifests/${second.desc.digest}`)
+        ? { status: 201, headers: { 'docker-content-digest': second.desc.digest } }
+        : undefined,
+    );
+    await pushSignature(registry, ref, second);
+    const tagPath = `/v2/app/manifests/sha256-${image.digest.slice(7)}`;
+    expect(server.registryRequests().some((r) => r.path === tagPath)).toBe(false);
+
+    const found = await registry.listReferrers(ref, image, MediaType.NotarySignature);
+    expect(found.map((d) => d.digest).sort()).toEqual([first.desc.digest, second.desc.digest].sort());
+    expect(server.registryRequests().at(-1)?.path).toBe(`/v2/app/referrers/${image.digest}`);
+  });
+
+  it('trusts the older index annotation form of "filters applied"', async () => {
+    const server = await fake();
+    const registry = client();
+    const ref = repo(server);
+    const image = await pushImage(registry, ref, 'annotation-filter');
+    server.intercept((r) =>
+      r.path.includes('/referrers/')
+        ? {
+            status: 200,
+            headers: { 'content-type': MediaType.ImageIndex },
+            body: JSON.stringify({
+              schemaVersion: 2,
+              mediaType: MediaType.ImageIndex,
+              annotations: { 'org.opencontainers.referrers.filtersApplied': 'artifactType' },
+              manifests: [{ mediaType: MediaType.ImageManifest, digest: image.digest, size: image.size }],
+            }),
+          }
+        : undefined,
+    );
+    expect(await registry.listReferrers(ref, image, MediaType.NotarySignature)).toHaveLength(1);
+  });
+});
+
 async function httpServer(
   handler: Parameters<typeof createServer>[1],
 ): Promise<{ url: string; close(): Promise<void> }> {

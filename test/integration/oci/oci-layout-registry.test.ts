@@ -1,4 +1,5 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -64,6 +65,74 @@ describe('OciLayoutRegistry', () => {
     const found = await registry.listReferrers(ref, image, MediaType.NotarySignature);
     expect(found.map((d) => d.digest)).toEqual([sig.desc.digest]);
   });
+
+  it('keeps the previous holder of a tag as an untagged entry, so index.json still roots it', async () => {
+    const dir = path.join(root, 'layout-retag');
+    const registry = new OciLayoutRegistry();
+    const ref = parseLayoutReference(`${dir}:v1`);
+    const older = await pushImage(registry, ref, 'older');
+    const newer = await pushImage(registry, ref, 'newer');
+    const olderBytes = await registry.fetchManifest(ref, older);
+    const newerBytes = await registry.fetchManifest(ref, newer);
+    // Tag v1 with the older image only (it is then listed once, tagged), then move the tag.
+    await writeFile(path.join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [] }));
+    await registry.pushManifest(ref, older, olderBytes, { tag: 'v1' });
+    await registry.pushManifest(ref, newer, newerBytes, { tag: 'v1' });
+    const index = JSON.parse(await readFile(path.join(dir, 'index.json'), 'utf8')) as {
+      manifests: { digest: string; annotations?: Record<string, string> }[];
+    };
+    expect(index.manifests).toEqual([
+      { mediaType: MediaType.ImageManifest, digest: older.digest, size: older.size },
+      {
+        mediaType: MediaType.ImageManifest,
+        digest: newer.digest,
+        size: newer.size,
+        annotations: { 'org.opencontainers.image.ref.name': 'v1' },
+      },
+    ]);
+    expect((await registry.resolve({ ...ref, tag: 'v1' })).digest).toBe(newer.digest);
+  });
+
+  it('does not add an untagged entry when the previous holder is listed elsewhere in index.json', async () => {
+    const dir = path.join(root, 'layout-retag-listed');
+    const registry = new OciLayoutRegistry();
+    const ref = parseLayoutReference(`${dir}:v1`);
+    const older = await pushImage(registry, ref, 'listed-older');
+    const olderBytes = await registry.fetchManifest(ref, older);
+    await registry.pushManifest(ref, older, olderBytes, { tag: 'v1' });
+    await registry.pushManifest(ref, older, olderBytes, { tag: 'stable' });
+    const newer = await pushImage(registry, ref, 'listed-newer');
+    await registry.pushManifest(ref, newer, await registry.fetchManifest(ref, newer), { tag: 'v1' });
+    const index = JSON.parse(await readFile(path.join(dir, 'index.json'), 'utf8')) as {
+      manifests: { digest: string }[];
+    };
+    expect(index.manifests.filter((d) => d.digest === older.digest)).toHaveLength(2); // untagged + stable
+  });
+
+  it('refuses an index.json over 4 MiB without reading it', async () => {
+    const dir = path.join(root, 'layout-huge-index');
+    await mkdir(dir, { recursive: true });
+    await writeFile(path.join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+    await writeFile(path.join(dir, 'index.json'), '');
+    await truncate(path.join(dir, 'index.json'), 4 * 1024 * 1024 + 1); // sparse: no real bytes
+    await expect(new OciLayoutRegistry().resolve(parseLayoutReference(`${dir}:v1`))).rejects.toMatchObject({
+      code: 'CONTENT_TOO_LARGE',
+      message: expect.stringContaining('index.json exceeds'),
+    });
+  });
+
+  it.runIf(process.platform === 'linux')(
+    'refuses an index.json that is not a regular file (a FIFO would block the read forever)',
+    async () => {
+      const dir = path.join(root, 'layout-fifo-index');
+      await mkdir(dir, { recursive: true });
+      execFileSync('mkfifo', [path.join(dir, 'index.json')]);
+      await expect(new OciLayoutRegistry().resolve(parseLayoutReference(`${dir}:v1`))).rejects.toMatchObject({
+        code: 'INVALID_OCI_LAYOUT',
+        message: expect.stringContaining('not a regular file'),
+      });
+    },
+  );
 
   it('reports a directory without index.json as INVALID_OCI_LAYOUT', async () => {
     const registry = new OciLayoutRegistry();
