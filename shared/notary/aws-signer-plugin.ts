@@ -46,7 +46,9 @@ export function matchAwsTrustedIdentity(
   profileVersionArn: string,
   trustedIdentities: readonly string[],
 ): IdentityMatch {
-  const profileArn = profileVersionArn.slice(0, Math.max(0, profileVersionArn.lastIndexOf('/')));
+  // The plugin strips the version after the last '/'; without one, no profile ARN can match.
+  const slash = profileVersionArn.lastIndexOf('/');
+  const profileArn = slash === -1 ? undefined : profileVersionArn.slice(0, slash);
   for (const identity of trustedIdentities) {
     const arn = parseArn(identity);
     if (!arn || arn.service !== 'signer' || !arn.resource.startsWith('/signing-profiles/')) continue;

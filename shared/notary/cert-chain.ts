@@ -7,6 +7,7 @@
 import { verify as cryptoVerify } from 'node:crypto';
 import { px509 } from './x509-lib';
 import { algorithmForKey, type ParsedCertificate } from './certificate';
+import { goQuote } from './x509-identity';
 
 /** Thrown when a chain breaks a rule; `message` is notation-core-go's text. */
 export class CertificateChainError extends Error {
@@ -17,7 +18,7 @@ const EXCLUDED_EKUS: ReadonlyArray<[string, string]> = [
   ['1.3.6.1.5.5.7.3.1', 'ServerAuth'],
   ['1.3.6.1.5.5.7.3.2', 'ClientAuth'],
   ['1.3.6.1.5.5.7.3.4', 'EmailProtection'],
-  ['1.3.6.1.5.5.7.3.8', 'TimeStamping'],
+  ['1.3.6.1.5.5.7.3.8', 'Timestamping'],
   ['1.3.6.1.5.5.7.3.9', 'OCSPSigning'],
 ];
 
@@ -70,6 +71,36 @@ function keyUsage(cert: ParsedCertificate): px509.KeyUsagesExtension | null {
   return cert.ext.getExtension(px509.KeyUsagesExtension);
 }
 
+/** Signature algorithms Go's `checkSignature` refuses before hashing: OID → name and whether SHA-1 based. */
+const REFUSED_SIGNATURE_ALGORITHMS: ReadonlyMap<string, { name: string; sha1: boolean }> = new Map([
+  ['1.2.840.113549.1.1.4', { name: 'MD5-RSA', sha1: false }],
+  ['1.2.840.113549.1.1.5', { name: 'SHA1-RSA', sha1: true }],
+  ['1.3.14.3.2.29', { name: 'SHA1-RSA', sha1: true }],
+  ['1.2.840.10040.4.3', { name: 'DSA-SHA1', sha1: true }],
+  ['1.2.840.10045.4.1', { name: 'ECDSA-SHA1', sha1: true }],
+]);
+const MD2_WITH_RSA = '1.2.840.113549.1.1.2';
+
+/**
+ * Go's `checkSignature` algorithm gate: MD2 is unimplemented, MD5 always insecure, SHA-1 insecure
+ * unless `allowSha1` (Go's `CheckSignature`, used for a lone self-signed certificate, allows it;
+ * `CheckSignatureFrom`, used for every chain link, does not since Go 1.24 removed `x509sha1`).
+ */
+function signatureAlgorithmError(cert: ParsedCertificate, allowSha1: boolean): string | undefined {
+  if (cert.signatureAlgorithm === MD2_WITH_RSA)
+    return 'x509: cannot verify signature: algorithm unimplemented';
+  const refused = REFUSED_SIGNATURE_ALGORITHMS.get(cert.signatureAlgorithm);
+  if (!refused || (refused.sha1 && allowSha1)) return undefined;
+  return `x509: cannot verify signature: insecure algorithm ${refused.name}`;
+}
+
+/** Go's error text when `issuer`'s key does not verify a signature. */
+function verificationFailure(issuer: ParsedCertificate): string {
+  return issuer.node.publicKey.asymmetricKeyType === 'ec'
+    ? 'x509: ECDSA verification failure'
+    : 'crypto/rsa: verification error';
+}
+
 /**
  * Go's `CheckSignatureFrom` + `RawIssuer == parent.RawSubject`: returns an error text when the
  * parent may not sign certificates or the signature does not verify, else whether names link.
@@ -90,10 +121,9 @@ function issuedBy(cert: ParsedCertificate, parent: ParsedCertificate): { ok: boo
       error: 'x509: invalid signature: parent certificate cannot sign this kind of certificate',
     };
   }
-  if (!signatureVerifiesWith(cert, parent)) {
-    const ec = parent.node.publicKey.asymmetricKeyType === 'ec';
-    return { ok: false, error: ec ? 'x509: ECDSA verification failure' : 'crypto/rsa: verification error' };
-  }
+  const algorithmError = signatureAlgorithmError(cert, false);
+  if (algorithmError !== undefined) return { ok: false, error: algorithmError };
+  if (!signatureVerifiesWith(cert, parent)) return { ok: false, error: verificationFailure(parent) };
   return { ok: bytesEqual(cert.rawIssuer, parent.rawSubject) };
 }
 
@@ -105,11 +135,11 @@ function requireCriticalKeyUsage(cert: ParsedCertificate): px509.KeyUsagesExtens
   const ku = keyUsage(cert);
   if (!ku)
     throw new CertificateChainError(
-      `certificate with subject "${cert.subject}": key usage extension must be present`,
+      `certificate with subject ${goQuote(cert.subject)}: key usage extension must be present`,
     );
   if (!ku.critical) {
     throw new CertificateChainError(
-      `certificate with subject "${cert.subject}": key usage extension must be marked critical`,
+      `certificate with subject ${goQuote(cert.subject)}: key usage extension must be marked critical`,
     );
   }
   return ku;
@@ -119,13 +149,13 @@ function validateLeaf(cert: ParsedCertificate): void {
   const bc = basicConstraints(cert);
   if (bc?.ca) {
     throw new CertificateChainError(
-      `certificate with subject "${cert.subject}": if the basic constraints extension is present, the ca field must be set to false`,
+      `certificate with subject ${goQuote(cert.subject)}: if the basic constraints extension is present, the ca field must be set to false`,
     );
   }
   const ku = requireCriticalKeyUsage(cert);
   if ((ku.usages & px509.KeyUsageFlags.digitalSignature) === 0) {
     throw new CertificateChainError(
-      `The certificate with subject "${cert.subject}" is invalid. The key usage must have the bit positions for "Digital Signature" set`,
+      `the certificate with subject ${goQuote(cert.subject)} is invalid. The key usage must have the bit positions for "Digital Signature" set`,
     );
   }
   const forbidden = LEAF_FORBIDDEN_USAGES.filter(([flag]) => (ku.usages & flag) !== 0).map(
@@ -133,7 +163,7 @@ function validateLeaf(cert: ParsedCertificate): void {
   );
   if (forbidden.length > 0) {
     throw new CertificateChainError(
-      `The certificate with subject "${cert.subject}" is invalid. The key usage must be "Digital Signature" only, but found ${forbidden.map((f) => `"${f}"`).join(', ')}`,
+      `the certificate with subject ${goQuote(cert.subject)} is invalid. The key usage must be "Digital Signature" only, but found ${forbidden.map((f) => `"${f}"`).join(', ')}`,
     );
   }
   const eku = cert.ext.getExtension(px509.ExtendedKeyUsageExtension);
@@ -141,7 +171,7 @@ function validateLeaf(cert: ParsedCertificate): void {
     const excluded = EXCLUDED_EKUS.find(([oid]) => oid === String(usage));
     if (excluded) {
       throw new CertificateChainError(
-        `certificate with subject "${cert.subject}": extended key usage must not contain ${excluded[1]} eku`,
+        `certificate with subject ${goQuote(cert.subject)}: extended key usage must not contain ${excluded[1]} eku`,
       );
     }
   }
@@ -149,7 +179,7 @@ function validateLeaf(cert: ParsedCertificate): void {
     algorithmForKey(cert);
   } catch (error) {
     throw new CertificateChainError(
-      `certificate with subject "${cert.subject}": ${(error as Error).message}`,
+      `certificate with subject ${goQuote(cert.subject)}: ${(error as Error).message}`,
     );
   }
 }
@@ -158,18 +188,18 @@ function validateCa(cert: ParsedCertificate, expectedPathLen: number): void {
   const bc = basicConstraints(cert);
   if (!bc?.ca) {
     throw new CertificateChainError(
-      `certificate with subject "${cert.subject}": ca field in basic constraints must be present, critical, and set to true`,
+      `certificate with subject ${goQuote(cert.subject)}: ca field in basic constraints must be present, critical, and set to true`,
     );
   }
   if (bc.pathLength !== undefined && expectedPathLen > bc.pathLength) {
     throw new CertificateChainError(
-      `certificate with subject "${cert.subject}": expected path length of ${expectedPathLen} but certificate has maxPathLen ${bc.pathLength}`,
+      `certificate with subject ${goQuote(cert.subject)}: expected path length of ${expectedPathLen} but certificate has path length ${bc.pathLength} instead`,
     );
   }
   const ku = requireCriticalKeyUsage(cert);
   if ((ku.usages & px509.KeyUsageFlags.keyCertSign) === 0) {
     throw new CertificateChainError(
-      `certificate with subject "${cert.subject}": key usage must have the bit positions for key cert sign set`,
+      `certificate with subject ${goQuote(cert.subject)}: key usage must have the bit positions for key cert sign set`,
     );
   }
 }
@@ -183,14 +213,18 @@ export function validateCodeSigningCertChain(chain: ParsedCertificate[]): void {
   const [first] = chain;
   if (!first) throw new CertificateChainError('certificate chain must contain at least one certificate');
   if (chain.length === 1) {
-    if (!signatureVerifiesWith(first, first)) {
+    // Go's `CheckSignature` (not `CheckSignatureFrom`): no CA constraints, SHA-1 still allowed.
+    const signatureError =
+      signatureAlgorithmError(first, true) ??
+      (signatureVerifiesWith(first, first) ? undefined : verificationFailure(first));
+    if (signatureError !== undefined) {
       throw new CertificateChainError(
-        `invalid self-signed certificate. subject: "${first.subject}". Error: signature verification failed`,
+        `invalid self-signed certificate. subject: ${goQuote(first.subject)}. Error: ${signatureError}`,
       );
     }
     if (!bytesEqual(first.rawIssuer, first.rawSubject)) {
       throw new CertificateChainError(
-        `invalid self-signed certificate. subject: "${first.subject}". Error: issuer and subject are not the same`,
+        `invalid self-signed certificate. subject: ${goQuote(first.subject)}. Error: issuer(${first.issuer}) and subject(${first.subject}) are not the same`,
       );
     }
     try {
@@ -205,12 +239,12 @@ export function validateCodeSigningCertChain(chain: ParsedCertificate[]): void {
       const self = isSelfSigned(cert);
       if (self.error !== undefined) {
         throw new CertificateChainError(
-          `root certificate with subject "${cert.subject}" is invalid or not self-signed. Certificate chain must end with a valid self-signed root certificate. Error: ${self.error}`,
+          `root certificate with subject ${goQuote(cert.subject)} is invalid or not self-signed. Certificate chain must end with a valid self-signed root certificate. Error: ${self.error}`,
         );
       }
       if (!self.ok) {
         throw new CertificateChainError(
-          `root certificate with subject "${cert.subject}" is not self-signed. Certificate chain must end with a valid self-signed root certificate`,
+          `root certificate with subject ${goQuote(cert.subject)} is not self-signed. Certificate chain must end with a valid self-signed root certificate`,
         );
       }
     } else {
@@ -218,20 +252,20 @@ export function validateCodeSigningCertChain(chain: ParsedCertificate[]): void {
       if (self.error === undefined && self.ok) {
         throw new CertificateChainError(
           i === 0
-            ? `leaf certificate with subject "${cert.subject}" is self-signed. Certificate chain must not contain self-signed leaf certificate`
-            : `intermediate certificate with subject "${cert.subject}" is self-signed. Certificate chain must not contain self-signed intermediate certificate`,
+            ? `leaf certificate with subject ${goQuote(cert.subject)} is self-signed. Certificate chain must not contain self-signed leaf certificate`
+            : `intermediate certificate with subject ${goQuote(cert.subject)} is self-signed. Certificate chain must not contain self-signed intermediate certificate`,
         );
       }
       const parent = chain[i + 1] as ParsedCertificate;
       const issued = issuedBy(cert, parent);
       if (issued.error !== undefined) {
         throw new CertificateChainError(
-          `invalid certificates or certificate with subject "${cert.subject}" is not issued by "${parent.subject}". Error: ${issued.error}`,
+          `invalid certificates or certificate with subject ${goQuote(cert.subject)} is not issued by ${goQuote(parent.subject)}. Error: ${issued.error}`,
         );
       }
       if (!issued.ok) {
         throw new CertificateChainError(
-          `certificate with subject "${cert.subject}" is not issued by "${parent.subject}"`,
+          `certificate with subject ${goQuote(cert.subject)} is not issued by ${goQuote(parent.subject)}`,
         );
       }
     }

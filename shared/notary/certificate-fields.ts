@@ -14,6 +14,8 @@ export interface CertificateFields {
   rawSubject: Uint8Array;
   /** X.509 version as printed (1 or 3); Go treats v3 certificates without basicConstraints as non-CA. */
   version: number;
+  /** The OID of the certificate's outer signatureAlgorithm (Go refuses MD5 and SHA-1 ones in chains). */
+  signatureAlgorithm: string;
 }
 
 /** Reads the TBSCertificate and the Names of a DER X.509 certificate; throws on malformed DER. */
@@ -35,5 +37,6 @@ export function certificateFieldsOf(parsed: Certificate): CertificateFields {
     rawIssuer: new Uint8Array(AsnConvert.serialize(tbs.issuer)),
     rawSubject: new Uint8Array(AsnConvert.serialize(tbs.subject)),
     version: tbs.version + 1,
+    signatureAlgorithm: parsed.signatureAlgorithm.algorithm,
   };
 }

@@ -8,7 +8,7 @@ import { px509 } from './x509-lib';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate } from '@peculiar/asn1-x509';
 import { certificateFieldsOf } from './certificate-fields';
-import { goSubjectString } from './go-format';
+import { goNameString } from './go-format';
 
 /** The JWS algorithms notation accepts, one per supported key. */
 export type JwsAlgorithm = 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512';
@@ -23,8 +23,12 @@ export interface ParsedCertificate {
   rawIssuer: Uint8Array;
   rawSubject: Uint8Array;
   version: number;
-  /** Go's `pkix.Name.String()` of the subject, used in every message. */
+  /** Go's `pkix.Name.String()` of the subject, used in every message and for x509.subject matching. */
   subject: string;
+  /** Go's `pkix.Name.String()` of the issuer. */
+  issuer: string;
+  /** OID of the certificate's signature algorithm. */
+  signatureAlgorithm: string;
   /** Lower-case hex SHA-256 of the DER bytes (the manifest thumbprint). */
   sha256: string;
 }
@@ -55,7 +59,8 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
     node,
     ext,
     ...fields,
-    subject: goSubjectString(node),
+    subject: goNameString(asn.tbsCertificate.subject),
+    issuer: goNameString(asn.tbsCertificate.issuer),
     sha256,
   };
   if (parsedCertificates.size >= MAX_PARSED_CERTIFICATES) parsedCertificates.clear();
@@ -84,11 +89,28 @@ export function algorithmForKey(cert: ParsedCertificate): JwsAlgorithm {
       if (curve === 'prime256v1' || curve === 'P-256') return 'ES256';
       if (curve === 'secp384r1' || curve === 'P-384') return 'ES384';
       if (curve === 'secp521r1' || curve === 'P-521') return 'ES512';
-      throw new Error(`ecdsa key curve ${String(curve)} is not supported`);
+      // notation-core-go names the curve by its bit size (Go parses only the NIST curves).
+      throw new Error(`ecdsa key size ${curveBits(curve)} bits is not supported`);
     }
     default:
       throw new Error('unsupported public key type');
   }
+}
+
+const CURVE_BITS: Readonly<Record<string, number>> = {
+  secp224r1: 224,
+  'P-224': 224,
+  secp256k1: 256,
+  secp192r1: 192,
+  prime192v1: 192,
+  brainpoolP256r1: 256,
+  brainpoolP384r1: 384,
+  brainpoolP512r1: 512,
+};
+
+function curveBits(curve: string | undefined): string {
+  const bits = curve === undefined ? undefined : CURVE_BITS[curve];
+  return bits === undefined ? `${String(curve)}` : String(bits);
 }
 
 /** True when `now` lies within [notBefore, notAfter] of the certificate. */

@@ -416,7 +416,7 @@ function repositoryOf(reference: string): string {
   if (registryScopeFormatError(path) !== undefined) {
     throw new InputError(
       'INVALID_REFERENCE',
-      `artifact URI ${goQuote(reference)} could not be parsed, make sure it is the fully qualified OCI artifact URI without the scheme/protocol. e.g domain.com:80/my/repository@sha256:digest`,
+      `artifact URI ${goQuote(reference)} could not be parsed, make sure it is the fully qualified oci artifact URI without the scheme/protocol. e.g domain.com:80/my/repository@sha256:digest`,
     );
   }
   return path;

@@ -15,6 +15,7 @@ import {
   AWS_US_GOV_SIGNER_ROOT_SHA256,
   AWS_US_GOV_SIGNER_TRUST_STORE_NAME,
 } from './aws-signer-roots';
+import { goIssuerString } from './go-format';
 import { goQuote, x509SubjectString } from './x509-identity';
 
 /** The three store types notation knows: `ca` (notary.x509), `signingAuthority`, `tsa` (timestamping roots). */
@@ -201,13 +202,9 @@ function rootCaProblem(cert: X509Certificate): string | undefined {
       : 'x509: invalid signature: parent certificate cannot sign this kind of certificate';
   }
   if (cert.issuer !== cert.subject) {
-    return `issuer (${x509NameString(cert.issuer)}) and subject (${x509SubjectString(cert)}) are not the same`;
+    return `issuer (${goIssuerString(cert)}) and subject (${x509SubjectString(cert)}) are not the same`;
   }
   return undefined;
-}
-
-function x509NameString(nodeName: string): string {
-  return nodeName.split('\n').filter(Boolean).reverse().join(',');
 }
 
 const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
@@ -223,11 +220,8 @@ function readCertificates(input: string | Uint8Array, fileName: string): X509Cer
     const certs: X509Certificate[] = [];
     for (const match of text.matchAll(PEM_BLOCK)) {
       const [, label, body] = match as unknown as [string, string, string];
-      if (label !== 'CERTIFICATE') {
-        invalid(
-          `error while reading certificates from ${goQuote(fileName)}: unexpected PEM block type ${goQuote(label)}`,
-        );
-      }
+      // notation-core-go `parseCertificates` skips PEM blocks of other types (keys, CRLs, …).
+      if (label !== 'CERTIFICATE') continue;
       const base64 = body.replace(/\s+/g, '');
       if (!/^[A-Za-z0-9+/]*={0,2}$/.test(base64) || base64.length % 4 !== 0)
         malformed('invalid base64 in PEM block');

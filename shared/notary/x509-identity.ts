@@ -6,6 +6,7 @@
  */
 import type { X509Certificate } from 'node:crypto';
 import { ConfigurationError } from '../errors';
+import { goSubjectString } from './go-format';
 
 /** One parsed `x509.subject:` identity: attribute type (as notation names it: `C`, `ST`, `O`, `CN`…) → value. */
 export interface X509Identity {
@@ -105,7 +106,7 @@ export function isSubsetDn(a: Record<string, string>, b: Record<string, string>)
  * has multi-valued or duplicate RDNs, which notation cannot match against an identity either.
  */
 export function certificateSubjectRdns(cert: X509Certificate): Record<string, string> | undefined {
-  return subjectStringToRdns(cert.subject);
+  return subjectStringToRdns(goSubjectString(cert));
 }
 
 /**
@@ -114,12 +115,7 @@ export function certificateSubjectRdns(cert: X509Certificate): Record<string, st
  * subjects exactly as notation does.
  */
 export function x509SubjectString(cert: X509Certificate): string {
-  return cert.subject
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => line.replace(/^([^=]+)=/, (_m, type: string) => `${goAttributeName(type)}=`))
-    .reverse()
-    .join(',');
+  return goSubjectString(cert);
 }
 
 /** Go `%q` for the strings notation quotes (JSON string syntax is equivalent for printable text). */

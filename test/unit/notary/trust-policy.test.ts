@@ -223,7 +223,7 @@ describe('selectPolicy', () => {
       expect(error).toBeInstanceOf(InputError);
       expect(error).toMatchObject({ code: 'INVALID_REFERENCE' });
       expect((error as Error).message).toContain(
-        'could not be parsed, make sure it is the fully qualified OCI artifact URI',
+        'could not be parsed, make sure it is the fully qualified oci artifact URI',
       );
     });
   });

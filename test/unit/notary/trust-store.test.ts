@@ -57,7 +57,7 @@ describe('AWS Signer roots', () => {
     expect(commercial?.pinnedSha256).toEqual([AWS_SIGNER_ROOT_SHA256]);
     expect(commercial?.anchors.map((a) => a.sha256)).toEqual([AWS_SIGNER_ROOT_SHA256]);
     expect(commercial?.anchors[0]?.subject).toBe(
-      'CN=AWS Signer Code Signing Root CA G1,ST=WA,OU=Cryptography,O=AWS,C=US',
+      'CN=AWS Signer Code Signing Root CA G1,OU=Cryptography,O=AWS,ST=WA,C=US',
     );
     expect(gov?.pinnedSha256).toEqual([AWS_US_GOV_SIGNER_ROOT_SHA256]);
     expect(set.get('ca:aws-signer-ts')).toBeUndefined();
@@ -99,6 +99,16 @@ describe('trustStoreFromPem', () => {
     expect(trustStoreFromPem('ca', 'many', pem).anchors).toHaveLength(3);
   });
 
+  it('skips PEM blocks that are not certificates, as notation-core-go does', () => {
+    const pem = [
+      '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----',
+      read(`${STORE}NotationTestRoot.pem`).toString('utf8'),
+      '-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----',
+    ].join('\n');
+    expect(trustStoreFromPem('ca', 'mixed', pem).anchors.map((a) => a.subject)).toEqual([
+      'CN=Notation Test Root,O=Notary,L=Seattle,ST=WA,C=US',
+    ]);
+  });
   it('reads DER bytes, and concatenated DER certificates', () => {
     const globalSign = read(`${STORE}GlobalSign.der`);
     expect(trustStoreFromPem('ca', 'der', globalSign).anchors[0]?.sha256).toMatch(/^cbb522d7/);
@@ -136,7 +146,7 @@ describe('trustStoreFromPem', () => {
       'error while reading certificates from "junk/invalid": x509: malformed certificate',
     ],
     [
-      'a PEM block that is not a certificate',
+      'a PEM file whose only block is not a certificate (notation skips such blocks)',
       () =>
         trustStoreFromPem(
           'ca',
@@ -144,7 +154,7 @@ describe('trustStoreFromPem', () => {
           '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n',
           'key/key.pem',
         ),
-      'error while reading certificates from "key/key.pem": unexpected PEM block type "PRIVATE KEY"',
+      'could not parse a certificate from "key/key.pem", every file in a trust store must have a PEM or DER certificate in it',
     ],
     [
       'a store name outside [a-zA-Z0-9_.-]+',

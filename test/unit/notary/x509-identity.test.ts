@@ -114,7 +114,7 @@ describe('certificate subjects', () => {
       'kyverno-notation-aws/configs/samples/extracted/aws-signer-ts.aws-signer-notation-root.pem',
     );
     expect(x509SubjectString(root)).toBe(
-      'CN=AWS Signer Code Signing Root CA G1,ST=WA,OU=Cryptography,O=AWS,C=US',
+      'CN=AWS Signer Code Signing Root CA G1,OU=Cryptography,O=AWS,ST=WA,C=US',
     );
   });
 });
