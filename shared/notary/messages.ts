@@ -4,6 +4,7 @@
  * user who knows `notation verify` recognises every line.
  */
 import type { ValidationType } from './verification-levels';
+import { goQuote } from './x509-identity';
 
 export const AWS_SIGNER_PLUGIN = 'com.amazonaws.signer.notation.plugin';
 
@@ -97,6 +98,14 @@ export function unprocessedAttributeMessage(key: string, plugin: string): string
   return `extended critical attribute "${key}" was not processed by the verification plugin "${plugin}" (all extended critical attributes must be processed by the verification plugin)`;
 }
 
+/**
+ * stagesign's own rule, stricter than notation (which checks processed attributes only when a
+ * plugin is named): a critical header that no verification plugin processes fails, per RFC 7515.
+ */
+export function criticalAttributeWithoutPluginMessage(key: string): string {
+  return `extended critical attribute ${goQuote(key)} is not supported without a verification plugin: stagesign rejects critical headers it does not understand (RFC 7515 "crit"), although notation would ignore it`;
+}
+
 export const AWS_WILDCARD_IDENTITY =
   'The AWSSigner plugin does not support wildcard identity in the trust policy.';
 export const AWS_IDENTITY_MISMATCH = "Signature publisher doesn't match any trusted identities.";
@@ -133,16 +142,34 @@ export function signatureExpiredMessage(rfc1123z: string): string {
 }
 
 export function certNotValidAtSigningTimeMessage(subject: string, rfc1123z: string): string {
-  return `certificate "${subject}" was not valid when the digital signature was produced at "${rfc1123z}"`;
+  return `certificate ${goQuote(subject)} was not valid when the digital signature was produced at "${rfc1123z}"`;
 }
 
-/** notary.x509 without a timestamp countersignature: every certificate must be valid now. */
+/** notary.x509 without timestamp verification: every certificate must be valid now (notation-go `verifyTimestamp`). */
 export function certExpiredMessage(subject: string, rfc1123z: string): string {
-  return `certificate "${subject}" is not valid anymore, it was expired at "${rfc1123z}"`;
+  return `verification time is after certificate ${goQuote(subject)} validity period, it was expired at "${rfc1123z}"`;
 }
 
 export function certNotYetValidMessage(subject: string, rfc1123z: string): string {
-  return `certificate "${subject}" is not valid yet, it will be valid from "${rfc1123z}"`;
+  return `verification time is before certificate ${goQuote(subject)} validity period, it will be valid from "${rfc1123z}"`;
+}
+
+/** notation-go `verifyTimestamp` when a `tsa` store is configured and the envelope has no countersignature. */
+export const NO_TIMESTAMP_COUNTERSIGNATURE =
+  'no timestamp countersignature was found in the signature envelope';
+
+/** stagesign does not verify RFC 3161 countersignatures; notation would, so a `tsa` policy fails closed. */
+export const TIMESTAMP_VERIFICATION_UNSUPPORTED =
+  'timestamp countersignature verification is not supported by stagesign: the trust policy names a "tsa" trust store, so notation would verify the RFC 3161 countersignature; remove the tsa store from the policy, or set "verifyTimestamp" to "afterCertExpiry" while the signing certificates are valid';
+
+/** notation-go truststore `GetCertificates` for a store the policy names but that does not exist. */
+export function trustStoreNotFoundMessage(name: string, type: string): string {
+  return `the trust store ${goQuote(name)} of type ${goQuote(type)} does not exist`;
+}
+
+/** notation-go `verifyX509TrustedIdentities` when the leaf subject is not a DN notation accepts. */
+export function leafSubjectUnparsableMessage(error: string): string {
+  return `error while parsing the certificate subject from the digital signature. error : ${goQuote(error)}`;
 }
 
 export const CONTENT_DESCRIPTOR_MISMATCH = 'content descriptor mismatch';

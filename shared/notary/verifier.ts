@@ -27,15 +27,20 @@ import {
   type ParsedCertificate,
 } from './certificate';
 import { formatRfc1123Z } from './go-format';
-import { HeaderKey, parseJwsEnvelope, type ParsedJwsEnvelope, type SigningScheme } from './jws';
+import {
+  HeaderKey,
+  parseJwsEnvelope,
+  type ExtendedAttribute,
+  type ParsedJwsEnvelope,
+  type SigningScheme,
+} from './jws';
 import * as msg from './messages';
 import { compareSemver, isSemver } from './semver';
 import { selectPolicy, type TrustPolicyDocument, type TrustPolicyStatement } from './trust-policy';
-import { isTrustedChain, type TrustStoreSet } from './trust-store';
+import { isTrustedChain, type TrustStore, type TrustStoreSet } from './trust-store';
 import type { RevocationChecker } from './types';
 import { resolveActions, type ValidationAction, type ValidationType } from './verification-levels';
-import { matchesX509Identity, parseX509Identity, type X509Identity } from './x509-identity';
-import { subjectAttributes } from './go-format';
+import { goQuote, matchesX509Identity, parseX509Identity, type X509Identity } from './x509-identity';
 
 /** The version of `com.amazonaws.signer.notation.plugin` whose behaviour is reproduced (for `verificationPluginMinVersion`). */
 export const AWS_SIGNER_PLUGIN_VERSION = '1.0.298';
@@ -65,6 +70,8 @@ export type VerificationFailureCode =
   | 'IDENTITY_MISMATCH'
   | 'SIGNATURE_EXPIRED'
   | 'CERTIFICATE_NOT_VALID'
+  | 'TRUST_STORE_NOT_FOUND'
+  | 'TIMESTAMP_MISSING'
   | 'TIMESTAMP_UNSUPPORTED'
   | 'REVOKED'
   | 'REVOCATION_CHECK_FAILED'
@@ -141,57 +148,74 @@ interface Context {
   env: ParsedJwsEnvelope;
   actions: Record<ValidationType, ValidationAction>;
   isAws: boolean;
+  /** The AWS plugin's answers, filled by the plugin call and read by the steps that apply them. */
+  plugin?: { identity: StepOutcome; revocation?: StepOutcome };
 }
 
 function storeTypeFor(scheme: SigningScheme): 'ca' | 'signingAuthority' {
   return scheme === 'notary.x509' ? 'ca' : 'signingAuthority';
 }
 
-/** §3.5 step 2: the envelope's verification plugin, native AWS Signer semantics, or notation's not-found error. */
+/** notation-go `extractCriticalStringExtendedAttribute`: the header must be critical and a string. */
+function criticalStringError(attr: ExtendedAttribute): string | undefined {
+  if (!attr.critical) return `${attr.key} is not a critical Extended attribute`;
+  if (typeof attr.value !== 'string') return `${attr.key} from extended attribute is not a string`;
+  return undefined;
+}
+
+/**
+ * §3.5 step 2, plugin discovery in notation-go's order: the plugin name (critical, string, not
+ * blank), then — only when a plugin is named — its minimum version (critical, string, not blank,
+ * SemVer), then the plugin itself (only the AWS Signer plugin exists here, natively) and the
+ * version comparison. The plugin's own checks run later, in the plugin call after the
+ * authentic-timestamp step.
+ *
+ * Without a plugin, stagesign is deliberately **stricter than notation**: notation checks that
+ * critical extended attributes were processed only when a plugin is named, so it would accept an
+ * envelope whose `crit` lists a header nobody understands. RFC 7515 §4.1.11 says a recipient must
+ * reject a JWS with a critical header it does not understand, and a signer that marked a header
+ * critical meant it to constrain verification, so stagesign fails closed.
+ */
 function verificationPluginStep({ env }: Context): StepOutcome {
   const h = env.protectedHeaders;
-  for (const key of [HeaderKey.VerificationPlugin, HeaderKey.VerificationPluginMinVersion]) {
-    const attr = h.extendedAttributes.find((a) => a.key === key);
-    if (attr && !attr.critical)
-      return fail('PLUGIN_ERROR', `"${key}" is not a critical Extended attribute`, true);
-    if (attr && typeof attr.value !== 'string')
-      return fail('PLUGIN_ERROR', `"${key}" from extended attribute is not a string`, true);
-  }
-  const plugin = h.verificationPlugin;
-  if (plugin === undefined) {
-    const critical = h.extendedAttributes.find((a) => a.critical);
+  const find = (key: string) => h.extendedAttributes.find((a) => a.key === key);
+  const pluginAttr = find(HeaderKey.VerificationPlugin);
+  if (pluginAttr === undefined) {
+    const critical = h.extendedAttributes.find(
+      (a) => a.critical && a.key !== HeaderKey.VerificationPluginMinVersion,
+    );
     if (critical) {
-      // JWS "crit": a recipient must understand every critical header; without a plugin nothing processes this one.
-      return fail(
-        'UNPROCESSED_ATTRIBUTE',
-        `extended critical attribute "${critical.key}" is not supported without a verification plugin`,
-        true,
-      );
+      return fail('UNPROCESSED_ATTRIBUTE', msg.criticalAttributeWithoutPluginMessage(critical.key), true);
     }
     return pass();
   }
+  const pluginError = criticalStringError(pluginAttr);
+  if (pluginError !== undefined) return fail('PLUGIN_ERROR', pluginError, true);
+  const plugin = pluginAttr.value as string;
+  if (plugin.trim() === '')
+    return fail('PLUGIN_ERROR', `${pluginAttr.key} from extended attribute is an empty string`, true);
+  const minAttr = find(HeaderKey.VerificationPluginMinVersion);
+  let min: string | undefined;
+  if (minAttr !== undefined) {
+    const value = typeof minAttr.value === 'string' ? minAttr.value : '';
+    const error =
+      criticalStringError(minAttr) ??
+      (value.trim() === ''
+        ? `${minAttr.key} from extended attribute is an empty string`
+        : isSemver(value)
+          ? undefined
+          : `${minAttr.key} from extended attribute is not a valid SemVer`);
+    if (error !== undefined)
+      return fail('PLUGIN_ERROR', `error while getting plugin minimum version, error: ${error}`, true);
+    min = value;
+  }
   if (plugin !== msg.AWS_SIGNER_PLUGIN)
     return fail('PLUGIN_NOT_FOUND', msg.pluginNotFoundMessage(plugin), true);
-  const min = h.verificationPluginMinVersion;
   if (min !== undefined) {
     const error = pluginMinVersionError(plugin, AWS_SIGNER_PLUGIN_VERSION, min);
     if (error !== undefined) return fail('PLUGIN_VERSION_UNSUPPORTED', error, true);
   }
-  for (const attr of h.extendedAttributes) {
-    if (attr.key === HeaderKey.VerificationPlugin || attr.key === HeaderKey.VerificationPluginMinVersion)
-      continue;
-    if (!AWS_PROCESSED_ATTRIBUTES.includes(attr.key)) {
-      return fail('UNPROCESSED_ATTRIBUTE', msg.unprocessedAttributeMessage(attr.key, plugin), true);
-    }
-  }
-  if (h.signingScheme !== 'notary.x509.signingAuthority') {
-    return fail(
-      'PLUGIN_ERROR',
-      msg.pluginErrorMessage(plugin, `'${h.signingScheme}' signing scheme is not supported`),
-      true,
-    );
-  }
-  return pass();
+  return pass(`${plugin} ${AWS_SIGNER_PLUGIN_VERSION} (native)`);
 }
 
 /**
@@ -209,13 +233,21 @@ export function pluginMinVersionError(
     : undefined;
 }
 
-/** §3.5 step 3: some certificate of the chain is byte-equal to (or pinned by) a store of the scheme's type. */
+/**
+ * §3.5 step 3: some certificate of the chain is byte-equal to (or pinned by) a store of the
+ * scheme's type. Every store of that type the policy names must exist (notation-go's trust store
+ * fails with "does not exist"); other types are not loaded here.
+ */
 function trustStoreStep({ input, env }: Context): StepOutcome {
   const type = storeTypeFor(env.protectedHeaders.signingScheme);
-  const stores = input.policy.trustStores
-    .filter((ref) => ref.startsWith(`${type}:`))
-    .map((ref) => input.trustStores.get(ref))
-    .filter((s) => s !== undefined);
+  const stores: TrustStore[] = [];
+  for (const ref of new Set(input.policy.trustStores)) {
+    if (!ref.startsWith(`${type}:`)) continue;
+    const store = input.trustStores.get(ref);
+    if (store === undefined)
+      return fail('TRUST_STORE_NOT_FOUND', msg.trustStoreNotFoundMessage(ref.slice(type.length + 1), type));
+    stores.push(store);
+  }
   const hasAny = stores.some((s) => s.anchors.length > 0 || (s.pinnedSha256?.length ?? 0) > 0);
   if (!hasAny) return fail('NO_TRUSTED_CERTIFICATES', msg.NO_TRUSTED_CERTIFICATES);
   return stores.some((s) => isTrustedChain(s, env.certificateChain))
@@ -223,26 +255,17 @@ function trustStoreStep({ input, env }: Context): StepOutcome {
     : fail('UNTRUSTED_CHAIN', msg.CHAIN_NOT_TRUSTED);
 }
 
-/** §3.5 step 4 (native x509.subject) or the AWS plugin's TRUSTED_IDENTITY capability. */
-function trustedIdentityStep({ input, env, isAws }: Context): StepOutcome {
+/**
+ * §3.5 step 4, native x509.subject matching (notation-go `verifyX509TrustedIdentities`): the
+ * leaf subject is Go's `pkix.Name.String()` parsed with the identity rules (so a subject with
+ * multi-valued RDNs, `=#` values or without C/ST/O fails with notation's parse error), then
+ * subset-matched against each identity. AWS envelopes get the plugin's answer instead.
+ */
+function trustedIdentityStep(ctx: Context): StepOutcome {
+  const { input, env, isAws } = ctx;
+  if (isAws)
+    return ctx.plugin?.identity ?? fail('PLUGIN_ERROR', 'the verification plugin was not called', true);
   const identities = input.policy.trustedIdentities;
-  const plugin = msg.AWS_SIGNER_PLUGIN;
-  if (isAws) {
-    if (identities.includes('*'))
-      return fail('PLUGIN_ERROR', msg.pluginErrorMessage(plugin, msg.AWS_WILDCARD_IDENTITY), true);
-    const version = attributeValue(env, AWS_PROFILE_VERSION_ATTRIBUTE);
-    if (version === undefined) {
-      return fail(
-        'PLUGIN_ERROR',
-        msg.pluginErrorMessage(plugin, `unable to parse attribute "${AWS_PROFILE_VERSION_ATTRIBUTE}".`),
-        true,
-      );
-    }
-    const match = matchAwsTrustedIdentity(version, identities);
-    return match.matched
-      ? pass(match.reason)
-      : fail('IDENTITY_MISMATCH', msg.pluginTrustedIdentityFailedMessage(plugin, match.reason));
-  }
   if (identities.includes('*')) return pass();
   const x509: X509Identity[] = identities
     .filter((id) => id.startsWith('x509.subject:'))
@@ -254,7 +277,14 @@ function trustedIdentityStep({ input, env, isAws }: Context): StepOutcome {
     );
   }
   const leaf = env.certificates[0] as ParsedCertificate;
-  return matchesX509Identity(subjectAttributes(leaf.node), x509)
+  let subject: X509Identity;
+  try {
+    subject = parseX509Identity(leaf.subject);
+  } catch (error) {
+    if (!isStagesignError(error)) throw error;
+    return fail('IDENTITY_MISMATCH', msg.leafSubjectUnparsableMessage(error.message));
+  }
+  return matchesX509Identity(subject.rdns, x509)
     ? pass()
     : fail(
         'IDENTITY_MISMATCH',
@@ -274,9 +304,10 @@ function expiryStep({ input, env }: Context): StepOutcome {
 
 /**
  * §3.5 step 6. signingAuthority: the authentic signing time lies within every certificate's
- * validity. notary.x509: every certificate is valid now. RFC 3161 countersignatures are not
- * verified (AWS Signer never emits them): when the policy names a `tsa:` store and the envelope
- * carries one, the step still requires every certificate to be valid now and says so on failure.
+ * validity. notary.x509 (notation-go `verifyTimestamp`): without a `tsa` store in the policy, or
+ * under `verifyTimestamp: afterCertExpiry` while no certificate has expired, every certificate must
+ * be valid now. Otherwise notation verifies the RFC 3161 countersignature; stagesign does not
+ * implement that, so it fails closed — with notation's text when there is no countersignature.
  */
 function authenticTimestampStep({ input, env }: Context): StepOutcome {
   if (env.protectedHeaders.signingScheme === 'notary.x509.signingAuthority') {
@@ -287,68 +318,106 @@ function authenticTimestampStep({ input, env }: Context): StepOutcome {
       : pass();
   }
   const now = input.now;
+  const tsaConfigured = input.policy.trustStores.some((ref) => ref.startsWith('tsa:'));
+  const afterCertExpiry = input.policy.signatureVerification.verifyTimestamp === 'afterCertExpiry';
+  const anyExpired = env.certificates.some((c) => now.getTime() > notAfter(c).getTime());
+  if (tsaConfigured && !(afterCertExpiry && !anyExpired)) {
+    return env.timestampSignature === undefined || env.timestampSignature.length === 0
+      ? fail('TIMESTAMP_MISSING', msg.NO_TIMESTAMP_COUNTERSIGNATURE)
+      : fail('TIMESTAMP_UNSUPPORTED', msg.TIMESTAMP_VERIFICATION_UNSUPPORTED);
+  }
   for (const cert of env.certificates) {
-    if (isValidAt(cert, now)) continue;
-    const text =
-      now.getTime() < notBefore(cert).getTime()
-        ? msg.certNotYetValidMessage(cert.subject, formatRfc1123Z(notBefore(cert)))
-        : msg.certExpiredMessage(cert.subject, formatRfc1123Z(notAfter(cert)));
-    const tsaConfigured = input.policy.trustStores.some((ref) => ref.startsWith('tsa:'));
-    if (tsaConfigured && env.timestampSignature !== undefined) {
+    if (now.getTime() < notBefore(cert).getTime())
       return fail(
-        'TIMESTAMP_UNSUPPORTED',
-        `${text}; timestamp countersignature verification is not supported by stagesign`,
+        'CERTIFICATE_NOT_VALID',
+        msg.certNotYetValidMessage(cert.subject, formatRfc1123Z(notBefore(cert))),
       );
-    }
-    return fail('CERTIFICATE_NOT_VALID', text);
+    if (now.getTime() > notAfter(cert).getTime())
+      return fail(
+        'CERTIFICATE_NOT_VALID',
+        msg.certExpiredMessage(cert.subject, formatRfc1123Z(notAfter(cert))),
+      );
   }
   return pass();
 }
 
-/** §3.5 step 7/8: AWS → GetRevocationStatus through the checker; notary.x509 → OCSP/CRL status unknown. */
-async function revocationStep({ input, env, isAws }: Context): Promise<StepOutcome> {
+/**
+ * §3.5 step 8 for AWS envelopes: the AWS Signer plugin's VerifySignature, natively, in the
+ * plugin's order — request validation (wildcard identity, then signing scheme), the trusted
+ * identity answer, the revocation answer (unless revocation is skipped), then notation's check
+ * that every critical extended attribute was processed. Errors here are fatal at every level;
+ * the identity and revocation answers are applied by the next two steps with their own actions.
+ */
+async function pluginCallStep(ctx: Context): Promise<StepOutcome> {
+  const { input, env } = ctx;
   const plugin = msg.AWS_SIGNER_PLUGIN;
-  if (isAws) {
-    const profileVersionArn = attributeValue(env, AWS_PROFILE_VERSION_ATTRIBUTE);
+  const h = env.protectedHeaders;
+  const pluginError = (text: string) => fail('PLUGIN_ERROR', msg.pluginErrorMessage(plugin, text), true);
+  if (input.policy.trustedIdentities.includes('*')) return pluginError(msg.AWS_WILDCARD_IDENTITY);
+  if (h.signingScheme !== 'notary.x509.signingAuthority')
+    return pluginError(`'${h.signingScheme}' signing scheme is not supported`);
+  const profileVersionArn = attributeValue(env, AWS_PROFILE_VERSION_ATTRIBUTE);
+  if (profileVersionArn === undefined)
+    return pluginError(`unable to parse attribute "${AWS_PROFILE_VERSION_ATTRIBUTE}".`);
+  const match = matchAwsTrustedIdentity(profileVersionArn, input.policy.trustedIdentities);
+  const identity = match.matched
+    ? pass(match.reason)
+    : fail('IDENTITY_MISMATCH', msg.pluginTrustedIdentityFailedMessage(plugin, match.reason));
+  let revocation: StepOutcome | undefined;
+  if (ctx.actions.revocation !== 'skip') {
     const jobArn = attributeValue(env, AWS_SIGNING_JOB_ATTRIBUTE);
-    for (const [key, value] of [
-      [AWS_PROFILE_VERSION_ATTRIBUTE, profileVersionArn],
-      [AWS_SIGNING_JOB_ATTRIBUTE, jobArn],
-    ] as const) {
-      if (value === undefined)
-        return fail(
-          'PLUGIN_ERROR',
-          msg.pluginErrorMessage(plugin, `unable to parse attribute "${key}".`),
-          true,
-        );
-    }
-    const query = awsRevocationQuery({
-      certificateChain: env.certificateChain,
-      jobArn: jobArn as string,
-      profileVersionArn: profileVersionArn as string,
-      authenticSigningTime: env.signingTime,
-    });
-    let revoked: string[];
-    try {
-      if (!input.revocationChecker)
-        throw new Error('no RevocationChecker was configured for AWS Signer signatures');
-      revoked = (await input.revocationChecker.getRevocationStatus(query)).revokedEntities ?? [];
-    } catch (error) {
-      const reason = msg.awsRevocationCallFailedReason(
-        error instanceof Error ? error.message : String(error),
-      );
-      return fail('REVOCATION_CHECK_FAILED', msg.pluginRevocationFailedMessage(plugin, reason));
-    }
-    const reason = revokedReason(revoked);
-    return reason === undefined
-      ? pass(msg.AWS_NOT_REVOKED)
-      : fail('REVOKED', msg.pluginRevocationFailedMessage(plugin, reason));
+    if (jobArn === undefined) return pluginError(`unable to parse attribute "${AWS_SIGNING_JOB_ATTRIBUTE}".`);
+    revocation = await awsRevocation(input, env, profileVersionArn, jobArn);
   }
+  for (const attr of h.extendedAttributes) {
+    if (attr.key === HeaderKey.VerificationPlugin || attr.key === HeaderKey.VerificationPluginMinVersion)
+      continue;
+    if (!AWS_PROCESSED_ATTRIBUTES.includes(attr.key))
+      return fail('UNPROCESSED_ATTRIBUTE', msg.unprocessedAttributeMessage(attr.key, plugin), true);
+  }
+  ctx.plugin = { identity, ...(revocation ? { revocation } : {}) };
+  return pass(`${plugin} processed ${AWS_PROCESSED_ATTRIBUTES.join(', ')}`);
+}
+
+/** The plugin's REVOCATION_CHECK: GetRevocationStatus through the checker; a failed call is a failed result. */
+async function awsRevocation(
+  input: VerifySignatureInput,
+  env: ParsedJwsEnvelope,
+  profileVersionArn: string,
+  jobArn: string,
+): Promise<StepOutcome> {
+  const plugin = msg.AWS_SIGNER_PLUGIN;
+  const query = awsRevocationQuery({
+    certificateChain: env.certificateChain,
+    jobArn,
+    profileVersionArn,
+    authenticSigningTime: env.signingTime,
+  });
+  let revoked: string[];
+  try {
+    if (!input.revocationChecker)
+      throw new Error('no RevocationChecker was configured for AWS Signer signatures');
+    revoked = (await input.revocationChecker.getRevocationStatus(query)).revokedEntities ?? [];
+  } catch (error) {
+    const reason = msg.awsRevocationCallFailedReason(error instanceof Error ? error.message : String(error));
+    return fail('REVOCATION_CHECK_FAILED', msg.pluginRevocationFailedMessage(plugin, reason));
+  }
+  const reason = revokedReason(revoked);
+  return reason === undefined
+    ? pass(msg.AWS_NOT_REVOKED)
+    : fail('REVOKED', msg.pluginRevocationFailedMessage(plugin, reason));
+}
+
+/** §3.5 step 7 (native OCSP/CRL: status unknown when locations exist) or the AWS plugin's answer. */
+function revocationStep(ctx: Context): StepOutcome {
+  const { env, isAws } = ctx;
+  if (isAws)
+    return ctx.plugin?.revocation ?? fail('PLUGIN_ERROR', 'the verification plugin was not called', true);
   const revocable = env.certificates.find(hasRevocationLocations);
   if (!revocable) return pass('certificates carry no OCSP or CRL locations: not revocable');
   return fail(
     'REVOCATION_UNKNOWN',
-    `signing certificate with subject "${revocable.subject}" revocation status is unknown: the certificate names OCSP/CRL locations and stagesign does not query them yet (set "revocation" to "log" or "skip" in the trust policy override to accept)`,
+    `signing certificate with subject ${goQuote(revocable.subject)} revocation status is unknown: the certificate names OCSP/CRL locations and stagesign does not query them yet (set "revocation" to "log" or "skip" in the trust policy override to accept)`,
   );
 }
 
@@ -373,20 +442,69 @@ function attributeValue(env: ParsedJwsEnvelope, key: string): string | undefined
   return typeof value === 'string' ? value : undefined;
 }
 
-/** The steps after integrity, in order, with the validation type whose action governs each. */
-const STEPS: ReadonlyArray<{
+interface StepSpec {
   step: VerificationStep;
   type: ValidationType;
   run: (ctx: Context) => StepOutcome | Promise<StepOutcome>;
-}> = [
-  { step: 'verificationPlugin', type: 'integrity', run: verificationPluginStep },
-  { step: 'trustStore', type: 'authenticity', run: trustStoreStep },
-  { step: 'trustedIdentity', type: 'authenticity', run: trustedIdentityStep },
-  { step: 'expiry', type: 'expiry', run: expiryStep },
-  { step: 'authenticTimestamp', type: 'authenticTimestamp', run: authenticTimestampStep },
-  { step: 'revocation', type: 'revocation', run: revocationStep },
+}
+
+const PLUGIN_DISCOVERY: StepSpec = {
+  step: 'verificationPlugin',
+  type: 'integrity',
+  run: verificationPluginStep,
+};
+const TRUST_STORE: StepSpec = { step: 'trustStore', type: 'authenticity', run: trustStoreStep };
+const TRUSTED_IDENTITY: StepSpec = {
+  step: 'trustedIdentity',
+  type: 'authenticity',
+  run: trustedIdentityStep,
+};
+const EXPIRY: StepSpec = { step: 'expiry', type: 'expiry', run: expiryStep };
+const AUTHENTIC_TIMESTAMP: StepSpec = {
+  step: 'authenticTimestamp',
+  type: 'authenticTimestamp',
+  run: authenticTimestampStep,
+};
+const REVOCATION: StepSpec = { step: 'revocation', type: 'revocation', run: revocationStep };
+const TAIL: StepSpec[] = [
   { step: 'targetArtifact', type: 'integrity', run: targetArtifactStep },
   { step: 'userMetadata', type: 'integrity', run: userMetadataStep },
+];
+
+/** notation-go's order without a plugin: native identity after the trust store, native revocation after time. */
+const NATIVE_STEPS: readonly StepSpec[] = [
+  PLUGIN_DISCOVERY,
+  TRUST_STORE,
+  TRUSTED_IDENTITY,
+  EXPIRY,
+  AUTHENTIC_TIMESTAMP,
+  REVOCATION,
+  ...TAIL,
+];
+
+/**
+ * With the AWS plugin (which has TRUSTED_IDENTITY and REVOCATION_CHECK) notation skips the native
+ * identity and revocation checks and calls the plugin after the authentic-timestamp step; the
+ * plugin's identity and revocation answers are then applied in that order.
+ */
+const AWS_PLUGIN_STEPS: readonly StepSpec[] = [
+  PLUGIN_DISCOVERY,
+  TRUST_STORE,
+  EXPIRY,
+  AUTHENTIC_TIMESTAMP,
+  { step: 'verificationPlugin', type: 'integrity', run: pluginCallStep },
+  TRUSTED_IDENTITY,
+  REVOCATION,
+  ...TAIL,
+];
+
+/** notation's order of validation results, which is the order it prints warnings in. */
+const WARNING_ORDER: readonly ValidationType[] = [
+  'integrity',
+  'authenticity',
+  'expiry',
+  'authenticTimestamp',
+  'revocation',
 ];
 
 /**
@@ -447,7 +565,15 @@ export async function verifySignature(input: VerifySignatureInput): Promise<Sign
   }
 
   const ctx: Context = { input, env, actions, isAws };
-  for (const { step, type, run } of STEPS) {
+  // notation keeps one result per validation type; a later failure of the same type (the trusted
+  // identity after the trust store) overwrites the earlier error, so one warning per type is printed.
+  const logged = new Map<ValidationType, string>();
+  const warningsInOrder = () =>
+    WARNING_ORDER.flatMap((type) => {
+      const error = logged.get(type);
+      return error === undefined ? [] : [msg.loggedFailureWarning(type, error)];
+    });
+  for (const { step, type, run } of isAws ? AWS_PLUGIN_STEPS : NATIVE_STEPS) {
     const action = actions[type];
     if (action === 'skip') {
       steps.push({ step, type, action, passed: true, detail: 'skipped by trust policy' });
@@ -472,10 +598,14 @@ export async function verifySignature(input: VerifySignatureInput): Promise<Sign
       code: outcome.code,
       error: outcome.error,
     };
-    if (outcome.fatal || action === 'enforce') return stop(result);
+    if (outcome.fatal || action === 'enforce') {
+      warnings.push(...warningsInOrder());
+      return stop(result);
+    }
     steps.push(result);
-    warnings.push(msg.loggedFailureWarning(type, outcome.error));
+    logged.set(type, outcome.error);
   }
+  warnings.push(...warningsInOrder());
   return { ...verdict, passed: true };
 }
 
@@ -543,15 +673,12 @@ export async function verifyArtifact(input: VerifyArtifactInput): Promise<Artifa
   if (descriptors.length === 0) {
     return { ...base, outcome: 'failed', code: 'NO_SIGNATURE', message: msg.noSignatureMessage(ref) };
   }
-  for (const [index, descriptor] of descriptors.entries()) {
-    if (index >= max) {
-      return {
-        ...base,
-        outcome: 'failed',
-        code: 'MAX_SIGNATURES_EXCEEDED',
-        message: msg.maxSignaturesExceededMessage(max),
-      };
-    }
+  // notation-go `Verify`: stop before processing more than `max`, and report the limit whenever
+  // `max` signatures were processed without success (even if no further signature exists).
+  let processed = 0;
+  for (const descriptor of descriptors) {
+    if (processed >= max) break;
+    processed++;
     let fetched: { mediaType: string; envelope: Uint8Array };
     try {
       fetched = await input.signatures.fetchEnvelope(descriptor);
@@ -592,6 +719,14 @@ export async function verifyArtifact(input: VerifyArtifactInput): Promise<Artifa
       reason: msg.signatureFailedMessage(descriptor.digest, verdict.error ?? 'unknown error'),
       verdict,
     });
+  }
+  if (processed >= max) {
+    return {
+      ...base,
+      outcome: 'failed',
+      code: 'MAX_SIGNATURES_EXCEEDED',
+      message: msg.maxSignaturesExceededMessage(max),
+    };
   }
   return {
     ...base,

@@ -72,9 +72,11 @@ describe('verifySignature', () => {
         ['integrity', true],
         ['verificationPlugin', true],
         ['trustStore', true],
-        ['trustedIdentity', true],
         ['expiry', true],
         ['authenticTimestamp', true],
+        // notation calls the plugin (identity + revocation) after the authentic timestamp.
+        ['verificationPlugin', true],
+        ['trustedIdentity', true],
         ['revocation', true],
         ['targetArtifact', true],
         ['userMetadata', true],
