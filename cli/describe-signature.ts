@@ -6,7 +6,7 @@
  */
 import { X509Certificate, createHash } from 'node:crypto';
 import { AWS_PROFILE_VERSION_ATTRIBUTE, AWS_SIGNING_JOB_ATTRIBUTE } from '../shared/notary/aws-signer-plugin';
-import { goSubjectString } from '../shared/notary/go-format';
+import { goIssuerString, goSubjectString } from '../shared/notary/go-format';
 import { HeaderKey, parseJwsEnvelope } from '../shared/notary/jws';
 import { MediaType } from '../shared/oci/types';
 import type { Descriptor } from '../shared/oci/types';
@@ -161,7 +161,7 @@ function describeCertificate(base64: string): CertificateDetails {
     return {
       sha256Fingerprint: createHash('sha256').update(der).digest('hex'),
       issuedTo: goSubjectString(cert),
-      issuedBy: cert.issuer.split('\n').filter(Boolean).reverse().join(','),
+      issuedBy: goIssuerString(cert),
       notBefore: new Date(cert.validFrom).toISOString().replace(/\.000Z$/, 'Z'),
       expiry: new Date(cert.validTo).toISOString().replace(/\.000Z$/, 'Z'),
     };

@@ -286,6 +286,11 @@ describe('stagesign inspect', () => {
       ],
       unsignedAttributes: { signingAgent: 'stagesign' },
     });
+    // Issuer and subject are both printed as Go's pkix.Name.String(), as notation inspect does:
+    // the leaf's issuer reads exactly like the root's subject.
+    const [leaf, root] = json.signatures[0]!['certificates'] as Array<{ issuedTo: string; issuedBy: string }>;
+    expect(leaf!.issuedBy).toBe(root!.issuedTo);
+    expect(root!.issuedBy).toBe(root!.issuedTo);
   });
 
   it('still shows a tampered signature, with the integrity failure', async () => {
