@@ -8,7 +8,7 @@
 import path from 'node:path';
 import { OciLayoutRegistry } from '../shared/oci/oci-layout-registry';
 import type { Reference } from '../shared/oci/reference';
-import type { PushManifestOptions, Registry } from '../shared/oci/registry';
+import type { CallOptions, PushManifestOptions, Registry } from '../shared/oci/registry';
 import type { Descriptor } from '../shared/oci/types';
 
 export class LayoutDirectoryRegistry implements Registry {
@@ -29,20 +29,20 @@ export class LayoutDirectoryRegistry implements Registry {
     return { ...ref, registry: '', repository: this.layoutDirectory(ref) };
   }
 
-  resolve(ref: Reference): Promise<Descriptor> {
-    return this.layouts.resolve(this.local(ref));
+  resolve(ref: Reference, options?: CallOptions): Promise<Descriptor> {
+    return this.layouts.resolve(this.local(ref), options);
   }
 
-  fetchManifest(ref: Reference, desc: Descriptor): Promise<Uint8Array> {
-    return this.layouts.fetchManifest(this.local(ref), desc);
+  fetchManifest(ref: Reference, desc: Descriptor, options?: CallOptions): Promise<Uint8Array> {
+    return this.layouts.fetchManifest(this.local(ref), desc, options);
   }
 
-  fetchBlob(ref: Reference, desc: Descriptor): Promise<Uint8Array> {
-    return this.layouts.fetchBlob(this.local(ref), desc);
+  fetchBlob(ref: Reference, desc: Descriptor, options?: CallOptions): Promise<Uint8Array> {
+    return this.layouts.fetchBlob(this.local(ref), desc, options);
   }
 
-  pushBlob(ref: Reference, desc: Descriptor, content: Uint8Array): Promise<void> {
-    return this.layouts.pushBlob(this.local(ref), desc, content);
+  pushBlob(ref: Reference, desc: Descriptor, content: Uint8Array, options?: CallOptions): Promise<void> {
+    return this.layouts.pushBlob(this.local(ref), desc, content, options);
   }
 
   pushManifest(
@@ -54,7 +54,12 @@ export class LayoutDirectoryRegistry implements Registry {
     return this.layouts.pushManifest(this.local(ref), desc, content, options);
   }
 
-  listReferrers(ref: Reference, subject: Descriptor, artifactType?: string): Promise<Descriptor[]> {
-    return this.layouts.listReferrers(this.local(ref), subject, artifactType);
+  listReferrers(
+    ref: Reference,
+    subject: Descriptor,
+    artifactType?: string,
+    options?: CallOptions,
+  ): Promise<Descriptor[]> {
+    return this.layouts.listReferrers(this.local(ref), subject, artifactType, options);
   }
 }

@@ -1,4 +1,5 @@
 import type { ECRClient } from '@aws-sdk/client-ecr';
+import { abortedError, anySignal, sleepUnlessAborted, throwIfAborted } from '../abort';
 import { DependencyError, InputError, PermissionError, type StagesignError } from '../errors';
 import { parseAuthChallenge } from './auth-challenge';
 import { assertWithinLimit, descriptorFor, parseDigest, sha256Digest, verifyContent } from './digest';
@@ -21,7 +22,7 @@ import {
   referrersTag,
 } from './referrers-index';
 import { RegistryAuth, type BasicCredentials, type RegistryAccess } from './registry-auth';
-import type { PushManifestOptions, Registry } from './registry';
+import type { CallOptions, PushManifestOptions, Registry } from './registry';
 import {
   backoffDelay,
   isRetryableStatus,
@@ -41,7 +42,7 @@ export interface OciLogger {
 export interface DistributionRegistryOptions {
   /** Use http:// instead of https:// — only for the CLI's `--plain-http` and loopback tests. */
   plainHttp?: boolean | ((host: string) => boolean);
-  /** ECR API clients per region (default: `new ECRClient({ region, useFipsEndpoint })`). */
+  /** ECR API clients per region (default: `createEcrClient`, with bounded connection and request time). */
   ecr?: { clientForRegion(region: string, host: EcrHost): ECRClient };
   /** Basic credentials per registry host (also sent to the Bearer token service). */
   basicCredentials?: (host: string) => BasicCredentials | undefined;
@@ -55,7 +56,10 @@ export interface DistributionRegistryOptions {
    * first attempt get at most the time left of `retry.maxTotalMs` (at least 1 s).
    */
   requestTimeoutMs?: number;
-  /** Aborts every request (e.g. at the Lambda deadline); an abort is not retried. */
+  /**
+   * Aborts every request of this instance; an abort is not retried. Per call, pass
+   * `{ signal }` to the method instead (a stage's `ctx.signal`): the two are combined.
+   */
   signal?: AbortSignal;
   logger?: OciLogger;
 }
@@ -104,6 +108,8 @@ interface RequestSpec {
   url: string;
   headers?: Record<string, string>;
   body?: Uint8Array;
+  /** The caller's signal (instance and call combined): ends the request and every retry. */
+  signal?: AbortSignal;
 }
 
 interface RegistryErrorDetail {
@@ -145,7 +151,8 @@ export class DistributionRegistry implements Registry {
     });
   }
 
-  async resolve(ref: Reference): Promise<Descriptor> {
+  async resolve(ref: Reference, options?: CallOptions): Promise<Descriptor> {
+    const signal = this.callSignal(options);
     const reference = ref.digest ?? ref.tag;
     if (reference === undefined) {
       throw new InputError(
@@ -161,6 +168,7 @@ export class DistributionRegistry implements Registry {
       method: 'HEAD',
       url,
       headers: { accept: MANIFEST_ACCEPT },
+      ...(signal ? { signal } : {}),
     });
     if (head.status === 404) throw await this.notFound(head, 'resolve', ref);
     if (!head.ok)
@@ -197,12 +205,13 @@ export class DistributionRegistry implements Registry {
       method: 'GET',
       url,
       headers: { accept: MANIFEST_ACCEPT },
+      ...(signal ? { signal } : {}),
     });
     if (get.status === 404) throw await this.notFound(get, 'resolve', ref);
     if (!get.ok)
       throw await this.failure({ operation: 'resolve', ref, access: 'pull', method: 'GET', url }, get);
     const what = `manifest of ${formatReference(ref)}`;
-    const bytes = await readLimited(get, MAX_MANIFEST_BYTES, what, OciErrorCode.ContentTooLarge);
+    const bytes = await readLimited(get, MAX_MANIFEST_BYTES, what, OciErrorCode.ContentTooLarge, signal);
     const parsed = parseManifest(bytes, what);
     const type = contentType(get) || parsed.mediaType || '';
     if (!type) throw new InputError(OciErrorCode.InvalidManifest, `${what} has no media type`);
@@ -211,7 +220,8 @@ export class DistributionRegistry implements Registry {
     return ref.digest !== undefined ? { ...desc, digest: ref.digest } : desc;
   }
 
-  async fetchManifest(ref: Reference, desc: Descriptor): Promise<Uint8Array> {
+  async fetchManifest(ref: Reference, desc: Descriptor, options?: CallOptions): Promise<Uint8Array> {
+    const signal = this.callSignal(options);
     parseDigest(desc.digest); // the digest goes into the URL: only a valid one may
     const what = `manifest ${formatReference(pinned(ref, desc.digest))}`;
     assertWithinLimit(desc, MAX_MANIFEST_BYTES, what);
@@ -222,17 +232,19 @@ export class DistributionRegistry implements Registry {
       method: 'GET',
       url: this.url(ref, `manifests/${desc.digest}`),
       headers: { accept: `${desc.mediaType}, ${MANIFEST_ACCEPT}` },
+      ...(signal ? { signal } : {}),
     };
     const response = await this.send(spec);
     if (response.status === 404)
       throw await this.notFound(response, 'fetchManifest', pinned(ref, desc.digest));
     if (!response.ok) throw await this.failure(spec, response);
-    const bytes = await readLimited(response, desc.size, what, OciErrorCode.SizeMismatch);
+    const bytes = await readLimited(response, desc.size, what, OciErrorCode.SizeMismatch, signal);
     verifyContent(desc, bytes, what);
     return bytes;
   }
 
-  async fetchBlob(ref: Reference, desc: Descriptor): Promise<Uint8Array> {
+  async fetchBlob(ref: Reference, desc: Descriptor, options?: CallOptions): Promise<Uint8Array> {
+    const signal = this.callSignal(options);
     parseDigest(desc.digest); // the digest goes into the URL: only a valid one may
     const what = `blob ${desc.digest} of ${formatReference({ registry: ref.registry, repository: ref.repository })}`;
     assertWithinLimit(desc, MAX_BLOB_BYTES, what);
@@ -242,16 +254,24 @@ export class DistributionRegistry implements Registry {
       access: 'pull',
       method: 'GET',
       url: this.url(ref, `blobs/${desc.digest}`),
+      ...(signal ? { signal } : {}),
     };
     const response = await this.send(spec);
     if (response.status === 404) throw await this.notFound(response, 'fetchBlob', pinned(ref, desc.digest));
     if (!response.ok) throw await this.failure(spec, response);
-    const bytes = await readLimited(response, desc.size, what, OciErrorCode.SizeMismatch);
+    const bytes = await readLimited(response, desc.size, what, OciErrorCode.SizeMismatch, signal);
     verifyContent(desc, bytes, what);
     return bytes;
   }
 
-  async pushBlob(ref: Reference, desc: Descriptor, content: Uint8Array): Promise<void> {
+  async pushBlob(
+    ref: Reference,
+    desc: Descriptor,
+    content: Uint8Array,
+    options?: CallOptions,
+  ): Promise<void> {
+    const signal = this.callSignal(options);
+    const caller = signal ? { signal } : {};
     verifyContent(
       desc,
       content,
@@ -273,6 +293,7 @@ export class DistributionRegistry implements Registry {
         method: 'POST',
         url: mountUrl.toString(),
         headers: { 'content-length': '0' },
+        ...caller,
       };
       start = await this.send(startSpec);
       if (start.status === 201) return drain(start);
@@ -282,7 +303,7 @@ export class DistributionRegistry implements Registry {
         this.options.logger?.debug('registry does not support blob mount; checking blobs with HEAD', {
           registry: ref.registry,
         });
-        return this.pushBlob(ref, desc, content);
+        return this.pushBlob(ref, desc, content, options);
       }
     } else {
       const head = await this.send({
@@ -291,6 +312,7 @@ export class DistributionRegistry implements Registry {
         access: 'push',
         method: 'HEAD',
         url: this.url(ref, `blobs/${desc.digest}`),
+        ...caller,
       });
       await drain(head);
       if (head.ok) return;
@@ -301,6 +323,7 @@ export class DistributionRegistry implements Registry {
         method: 'POST',
         url: uploads,
         headers: { 'content-length': '0' },
+        ...caller,
       };
       start = await this.send(startSpec);
     }
@@ -322,6 +345,7 @@ export class DistributionRegistry implements Registry {
       url: putUrl.toString(),
       headers: { 'content-type': 'application/octet-stream', 'content-length': String(content.byteLength) },
       body: content,
+      ...caller,
     };
     const put = await this.send(putSpec);
     if (put.status !== 201 && put.status !== 204 && put.status !== 200)
@@ -339,9 +363,10 @@ export class DistributionRegistry implements Registry {
     assertWithinLimit(desc, MAX_MANIFEST_BYTES, what);
     verifyContent(desc, content, what);
     const parsed = parseManifest(content, what);
-    const response = await this.putManifest(ref, desc.digest, desc.mediaType, content);
+    const signal = this.callSignal(options);
+    const response = await this.putManifest(ref, desc.digest, desc.mediaType, content, signal);
     if (options?.tag !== undefined)
-      await drain(await this.putManifest(ref, options.tag, desc.mediaType, content));
+      await drain(await this.putManifest(ref, options.tag, desc.mediaType, content, signal));
     if (parsed.subject === undefined) return;
     // As oras-go: a known mode is kept; only an unknown one is settled by this push's answer.
     // A registry known to serve the Referrers API indexes referrers itself, so one answer
@@ -357,15 +382,21 @@ export class DistributionRegistry implements Registry {
       this.referrersMode.set(ref.registry, 'tag-schema');
     }
     // The registry does not index subjects: the client must maintain the tag schema.
-    await this.indexReferrer(ref, parsed.subject, referrerDescriptor(desc, parsed));
+    await this.indexReferrer(ref, parsed.subject, referrerDescriptor(desc, parsed), signal);
   }
 
-  async listReferrers(ref: Reference, subject: Descriptor, artifactType?: string): Promise<Descriptor[]> {
+  async listReferrers(
+    ref: Reference,
+    subject: Descriptor,
+    artifactType?: string,
+    options?: CallOptions,
+  ): Promise<Descriptor[]> {
+    const signal = this.callSignal(options);
     if (this.referrersMode.get(ref.registry) !== 'tag-schema') {
-      const viaApi = await this.listReferrersViaApi(ref, subject, artifactType);
+      const viaApi = await this.listReferrersViaApi(ref, subject, artifactType, signal);
       if (viaApi !== undefined) return viaApi;
     }
-    const index = (await this.readReferrersIndex(ref, subject.digest, 'listReferrers'))?.index;
+    const index = (await this.readReferrersIndex(ref, subject.digest, 'listReferrers', signal))?.index;
     return filterByArtifactType(index?.manifests ?? [], artifactType);
   }
 
@@ -374,6 +405,7 @@ export class DistributionRegistry implements Registry {
     ref: Reference,
     subject: Descriptor,
     artifactType: string | undefined,
+    signal: AbortSignal | undefined,
   ): Promise<Descriptor[] | undefined> {
     const first = new URL(this.url(ref, `referrers/${subject.digest}`));
     if (artifactType !== undefined) first.searchParams.set('artifactType', artifactType);
@@ -393,6 +425,7 @@ export class DistributionRegistry implements Registry {
         method: 'GET',
         url: next,
         headers: { accept: MediaType.ImageIndex },
+        ...(signal ? { signal } : {}),
       };
       const response = await this.send(spec);
       if (response.status === 404) {
@@ -426,7 +459,7 @@ export class DistributionRegistry implements Registry {
       this.referrersMode.set(ref.registry, 'api');
       const what = `referrers of ${formatReference(pinned(ref, subject.digest))}`;
       const index = parseIndex(
-        await readLimited(response, MAX_MANIFEST_BYTES, what, OciErrorCode.ContentTooLarge),
+        await readLimited(response, MAX_MANIFEST_BYTES, what, OciErrorCode.ContentTooLarge, signal),
         what,
       );
       const applied = [
@@ -458,6 +491,7 @@ export class DistributionRegistry implements Registry {
     ref: Reference,
     subjectDigest: string,
     operation: Operation,
+    signal: AbortSignal | undefined,
   ): Promise<{ index: ImageIndex; desc: Descriptor } | undefined> {
     const tag = referrersTag(subjectDigest);
     const spec: RequestSpec = {
@@ -467,6 +501,7 @@ export class DistributionRegistry implements Registry {
       method: 'GET',
       url: this.url(ref, `manifests/${tag}`),
       headers: { accept: MediaType.ImageIndex },
+      ...(signal ? { signal } : {}),
     };
     const response = await this.send(spec);
     if (response.status === 404) {
@@ -475,7 +510,7 @@ export class DistributionRegistry implements Registry {
     }
     if (!response.ok) throw await this.failure(spec, response);
     const what = `referrers index ${formatReference({ ...ref, digest: undefined, tag })}`;
-    const bytes = await readLimited(response, MAX_MANIFEST_BYTES, what, OciErrorCode.ContentTooLarge);
+    const bytes = await readLimited(response, MAX_MANIFEST_BYTES, what, OciErrorCode.ContentTooLarge, signal);
     return {
       index: parseIndex(bytes, what),
       desc: descriptorFor(bytes, contentType(response) || MediaType.ImageIndex),
@@ -483,12 +518,19 @@ export class DistributionRegistry implements Registry {
   }
 
   /** Tag schema: add the referrer to `sha256-<hex>`, replace the tag, delete the outdated index best-effort. */
-  private async indexReferrer(ref: Reference, subject: Descriptor, entry: Descriptor): Promise<void> {
-    const old = await this.readReferrersIndex(ref, subject.digest, 'pushManifest');
+  private async indexReferrer(
+    ref: Reference,
+    subject: Descriptor,
+    entry: Descriptor,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    const old = await this.readReferrersIndex(ref, subject.digest, 'pushManifest', signal);
     const updated = addReferrer(old?.index, entry);
     if (updated === undefined) return;
     const bytes = marshalIndex(updated);
-    await drain(await this.putManifest(ref, referrersTag(subject.digest), MediaType.ImageIndex, bytes));
+    await drain(
+      await this.putManifest(ref, referrersTag(subject.digest), MediaType.ImageIndex, bytes, signal),
+    );
     if (old === undefined || old.desc.digest === sha256Digest(bytes)) return;
     try {
       const spec: RequestSpec = {
@@ -497,11 +539,15 @@ export class DistributionRegistry implements Registry {
         access: 'delete',
         method: 'DELETE',
         url: this.url(ref, `manifests/${old.desc.digest}`),
+        ...(signal ? { signal } : {}),
       };
       const response = await this.send(spec);
       if (!response.ok) throw await this.failure(spec, response);
       await drain(response);
     } catch (error) {
+      // Best effort, but an abort is the caller's decision, not a registry problem to log away.
+      if (signal?.aborted)
+        throw abortedError(`deleting the outdated referrers index of ${subject.digest}`, signal, error);
       this.options.logger?.warn(OUTDATED_INDEX_WARNING, {
         registry: ref.registry,
         repository: ref.repository,
@@ -516,6 +562,7 @@ export class DistributionRegistry implements Registry {
     reference: string,
     mediaType: string,
     content: Uint8Array,
+    signal: AbortSignal | undefined,
   ): Promise<Response> {
     const spec: RequestSpec = {
       operation: 'pushManifest',
@@ -525,6 +572,7 @@ export class DistributionRegistry implements Registry {
       url: this.url(ref, `manifests/${reference}`),
       headers: { 'content-type': mediaType, 'content-length': String(content.byteLength) },
       body: content,
+      ...(signal ? { signal } : {}),
     };
     const response = await this.send(spec);
     if (
@@ -536,6 +584,11 @@ export class DistributionRegistry implements Registry {
       throw await this.failure(spec, response);
     await drain(response);
     return response;
+  }
+
+  /** The instance's signal and the call's, combined; undefined when neither is given. */
+  private callSignal(options: CallOptions | undefined): AbortSignal | undefined {
+    return anySignal(this.options.signal, options?.signal);
   }
 
   private isPlainHttp(host: string): boolean {
@@ -557,13 +610,17 @@ export class DistributionRegistry implements Registry {
    * Sends one logical request: credentials (proactive once known, one retry after a 401
    * challenge), redirects (Authorization only to the registry's own origin), and retries of
    * 429/5xx/network failures. Returns any other response for the caller to interpret; throws
-   * PermissionError on 401/403 and DependencyError when retries are exhausted.
+   * PermissionError on 401/403 and DependencyError when retries are exhausted. When the
+   * caller's signal aborts, the request in flight ends and the DependencyError is `ABORTED`:
+   * no further request (retry, challenge, redirect) is sent.
    */
   private async send(spec: RequestSpec): Promise<Response> {
     const started = this.retry.now();
     const registryOrigin = this.origin(spec.ref);
+    const what = `registry request ${spec.method} ${new URL(spec.url).pathname} to ${spec.ref.registry}`;
     let challenged = false;
     for (let attempt = 1; ; attempt++) {
+      throwIfAborted(spec.signal, what);
       let response: Response | undefined;
       let networkError: unknown;
       try {
@@ -571,6 +628,7 @@ export class DistributionRegistry implements Registry {
           spec.ref.registry,
           spec.ref.repository,
           spec.access,
+          spec.signal,
         );
         const timeoutMs =
           attempt === 1
@@ -601,19 +659,15 @@ export class DistributionRegistry implements Registry {
           }
         }
       } catch (error) {
+        // The caller's abort first: whatever the fetch or the token service threw then is a
+        // consequence of it, not a registry failure.
+        if (spec.signal?.aborted) throw abortedError(what, spec.signal, error);
         if (
           error instanceof PermissionError ||
           error instanceof InputError ||
           (error instanceof DependencyError && error.code !== OciErrorCode.RegistryUnavailable)
         )
           throw error;
-        if (this.options.signal?.aborted) {
-          throw new DependencyError(
-            OciErrorCode.RegistryUnavailable,
-            `request ${spec.method} ${new URL(spec.url).pathname} to registry ${spec.ref.registry} was aborted`,
-            { cause: error },
-          );
-        }
         networkError = error;
       }
       if (response !== undefined && (response.status === 401 || response.status === 403))
@@ -633,6 +687,7 @@ export class DistributionRegistry implements Registry {
         );
       }
       if (response !== undefined) await drain(response);
+      throwIfAborted(spec.signal, what);
       this.options.logger?.debug('retrying registry request', {
         registry: spec.ref.registry,
         method: spec.method,
@@ -640,7 +695,7 @@ export class DistributionRegistry implements Registry {
         attempt,
         delayMs: delay,
       });
-      await this.retry.sleep(delay);
+      await sleepUnlessAborted(this.retry.sleep, delay, spec.signal, what);
     }
   }
 
@@ -657,7 +712,7 @@ export class DistributionRegistry implements Registry {
     // upload Location) may point elsewhere, and its credentials must not follow.
     const origin = this.origin(spec.ref);
     const timeout = AbortSignal.timeout(timeoutMs);
-    const signal = this.options.signal ? AbortSignal.any([this.options.signal, timeout]) : timeout;
+    const signal = spec.signal ? AbortSignal.any([spec.signal, timeout]) : timeout;
     let url = spec.url;
     let method = spec.method;
     for (let hop = 0; ; hop++) {
@@ -758,6 +813,7 @@ async function readLimited(
   limit: number,
   what: string,
   overflowCode: string,
+  signal?: AbortSignal,
 ): Promise<Uint8Array> {
   const announced = Number(response.headers.get('content-length') ?? NaN);
   const tooMuch = () =>
@@ -775,7 +831,8 @@ async function readLimited(
     try {
       chunk = await reader.read();
     } catch (cause) {
-      // The attempt's time limit (or the caller's abort) also ends a body that stops flowing.
+      if (signal?.aborted) throw abortedError(`reading ${what}`, signal, cause);
+      // The attempt's time limit also ends a body that stops flowing.
       throw new DependencyError(
         OciErrorCode.RegistryUnavailable,
         `${what}: the registry stopped sending (${describeNetworkError(cause)})`,

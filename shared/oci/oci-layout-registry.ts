@@ -2,6 +2,7 @@ import { constants } from 'node:fs';
 import { mkdir, open, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
+import { throwIfAborted } from '../abort';
 import { InputError } from '../errors';
 import { assertWithinLimit, parseDigest, verifyContent } from './digest';
 import { MAX_BLOB_BYTES, MAX_MANIFEST_BYTES, OciErrorCode } from './error-codes';
@@ -14,7 +15,7 @@ import {
   referrersTag,
   type ParsedManifest,
 } from './referrers-index';
-import type { PushManifestOptions, Registry } from './registry';
+import type { CallOptions, PushManifestOptions, Registry } from './registry';
 import { MediaType, type Descriptor, type ImageIndex } from './types';
 
 /** image-spec annotation naming a tag in `index.json`. */
@@ -58,10 +59,18 @@ export function parseLayoutReference(input: string): Reference {
  * is recorded in `index.json` (tagged entries carry `org.opencontainers.image.ref.name`), so
  * referrers are found by reading the manifests listed there whose `subject` is the target,
  * and through a tag-schema index `sha256-<hex>` when one is present (written by other tools).
+ *
+ * A call's `signal` is checked before it starts and between its file operations (each one is
+ * short and local, so none is interrupted midway): an aborted call rejects with `ABORTED` and
+ * writes nothing more.
  */
 export class OciLayoutRegistry implements Registry {
-  async resolve(ref: Reference): Promise<Descriptor> {
+  async resolve(ref: Reference, options?: CallOptions): Promise<Descriptor> {
+    const signal = options?.signal;
+    const what = `resolving ${formatReference(ref)} in the OCI layout`;
+    throwIfAborted(signal, what);
     const index = await this.readIndex(ref.repository, false);
+    throwIfAborted(signal, what);
     if (ref.digest !== undefined) {
       const listed = index.manifests.find((d) => d.digest === ref.digest);
       if (listed) return plain(listed);
@@ -71,11 +80,12 @@ export class OciLayoutRegistry implements Registry {
           OciErrorCode.ImageNotFound,
           `image ${formatReference(ref)} was not found in the OCI layout`,
         );
-      const what = `manifest ${formatReference(ref)}`;
-      assertWithinLimit({ mediaType: '', digest: ref.digest, size }, MAX_MANIFEST_BYTES, what);
+      const manifest = `manifest ${formatReference(ref)}`;
+      assertWithinLimit({ mediaType: '', digest: ref.digest, size }, MAX_MANIFEST_BYTES, manifest);
+      throwIfAborted(signal, what);
       const bytes = await readFile(this.blobPath(ref.repository, ref.digest));
-      verifyContent({ mediaType: '', digest: ref.digest, size }, bytes, what);
-      const parsed = parseManifest(bytes, what);
+      verifyContent({ mediaType: '', digest: ref.digest, size }, bytes, manifest);
+      const parsed = parseManifest(bytes, manifest);
       const mediaType =
         parsed.mediaType ?? ('manifests' in parsed ? MediaType.ImageIndex : MediaType.ImageManifest);
       return { mediaType, digest: ref.digest, size };
@@ -92,18 +102,28 @@ export class OciLayoutRegistry implements Registry {
     return plain(last);
   }
 
-  async fetchManifest(ref: Reference, desc: Descriptor): Promise<Uint8Array> {
-    return this.readBlob(ref, desc, MAX_MANIFEST_BYTES, 'manifest');
+  async fetchManifest(ref: Reference, desc: Descriptor, options?: CallOptions): Promise<Uint8Array> {
+    return this.readBlob(ref, desc, MAX_MANIFEST_BYTES, 'manifest', options?.signal);
   }
 
-  async fetchBlob(ref: Reference, desc: Descriptor): Promise<Uint8Array> {
-    return this.readBlob(ref, desc, MAX_BLOB_BYTES, 'blob');
+  async fetchBlob(ref: Reference, desc: Descriptor, options?: CallOptions): Promise<Uint8Array> {
+    return this.readBlob(ref, desc, MAX_BLOB_BYTES, 'blob', options?.signal);
   }
 
-  async pushBlob(ref: Reference, desc: Descriptor, content: Uint8Array): Promise<void> {
+  async pushBlob(
+    ref: Reference,
+    desc: Descriptor,
+    content: Uint8Array,
+    options?: CallOptions,
+  ): Promise<void> {
+    const signal = options?.signal;
+    const what = `writing blob ${desc.digest} to the OCI layout ${ref.repository}`;
+    throwIfAborted(signal, what);
     verifyContent(desc, content, `blob to write to the OCI layout ${ref.repository}`);
     await this.ensureLayout(ref.repository);
+    throwIfAborted(signal, what);
     if ((await this.blobSize(ref.repository, desc.digest)) === desc.size) return;
+    throwIfAborted(signal, what);
     await writeAtomically(this.blobPath(ref.repository, desc.digest), content);
   }
 
@@ -113,12 +133,17 @@ export class OciLayoutRegistry implements Registry {
     content: Uint8Array,
     options?: PushManifestOptions,
   ): Promise<void> {
+    const signal = options?.signal;
     const what = `manifest to write to the OCI layout ${ref.repository}`;
+    const step = `writing manifest ${desc.digest} to the OCI layout ${ref.repository}`;
+    throwIfAborted(signal, step);
     assertWithinLimit(desc, MAX_MANIFEST_BYTES, what);
     verifyContent(desc, content, what);
     parseManifest(content, what);
-    await this.pushBlob(ref, desc, content);
+    await this.pushBlob(ref, desc, content, signal ? { signal } : undefined);
+    throwIfAborted(signal, step);
     const index = await this.readIndex(ref.repository, true);
+    throwIfAborted(signal, step);
     const entry = plain(desc);
     let manifests = index.manifests;
     if (options?.tag !== undefined) {
@@ -141,7 +166,14 @@ export class OciLayoutRegistry implements Registry {
     await this.writeIndex(ref.repository, { ...index, manifests });
   }
 
-  async listReferrers(ref: Reference, subject: Descriptor, artifactType?: string): Promise<Descriptor[]> {
+  async listReferrers(
+    ref: Reference,
+    subject: Descriptor,
+    artifactType?: string,
+    options?: CallOptions,
+  ): Promise<Descriptor[]> {
+    const signal = options?.signal;
+    throwIfAborted(signal, `listing the referrers of ${subject.digest} in the OCI layout ${ref.repository}`);
     const index = await this.readIndex(ref.repository, false);
     const found = new Map<string, Descriptor>();
     const tag = referrersTag(subject.digest);
@@ -149,7 +181,7 @@ export class OciLayoutRegistry implements Registry {
       if (found.has(entry.digest) || entry.digest === subject.digest) continue;
       if (entry.mediaType !== MediaType.ImageManifest && entry.mediaType !== MediaType.ImageIndex) continue;
       if (entry.size > MAX_MANIFEST_BYTES) continue;
-      const bytes = await this.readBlob(ref, plain(entry), MAX_MANIFEST_BYTES, 'manifest');
+      const bytes = await this.readBlob(ref, plain(entry), MAX_MANIFEST_BYTES, 'manifest', signal);
       const what = `manifest ${formatReference({ ...ref, tag: undefined, digest: entry.digest })}`;
       if (entry.annotations?.[REF_NAME_ANNOTATION] === tag) {
         for (const d of parseIndex(bytes, what).manifests) if (!found.has(d.digest)) found.set(d.digest, d);
@@ -171,10 +203,13 @@ export class OciLayoutRegistry implements Registry {
     desc: Descriptor,
     limit: number,
     kind: 'manifest' | 'blob',
+    signal: AbortSignal | undefined,
   ): Promise<Uint8Array> {
     const what = `${kind} ${formatReference({ ...ref, tag: undefined, digest: desc.digest })}`;
+    throwIfAborted(signal, `reading ${what}`);
     assertWithinLimit(desc, limit, what);
     const size = await this.blobSize(ref.repository, desc.digest);
+    throwIfAborted(signal, `reading ${what}`);
     if (size === undefined)
       throw new InputError(OciErrorCode.ContentNotFound, `${what} was not found in the OCI layout`);
     if (size !== desc.size)

@@ -1,4 +1,5 @@
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
+import { abortedError, anySignal } from '../abort';
 import { DependencyError, InputError, PermissionError } from '../errors';
 import type { AuthChallenge } from './auth-challenge';
 import { OciErrorCode } from './error-codes';
@@ -11,6 +12,34 @@ export type RegistryAccess = 'pull' | 'push' | 'delete';
 export interface BasicCredentials {
   username: string;
   password: string;
+}
+
+/**
+ * Longest wait for the TCP/TLS connection to the ECR API. A healthy regional endpoint connects
+ * in milliseconds; without a limit a blackholed connection waits until the Lambda timeout.
+ */
+export const ECR_CONNECTION_TIMEOUT_MS = 3_000;
+/**
+ * Longest wait for a GetAuthorizationToken answer once connected: it is a small, fast call, and
+ * the SDK's own retries (3 attempts) must still fit well inside a stage's deadline.
+ */
+export const ECR_REQUEST_TIMEOUT_MS = 10_000;
+
+/**
+ * The ECR API client stagesign builds for a region when none is injected: bounded connection
+ * and request time. `throwOnRequestTimeout` is needed: without it the SDK's Node handler only
+ * logs a warning when `requestTimeout` passes and keeps waiting.
+ */
+export function createEcrClient(region: string, host: Pick<EcrHost, 'fips'>): ECRClient {
+  return new ECRClient({
+    region,
+    useFipsEndpoint: host.fips,
+    requestHandler: {
+      connectionTimeout: ECR_CONNECTION_TIMEOUT_MS,
+      requestTimeout: ECR_REQUEST_TIMEOUT_MS,
+      throwOnRequestTimeout: true,
+    },
+  });
 }
 
 /** How to get an ECR API client for a region (wire it once at cold start; tests point it at a local endpoint). */
@@ -68,17 +97,25 @@ export class RegistryAuth {
 
   constructor(private readonly options: RegistryAuthOptions) {}
 
-  /** The Authorization header to send proactively, or undefined (anonymous until challenged). */
-  async authorization(host: string, repository: string, access: RegistryAccess): Promise<string | undefined> {
+  /**
+   * The Authorization header to send proactively, or undefined (anonymous until challenged).
+   * `signal` (the registry call's) cancels a token request; it then rejects with `ABORTED`.
+   */
+  async authorization(
+    host: string,
+    repository: string,
+    access: RegistryAccess,
+    signal?: AbortSignal,
+  ): Promise<string | undefined> {
     const ecr = parseEcrHost(host);
-    if (ecr) return `Basic ${await this.ecrToken(ecr)}`;
+    if (ecr) return `Basic ${await this.ecrToken(ecr, anySignal(this.options.signal, signal))}`;
     const scheme = this.schemes.get(host);
     if (scheme === undefined) return undefined;
     if (scheme.kind === 'basic') {
       const creds = this.options.basicCredentials?.(host);
       return creds ? basicHeader(creds) : undefined;
     }
-    return `Bearer ${await this.bearerToken(host, scheme, repository, access)}`;
+    return `Bearer ${await this.bearerToken(host, scheme, repository, access, anySignal(this.options.signal, signal))}`;
   }
 
   /**
@@ -133,6 +170,7 @@ export class RegistryAuth {
     scheme: Extract<HostScheme, { kind: 'bearer' }>,
     repository: string,
     access: RegistryAccess,
+    caller: AbortSignal | undefined,
   ): Promise<string> {
     const key = `${host} ${repository}`;
     const now = this.options.now();
@@ -151,9 +189,11 @@ export class RegistryAuth {
     let response: Response;
     try {
       const timeout = AbortSignal.timeout(this.options.requestTimeoutMs ?? DEFAULT_TOKEN_TIMEOUT_MS);
-      const signal = this.options.signal ? AbortSignal.any([this.options.signal, timeout]) : timeout;
+      const signal = caller ? AbortSignal.any([caller, timeout]) : timeout;
       response = await this.options.fetch(url, { method: 'GET', headers, signal });
     } catch (cause) {
+      if (caller?.aborted)
+        throw abortedError(`token request to ${url.host} for registry ${host}`, caller, cause);
       throw new DependencyError(
         OciErrorCode.RegistryUnavailable,
         `token service ${url.host} for registry ${host} is unreachable${(cause as Error | undefined)?.name === 'TimeoutError' ? ' (timed out)' : ''}`,
@@ -181,6 +221,8 @@ export class RegistryAuth {
     try {
       body = (await response.json()) as typeof body;
     } catch (cause) {
+      if (caller?.aborted)
+        throw abortedError(`token request to ${url.host} for registry ${host}`, caller, cause);
       throw new DependencyError(
         OciErrorCode.RegistryUnavailable,
         `token service ${url.host} for registry ${host} answered a body that is not JSON`,
@@ -239,7 +281,7 @@ export class RegistryAuth {
     return url;
   }
 
-  private async ecrToken(host: EcrHost): Promise<string> {
+  private async ecrToken(host: EcrHost, signal: AbortSignal | undefined): Promise<string> {
     const key = host.region + host.partitionSuffix + String(host.fips);
     const now = this.options.now();
     const cached = this.ecrTokens.get(key);
@@ -248,13 +290,14 @@ export class RegistryAuth {
     if (!client) {
       client = this.options.ecr
         ? this.options.ecr.clientForRegion(host.region, host)
-        : new ECRClient({ region: host.region, useFipsEndpoint: host.fips });
+        : createEcrClient(host.region, host);
       this.ecrClients.set(key, client);
     }
     let output;
     try {
-      output = await client.send(new GetAuthorizationTokenCommand({}));
+      output = await client.send(new GetAuthorizationTokenCommand({}), signal ? { abortSignal: signal } : {});
     } catch (cause) {
+      if (signal?.aborted) throw abortedError(`ecr:GetAuthorizationToken in ${host.region}`, signal, cause);
       const name = (cause as { name?: string }).name ?? '';
       const status = (cause as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
       if (name === 'AccessDeniedException' || name === 'AccessDenied' || status === 403) {

@@ -1,3 +1,4 @@
+import type { CallOptions } from '../abort';
 import { InputError } from '../errors';
 import { OciErrorCode } from './error-codes';
 import { formatReference, type Reference } from './reference';
@@ -13,20 +14,25 @@ import { MediaType, type Descriptor } from './types';
  * Errors follow the shared model with the codes of `OciErrorCode`: input errors for missing
  * images, malformed or mismatching content; permission errors for 401/403; dependency errors
  * for 429/5xx after retries.
+ *
+ * Every method takes, last, optional {@link CallOptions}: a `signal` (a stage passes
+ * `ctx.signal`) that cancels the call — requests in flight end, no retry starts — and makes it
+ * reject with DependencyError `ABORTED` (`shared/abort.ts`), never with a registry failure.
  */
 export interface Registry {
   /** Resolves a tag or digest reference to `{mediaType, digest, size}` of its manifest or index. */
-  resolve(ref: Reference): Promise<Descriptor>;
+  resolve(ref: Reference, options?: CallOptions): Promise<Descriptor>;
   /** Fetches a manifest or index, verifying digest and size; at most 4 MiB. */
-  fetchManifest(ref: Reference, desc: Descriptor): Promise<Uint8Array>;
+  fetchManifest(ref: Reference, desc: Descriptor, options?: CallOptions): Promise<Uint8Array>;
   /** Fetches a blob, verifying digest and size; at most 32 MiB. */
-  fetchBlob(ref: Reference, desc: Descriptor): Promise<Uint8Array>;
+  fetchBlob(ref: Reference, desc: Descriptor, options?: CallOptions): Promise<Uint8Array>;
   /** Pushes a blob; does nothing more when the repository already holds it. */
-  pushBlob(ref: Reference, desc: Descriptor, content: Uint8Array): Promise<void>;
+  pushBlob(ref: Reference, desc: Descriptor, content: Uint8Array, options?: CallOptions): Promise<void>;
   /**
    * Pushes a manifest or index by digest (and also under `options.tag` when given). When the
    * manifest has a `subject` and the registry does not index it itself (no `OCI-Subject`
-   * answer), maintains the referrers tag-schema index `sha256-<hex>`.
+   * answer), maintains the referrers tag-schema index `sha256-<hex>`. `options.signal` as for
+   * every method ({@link PushManifestOptions} extends {@link CallOptions}).
    */
   pushManifest(
     ref: Reference,
@@ -38,10 +44,18 @@ export interface Registry {
    * Lists the referrers of `subject` (Referrers API, else the tag schema), keeping only those
    * whose `artifactType` equals `artifactType` when given. Order: as the registry lists them.
    */
-  listReferrers(ref: Reference, subject: Descriptor, artifactType?: string): Promise<Descriptor[]>;
+  listReferrers(
+    ref: Reference,
+    subject: Descriptor,
+    artifactType?: string,
+    options?: CallOptions,
+  ): Promise<Descriptor[]>;
 }
 
-export interface PushManifestOptions {
+export type { CallOptions };
+
+/** Options of {@link Registry.pushManifest}: a tag, and the call's `signal`. */
+export interface PushManifestOptions extends CallOptions {
   /** Also make this tag point at the manifest (one more request on a remote registry). */
   tag?: string;
 }
@@ -61,6 +75,7 @@ export async function listPlatformManifests(
   registry: Registry,
   ref: Reference,
   indexDesc: Descriptor,
+  options?: CallOptions,
 ): Promise<Descriptor[]> {
   const what = `index ${formatReference({ ...ref, tag: undefined, digest: indexDesc.digest })}`;
   if (!isIndexMediaType(indexDesc.mediaType)) {
@@ -70,6 +85,6 @@ export async function listPlatformManifests(
     );
   }
   // parseIndex validates every entry: their digests go into URLs and paths next.
-  const parsed = parseIndex(await registry.fetchManifest(ref, indexDesc), what);
+  const parsed = parseIndex(await registry.fetchManifest(ref, indexDesc, options), what);
   return parsed.manifests.filter((d) => d.platform !== undefined);
 }

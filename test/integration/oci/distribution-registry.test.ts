@@ -753,10 +753,76 @@ describe('DistributionRegistry time limits', () => {
     await expect(
       registry.resolve(parseReference(`${silent.url.slice('http://'.length)}/app:v1`)),
     ).rejects.toMatchObject({
-      code: 'REGISTRY_UNAVAILABLE',
-      message: expect.stringContaining('was aborted'),
+      code: 'ABORTED',
+      kind: 'dependency',
+      message: expect.stringContaining('the caller aborted it'),
     });
     expect(received).toBe(1);
+  });
+});
+
+describe('DistributionRegistry per-call signal', () => {
+  it('ends a hung request when the call signal aborts, reports ABORTED and sends nothing more', async () => {
+    const controller = new AbortController();
+    let received = 0;
+    let closedByClient!: () => void;
+    const closed = new Promise<void>((resolve) => (closedByClient = resolve));
+    const silent = await httpServer((req) => {
+      received++;
+      req.socket.once('close', () => closedByClient());
+      controller.abort(new Error('deadline while resolving'));
+    });
+    // A long per-request timeout: only the call signal can end this request.
+    const registry = client({ requestTimeoutMs: 60_000, retry: { maxAttempts: 4 } });
+    await expect(
+      registry.resolve(parseReference(`${silent.url.slice('http://'.length)}/app:v1`), {
+        signal: controller.signal,
+      }),
+    ).rejects.toMatchObject({
+      code: 'ABORTED',
+      kind: 'dependency',
+      message: expect.stringContaining('deadline while resolving'),
+    });
+    await closed;
+    expect(received).toBe(1);
+  });
+
+  it('stops during the retry backoff when the call signal aborts, without another request', async () => {
+    const server = await fake();
+    const controller = new AbortController();
+    server.intercept(() => ({ status: 503 }));
+    const registry = client({
+      retry: {
+        maxAttempts: 4,
+        // The backoff never ends by itself: only the abort can end it.
+        sleep: () => {
+          controller.abort();
+          return new Promise<void>(() => undefined);
+        },
+      },
+    });
+    await expect(
+      registry.fetchManifest(
+        repo(server),
+        { mediaType: MediaType.ImageManifest, digest: `sha256:${'a'.repeat(64)}`, size: 2 },
+        {
+          signal: controller.signal,
+        },
+      ),
+    ).rejects.toMatchObject({ code: 'ABORTED' });
+    expect(server.registryRequests()).toHaveLength(1);
+  });
+
+  it('does not start a call whose signal is already aborted', async () => {
+    const server = await fake();
+    const controller = new AbortController();
+    controller.abort();
+    await expect(
+      client().pushBlob(repo(server), EMPTY_DESCRIPTOR, new TextEncoder().encode('{}'), {
+        signal: controller.signal,
+      }),
+    ).rejects.toMatchObject({ code: 'ABORTED' });
+    expect(server.requests).toHaveLength(0);
   });
 });
 

@@ -6,9 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { descriptorFor } from '../../../shared/oci/digest';
 import { marshalIndex } from '../../../shared/oci/go-json';
 import { OciLayoutRegistry, parseLayoutReference } from '../../../shared/oci/oci-layout-registry';
-import { formatReference } from '../../../shared/oci/reference';
+import { formatReference, type Reference } from '../../../shared/oci/reference';
+import type { CallOptions } from '../../../shared/oci/registry';
 import { referrerDescriptor, parseManifest } from '../../../shared/oci/referrers-index';
-import { MediaType } from '../../../shared/oci/types';
+import { MediaType, type Descriptor } from '../../../shared/oci/types';
 import { buildSignature, pushImage, registryBehaviour } from './registry-behaviour';
 
 describe('OciLayoutRegistry', () => {
@@ -26,6 +27,68 @@ describe('OciLayoutRegistry', () => {
       registry: new OciLayoutRegistry(),
       ref: parseLayoutReference(`${path.join(root, `layout-${++counter}`)}:latest`),
     }));
+  });
+
+  describe('when the call signal is already aborted', () => {
+    it.each([
+      [
+        'resolve',
+        (r: OciLayoutRegistry, ref: Reference, img: Descriptor, o: CallOptions) => r.resolve(ref, o),
+      ],
+      [
+        'fetchManifest',
+        (r: OciLayoutRegistry, ref: Reference, img: Descriptor, o: CallOptions) =>
+          r.fetchManifest(ref, img, o),
+      ],
+      [
+        'fetchBlob',
+        (r: OciLayoutRegistry, ref: Reference, img: Descriptor, o: CallOptions) => r.fetchBlob(ref, img, o),
+      ],
+      [
+        'listReferrers',
+        (r: OciLayoutRegistry, ref: Reference, img: Descriptor, o: CallOptions) =>
+          r.listReferrers(ref, img, undefined, o),
+      ],
+    ])('%s rejects with ABORTED instead of reading', async (_name, call) => {
+      const dir = path.join(root, `layout-aborted-${++counter}`);
+      const registry = new OciLayoutRegistry();
+      const ref = parseLayoutReference(`${dir}:v1`);
+      const image = await pushImage(registry, ref, 'aborted-read');
+      const controller = new AbortController();
+      controller.abort(new Error('deadline while testing'));
+      await expect(call(registry, ref, image, { signal: controller.signal })).rejects.toMatchObject({
+        code: 'ABORTED',
+        kind: 'dependency',
+        message: expect.stringContaining('deadline while testing'),
+      });
+    });
+
+    it('pushBlob and pushManifest write nothing to the layout', async () => {
+      const dir = path.join(root, 'layout-aborted-push');
+      const registry = new OciLayoutRegistry();
+      const ref = parseLayoutReference(`${dir}:v1`);
+      const image = await pushImage(registry, ref, 'aborted-push');
+      const sig = buildSignature(image, 'never-written');
+      const indexBefore = await readFile(path.join(dir, 'index.json'), 'utf8');
+      const controller = new AbortController();
+      controller.abort();
+      const signal = controller.signal;
+      await expect(registry.pushBlob(ref, sig.envelopeDesc, sig.envelope, { signal })).rejects.toMatchObject({
+        code: 'ABORTED',
+      });
+      await expect(registry.pushManifest(ref, sig.desc, sig.manifest, { signal })).rejects.toMatchObject({
+        code: 'ABORTED',
+      });
+      await expect(
+        readFile(path.join(dir, 'blobs', 'sha256', sig.envelopeDesc.digest.slice(7))),
+      ).rejects.toMatchObject({ code: 'ENOENT' });
+      await expect(
+        readFile(path.join(dir, 'blobs', 'sha256', sig.desc.digest.slice(7))),
+      ).rejects.toMatchObject({
+        code: 'ENOENT',
+      });
+      expect(await readFile(path.join(dir, 'index.json'), 'utf8')).toBe(indexBefore);
+    });
   });
 
   it('writes an image layout other tools can read: oci-layout, index.json with tags, blobs/sha256', async () => {
