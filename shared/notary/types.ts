@@ -1,7 +1,12 @@
 /**
  * The two interfaces through which the Notary core reaches the outside world. Implementations
  * live in `shared/signer/` (AWS Signer adapters, the local-key signer) and in tests (fakes).
+ *
+ * Both take, last, optional `CallOptions` (`shared/abort.ts`): a `signal` (a stage passes
+ * `ctx.signal`) that cancels the call, stops its retries and makes it reject with
+ * DependencyError `ABORTED` — never a Signer failure.
  */
+import type { CallOptions } from '../abort';
 
 /** Envelope media types the verifier knows; only JWS is supported (AWS Signer emits JWS only). */
 export type EnvelopeMediaType = 'application/jose+json' | 'application/cose';
@@ -22,7 +27,7 @@ export interface SignedEnvelope {
  * the finished envelope. Implementations: `AwsSignerPayloadSigner` (SignPayload), `LocalKeySigner`.
  */
 export interface PayloadSigner {
-  sign(payload: Uint8Array): Promise<SignedEnvelope>;
+  sign(payload: Uint8Array, options?: CallOptions): Promise<SignedEnvelope>;
 }
 
 /** One AWS Signer `GetRevocationStatus` question. */
@@ -43,5 +48,5 @@ export interface RevocationQuery {
  * obtained; the verifier turns that into a revocation failure that follows the policy level.
  */
 export interface RevocationChecker {
-  getRevocationStatus(query: RevocationQuery): Promise<{ revokedEntities: string[] }>;
+  getRevocationStatus(query: RevocationQuery, options?: CallOptions): Promise<{ revokedEntities: string[] }>;
 }

@@ -9,7 +9,8 @@
  */
 import { SignPayloadCommand } from '@aws-sdk/client-signer';
 import type { SignerClient } from '@aws-sdk/client-signer';
-import { ConfigurationError, DependencyError, PermissionError } from '../errors';
+import type { CallOptions } from '../abort';
+import { ConfigurationError, DependencyError, PermissionError, isStagesignError } from '../errors';
 import type { StagesignError } from '../errors';
 import { NOTARY_PAYLOAD_MEDIA_TYPE } from '../notary/payload';
 import type { PayloadSigner, SignedEnvelope } from '../notary/types';
@@ -44,7 +45,11 @@ export class AwsSignerPayloadSigner implements PayloadSigner {
     this.retry = options.retry;
   }
 
-  async sign(payload: Uint8Array): Promise<SignedEnvelope> {
+  /**
+   * Signs `payload` with SignPayload. `options.signal` is passed to the SDK as `abortSignal` and
+   * ends the retries: an aborted call rejects with DependencyError `ABORTED`.
+   */
+  async sign(payload: Uint8Array, options?: CallOptions): Promise<SignedEnvelope> {
     const client: SignerClient = this.clientForRegion(this.profile.region);
     const command = new SignPayloadCommand({
       profileName: this.profile.profileName,
@@ -54,7 +59,15 @@ export class AwsSignerPayloadSigner implements PayloadSigner {
     });
     let output;
     try {
-      output = await callWithRetry(() => client.send(command), this.retry);
+      const signal = options?.signal;
+      output = await callWithRetry(
+        () => client.send(command, signal ? { abortSignal: signal } : {}),
+        this.retry,
+        {
+          ...(signal ? { signal } : {}),
+          what: `AWS Signer ${SIGN_ACTION} for signing profile ${this.profile.arn}`,
+        },
+      );
     } catch (error) {
       throw this.mapError(error);
     }
@@ -75,6 +88,7 @@ export class AwsSignerPayloadSigner implements PayloadSigner {
 
   /** SignPayload errors → stagesign error kinds (issue 5 item 9). */
   private mapError(error: unknown): StagesignError {
+    if (isStagesignError(error)) return error; // ABORTED from callWithRetry
     const arn = this.profile.arn;
     if (error instanceof RetriesExhausted) {
       const code = error.last.kind === 'throttling' ? 'SIGNER_THROTTLED' : 'SIGNER_UNAVAILABLE';

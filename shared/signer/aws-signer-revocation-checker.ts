@@ -8,7 +8,8 @@
  * `createSignerClient`.
  */
 import { GetRevocationStatusCommand } from '@aws-sdk/client-signer';
-import { DependencyError, PermissionError } from '../errors';
+import type { CallOptions } from '../abort';
+import { DependencyError, isStagesignError, PermissionError } from '../errors';
 import type { StagesignError } from '../errors';
 import type { RevocationChecker, RevocationQuery } from '../notary/types';
 import { cachedSignerClientFactory } from './clients';
@@ -39,8 +40,13 @@ export class AwsSignerRevocationChecker implements RevocationChecker {
    * Returns the revoked entities (ARNs or certificate hashes; empty when nothing is revoked).
    * Throws PermissionError on AccessDenied and DependencyError on any other failure; the verifier
    * turns either into a revocation failure that follows the policy's revocation level.
+   * `options.signal` is passed to the SDK as `abortSignal` and ends the retries: an aborted call
+   * rejects with DependencyError `ABORTED`, which the verifier passes on instead of judging it.
    */
-  async getRevocationStatus(query: RevocationQuery): Promise<{ revokedEntities: string[] }> {
+  async getRevocationStatus(
+    query: RevocationQuery,
+    options?: CallOptions,
+  ): Promise<{ revokedEntities: string[] }> {
     const client = this.clientForRegion(query.region);
     const command = new GetRevocationStatusCommand({
       signatureTimestamp: query.signatureTimestamp,
@@ -50,7 +56,12 @@ export class AwsSignerRevocationChecker implements RevocationChecker {
       certificateHashes: query.certificateHashes,
     });
     try {
-      const output = await callWithRetry(() => client.send(command), this.retry);
+      const signal = options?.signal;
+      const output = await callWithRetry(
+        () => client.send(command, signal ? { abortSignal: signal } : {}),
+        this.retry,
+        { ...(signal ? { signal } : {}), what: `AWS Signer ${ACTION} in ${query.region}` },
+      );
       return { revokedEntities: [...(output.revokedEntities ?? [])] };
     } catch (error) {
       throw this.mapError(error, query);
@@ -58,6 +69,7 @@ export class AwsSignerRevocationChecker implements RevocationChecker {
   }
 
   private mapError(error: unknown, query: RevocationQuery): StagesignError {
+    if (isStagesignError(error)) return error; // ABORTED from callWithRetry
     if (error instanceof RetriesExhausted) {
       return new DependencyError(
         error.last.kind === 'throttling' ? 'SIGNER_THROTTLED' : 'SIGNER_UNAVAILABLE',

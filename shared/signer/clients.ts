@@ -17,8 +17,12 @@
  * so, turns the prefix off. The serializer reads `disableHostPrefix` from the same config object
  * on every request, so the decision is the SDK's own and costs no extra file reads.
  *
- * Retries: clients are built with `maxAttempts: 1`; `callSigner` owns the retry policy so that the
- * number of attempts and the final error kind are ours to decide and to test.
+ * Retries: clients are built with `maxAttempts: 1`; `callWithRetry` owns the retry policy so that
+ * the number of attempts and the final error kind are ours to decide and to test.
+ *
+ * Time limits: every request has a connection timeout ({@link SIGNER_CONNECTION_TIMEOUT_MS}) and
+ * a request timeout ({@link SIGNER_REQUEST_TIMEOUT_MS}); a timed-out attempt is a transient error
+ * that `callWithRetry` retries. Without them a hung connection waits until the Lambda timeout.
  */
 import { SignerClient } from '@aws-sdk/client-signer';
 import type {
@@ -30,11 +34,27 @@ import type { SerializeMiddleware } from '@smithy/types';
 
 export type SignerClientFactory = (region: string) => SignerClient;
 
+/**
+ * Longest wait for the TCP/TLS connection to AWS Signer. A regional endpoint connects in
+ * milliseconds; 3 s leaves room for a slow TLS handshake and still lets a retry happen in time.
+ */
+export const SIGNER_CONNECTION_TIMEOUT_MS = 3_000;
+/**
+ * Longest wait for one Signer answer once connected. SignPayload signs with a KMS-held key and
+ * usually answers in well under a second; 15 s is generous for a slow answer yet short enough
+ * that a hung request is retried (or the stage reports) long before the Lambda timeout.
+ */
+export const SIGNER_REQUEST_TIMEOUT_MS = 15_000;
+
 export interface SignerClientOptions {
   /** An explicit endpoint (wins over the environment variables). */
   endpoint?: string;
   /** Defaults to `process.env`; injectable for tests. */
   env?: Record<string, string | undefined>;
+  /** Default {@link SIGNER_CONNECTION_TIMEOUT_MS}; tests shorten it. */
+  connectionTimeoutMs?: number;
+  /** Default {@link SIGNER_REQUEST_TIMEOUT_MS}; tests shorten it. */
+  requestTimeoutMs?: number;
 }
 
 /**
@@ -53,6 +73,13 @@ export function createSignerClient(region: string, options: SignerClientOptions 
   const client = new SignerClient({
     region,
     maxAttempts: 1,
+    // `throwOnRequestTimeout`: without it the SDK's Node handler only logs a warning when
+    // `requestTimeout` passes and keeps waiting.
+    requestHandler: {
+      connectionTimeout: options.connectionTimeoutMs ?? SIGNER_CONNECTION_TIMEOUT_MS,
+      requestTimeout: options.requestTimeoutMs ?? SIGNER_REQUEST_TIMEOUT_MS,
+      throwOnRequestTimeout: true,
+    },
     ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
     ...(customEndpoint ? { disableHostPrefix: true } : {}),
   });

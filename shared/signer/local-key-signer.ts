@@ -8,6 +8,8 @@
  */
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
+import { throwIfAborted } from '../abort';
+import type { CallOptions } from '../abort';
 import { ConfigurationError, isStagesignError } from '../errors';
 import { validateCodeSigningCertChain } from '../notary/cert-chain';
 import { algorithmForKey, parseCertificate } from '../notary/certificate';
@@ -88,7 +90,9 @@ export class LocalKeySigner implements PayloadSigner {
     this.signingAgent = options.signingAgent ?? 'stagesign';
   }
 
-  async sign(payload: Uint8Array): Promise<SignedEnvelope> {
+  /** Signs locally (no I/O); an already aborted `options.signal` rejects with `ABORTED`. */
+  async sign(payload: Uint8Array, options?: CallOptions): Promise<SignedEnvelope> {
+    throwIfAborted(options?.signal, 'signing with the local key');
     const signingTime = this.now();
     const expiry =
       this.expirySeconds === undefined

@@ -3,6 +3,7 @@
  * throttling, 5xx and transient network errors, and a uniform description of SDK errors for the
  * adapters' error mapping (the plugin's `Failed to call AWSSigner. Error: <msg>. RequestID: <id>.`).
  */
+import { abortedError, sleepUnlessAborted, throwIfAborted } from '../abort';
 
 export interface RetryOptions {
   /** Total attempts including the first (default 5). */
@@ -15,6 +16,14 @@ export interface RetryOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Injected for tests; defaults to Math.random. */
   random?: () => number;
+}
+
+/** The caller's cancellation for {@link callWithRetry}. */
+export interface CallSignal {
+  /** Ends the backoff and prevents further attempts; the call then rejects with `ABORTED`. */
+  signal?: AbortSignal;
+  /** What is being called, for the `ABORTED` message (e.g. `AWS Signer signer:SignPayload`). */
+  what: string;
 }
 
 export const DEFAULT_RETRY = { maxAttempts: 5, baseDelayMs: 200, maxDelayMs: 5000 } as const;
@@ -91,22 +100,39 @@ export class RetriesExhausted extends Error {
 /**
  * Runs `send`, retrying throttling, 5xx and transient network errors up to `maxAttempts` with
  * full-jitter exponential backoff. A non-retryable error is rethrown as is, at once; when the
- * attempts run out, `RetriesExhausted` is thrown.
+ * attempts run out, `RetriesExhausted` is thrown. When `cancel.signal` aborts (before an
+ * attempt, during one, or in the backoff), it throws DependencyError `ABORTED` at once and makes
+ * no further attempt; `send` should pass the same signal to the SDK (`abortSignal`).
  */
-export async function callWithRetry<T>(send: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
+export async function callWithRetry<T>(
+  send: () => Promise<T>,
+  options: RetryOptions = {},
+  cancel?: CallSignal,
+): Promise<T> {
   const maxAttempts = Math.max(1, options.maxAttempts ?? DEFAULT_RETRY.maxAttempts);
   const base = options.baseDelayMs ?? DEFAULT_RETRY.baseDelayMs;
   const cap = options.maxDelayMs ?? DEFAULT_RETRY.maxDelayMs;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const random = options.random ?? Math.random;
+  const signal = cancel?.signal;
+  const what = cancel?.what ?? 'AWS call';
   for (let attempt = 1; ; attempt++) {
+    throwIfAborted(signal, what);
     try {
       return await send();
     } catch (error) {
+      // Whatever the SDK threw after the caller aborted (AbortError, a reset socket) is a
+      // consequence of the abort, not a Signer failure to retry or report.
+      if (signal?.aborted) throw abortedError(what, signal, error);
       const info = describeAwsError(error);
       if (info.kind === 'other') throw error;
       if (attempt >= maxAttempts) throw new RetriesExhausted(attempt, info, { cause: error });
-      await sleep(Math.floor(random() * Math.min(cap, base * 2 ** (attempt - 1))));
+      await sleepUnlessAborted(
+        sleep,
+        Math.floor(random() * Math.min(cap, base * 2 ** (attempt - 1))),
+        signal,
+        what,
+      );
     }
   }
 }

@@ -10,6 +10,9 @@ import type { RevocationQuery } from '../../../shared/notary/types';
 import { AwsSignerPayloadSigner } from '../../../shared/signer/aws-signer-payload-signer';
 import { AwsSignerRevocationChecker } from '../../../shared/signer/aws-signer-revocation-checker';
 import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createSignerClient } from '../../../shared/signer/clients';
 import { checkSignedEnvelope } from '../../../shared/notary/fresh-envelope';
 import {
   buildSignatureManifest,
@@ -354,3 +357,108 @@ describe('AwsSignerRevocationChecker over the wire', () => {
     expect((error as Error).message).toContain('RequestID: r-1.');
   });
 });
+
+describe('Signer calls against an endpoint that never answers', () => {
+  let hung: HungServer;
+  const query: RevocationQuery = {
+    certificateHashes: ['a'.repeat(192)],
+    jobArn: 'arn:aws:signer:eu-west-1:111122223333:/signing-jobs/5808635f-05de-4207-a891-c95f827b50f4',
+    profileVersionArn: 'arn:aws:signer:eu-west-1:111122223333:/signing-profiles/stage_sign_profile/x',
+    platformId: 'Notation-OCI-SHA384-ECDSA',
+    signatureTimestamp: new Date('2026-01-15T10:00:00Z'),
+    region: 'eu-west-1',
+  };
+
+  beforeEach(async () => {
+    hung = await startHungServer();
+  });
+  afterEach(async () => {
+    await hung.close();
+  });
+
+  it('fails within the client request timeout with SIGNER_UNAVAILABLE after the bounded attempts', async () => {
+    const signer = new AwsSignerPayloadSigner({
+      profileArn: PROFILE_ARN,
+      clientForRegion: (region) =>
+        createSignerClient(region, { endpoint: hung.endpoint, requestTimeoutMs: 100 }),
+      retry: { maxAttempts: 2, ...NO_WAIT },
+    });
+    const error = await signer.sign(buildPayload(TARGET)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DependencyError);
+    expect(error).toMatchObject({
+      code: 'SIGNER_UNAVAILABLE',
+      message: expect.stringContaining('TimeoutError'),
+    });
+    expect(hung.received).toBe(2);
+  });
+
+  it('stops SignPayload when the call signal aborts: ABORTED, the request closed and no retry', async () => {
+    const controller = new AbortController();
+    hung.onRequest = () => controller.abort(new Error('deadline while signing'));
+    const signer = new AwsSignerPayloadSigner({
+      profileArn: PROFILE_ARN,
+      // No request timeout to speak of: only the signal can end the call.
+      clientForRegion: (region) =>
+        createSignerClient(region, { endpoint: hung.endpoint, requestTimeoutMs: 60_000 }),
+      retry: { maxAttempts: 5, ...NO_WAIT },
+    });
+    await expect(signer.sign(buildPayload(TARGET), { signal: controller.signal })).rejects.toMatchObject({
+      code: 'ABORTED',
+      kind: 'dependency',
+      message: expect.stringContaining('deadline while signing'),
+    });
+    await hung.closedOnce;
+    expect(hung.received).toBe(1);
+  });
+
+  it('stops GetRevocationStatus when the call signal aborts: ABORTED, not SIGNER_CALL_FAILED, and no retry', async () => {
+    const controller = new AbortController();
+    hung.onRequest = () => controller.abort();
+    const checker = new AwsSignerRevocationChecker({
+      clientForRegion: (region) =>
+        createSignerClient(region, { endpoint: hung.endpoint, requestTimeoutMs: 60_000 }),
+      retry: { maxAttempts: 5, ...NO_WAIT },
+    });
+    await expect(checker.getRevocationStatus(query, { signal: controller.signal })).rejects.toMatchObject({
+      code: 'ABORTED',
+    });
+    expect(hung.received).toBe(1);
+  });
+});
+
+interface HungServer {
+  endpoint: string;
+  received: number;
+  closed: number;
+  /** Settles when the client closes the first connection. */
+  closedOnce: Promise<void>;
+  onRequest?: () => void;
+  close(): Promise<void>;
+}
+
+/** An HTTP server on 127.0.0.1 that reads requests and never answers them. */
+async function startHungServer(): Promise<HungServer> {
+  let markClosed!: () => void;
+  const closedOnce = new Promise<void>((resolve) => (markClosed = resolve));
+  const server: Server = createServer((req) => {
+    handle.received++;
+    req.resume();
+    req.socket.once('close', () => {
+      handle.closed++;
+      markClosed();
+    });
+    handle.onRequest?.();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const handle: HungServer = {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    received: 0,
+    closed: 0,
+    closedOnce,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+  return handle;
+}

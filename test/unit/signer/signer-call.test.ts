@@ -88,3 +88,64 @@ describe('callWithRetry', () => {
     expect(calls).toBe(5);
   });
 });
+
+describe('callWithRetry with a call signal', () => {
+  it('stops in the backoff when the signal aborts, with ABORTED and no further attempt', async () => {
+    const controller = new AbortController();
+    let attempts = 0;
+    const call = callWithRetry(
+      () => {
+        attempts++;
+        return Promise.reject(awsError('ThrottlingException', 429));
+      },
+      {
+        maxAttempts: 5,
+        // A backoff that never ends by itself: only the abort can end it.
+        sleep: () => {
+          controller.abort(new Error('deadline while signing'));
+          return new Promise<void>(() => undefined);
+        },
+      },
+      { signal: controller.signal, what: 'AWS Signer signer:SignPayload' },
+    );
+    await expect(call).rejects.toMatchObject({
+      code: 'ABORTED',
+      kind: 'dependency',
+      message: expect.stringContaining('AWS Signer signer:SignPayload'),
+    });
+    expect(attempts).toBe(1);
+  });
+
+  it('reports the error of an aborted attempt as ABORTED, not as the SDK error, and does not retry it', async () => {
+    const controller = new AbortController();
+    let attempts = 0;
+    const call = callWithRetry(
+      () => {
+        attempts++;
+        controller.abort();
+        return Promise.reject(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+      },
+      { maxAttempts: 5, sleep: async () => undefined },
+      { signal: controller.signal, what: 'AWS Signer signer:GetRevocationStatus' },
+    );
+    await expect(call).rejects.toMatchObject({ code: 'ABORTED' });
+    expect(attempts).toBe(1);
+  });
+
+  it('makes no attempt when the signal is already aborted', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    let attempts = 0;
+    await expect(
+      callWithRetry(
+        () => {
+          attempts++;
+          return Promise.resolve('signed');
+        },
+        {},
+        { signal: controller.signal, what: 'AWS Signer signer:SignPayload' },
+      ),
+    ).rejects.toMatchObject({ code: 'ABORTED' });
+    expect(attempts).toBe(0);
+  });
+});
