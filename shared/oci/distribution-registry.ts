@@ -1,5 +1,5 @@
 import type { ECRClient } from '@aws-sdk/client-ecr';
-import { abortedError, anySignal, sleepUnlessAborted, throwIfAborted } from '../abort';
+import { abortedError, anySignal, isAbortedError, sleepUnlessAborted, throwIfAborted } from '../abort';
 import { DependencyError, InputError, PermissionError, type StagesignError } from '../errors';
 import { parseAuthChallenge } from './auth-challenge';
 import { assertWithinLimit, descriptorFor, parseDigest, sha256Digest, verifyContent } from './digest';
@@ -661,7 +661,8 @@ export class DistributionRegistry implements Registry {
       } catch (error) {
         // The caller's abort first: whatever the fetch or the token service threw then is a
         // consequence of it, not a registry failure.
-        if (spec.signal?.aborted) throw abortedError(what, spec.signal, error);
+        if (spec.signal?.aborted)
+          throw isAbortedError(error) ? error : abortedError(what, spec.signal, error);
         if (
           error instanceof PermissionError ||
           error instanceof InputError ||

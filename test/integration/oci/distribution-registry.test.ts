@@ -813,6 +813,37 @@ describe('DistributionRegistry per-call signal', () => {
     expect(server.registryRequests()).toHaveLength(1);
   });
 
+  it('ends a hung ecr:GetAuthorizationToken when the call signal aborts, with ABORTED, not ECR_AUTH_FAILED', async () => {
+    const controller = new AbortController();
+    let received = 0;
+    const ecrEndpoint = await httpServer((req) => {
+      received++;
+      req.resume();
+      controller.abort(new Error('deadline while resolving'));
+    });
+    const registry = new DistributionRegistry({
+      retry: noSleep,
+      ecr: {
+        clientForRegion: (region) =>
+          new ECRClient({
+            region,
+            endpoint: ecrEndpoint.url,
+            credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'x' },
+            maxAttempts: 3,
+          }),
+      },
+    });
+    await expect(
+      registry.resolve(parseReference('123456789012.dkr.ecr.us-east-1.amazonaws.com/app:v1'), {
+        signal: controller.signal,
+      }),
+    ).rejects.toMatchObject({
+      code: 'ABORTED',
+      message: expect.stringContaining('ecr:GetAuthorizationToken'),
+    });
+    expect(received).toBe(1);
+  });
+
   it('does not start a call whose signal is already aborted', async () => {
     const server = await fake();
     const controller = new AbortController();
