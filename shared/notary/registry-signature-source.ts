@@ -14,6 +14,7 @@
  * `maxSignatures + 1` signature manifests are fetched, enough for the verifier to report
  * notation's "limit exceeded" message. Envelopes are fetched only for the signatures tried.
  */
+import { isAbortedError } from '../abort';
 import { DependencyError, InputError, isStagesignError, PermissionError } from '../errors';
 import type { Registry } from '../oci/registry';
 import type { Reference } from '../oci/reference';
@@ -45,6 +46,11 @@ export interface FetchedSignature {
 export interface RegistrySignatureSourceOptions {
   /** The verifier's signature limit; listing stops after `maxSignatures + 1` signatures. Default 100. */
   maxSignatures?: number;
+  /**
+   * Passed to every registry call (a stage's `ctx.signal`); an aborted call's `ABORTED` error is
+   * thrown as is, never wrapped in notation's retrieval message.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -56,6 +62,7 @@ export class RegistrySignatureSource implements SignatureSource {
   readonly #repository: Reference;
   readonly #subject: Descriptor;
   readonly #limit: number;
+  readonly #call: { signal: AbortSignal } | undefined;
   /** Parsed signature manifests by digest, filled by {@link list}. */
   readonly #manifests = new Map<string, { manifest: ImageManifest; envelope: Descriptor }>();
 
@@ -69,6 +76,7 @@ export class RegistrySignatureSource implements SignatureSource {
     this.#repository = { registry: reference.registry, repository: reference.repository };
     this.#subject = subject;
     this.#limit = (options.maxSignatures ?? 100) + 1;
+    this.#call = options.signal ? { signal: options.signal } : undefined;
   }
 
   /** `registry/repository@digest` of the subject, as notation prints it. */
@@ -87,6 +95,7 @@ export class RegistrySignatureSource implements SignatureSource {
       this.#repository,
       this.#subject,
       MediaType.NotarySignature,
+      this.#call,
     );
     const out: Descriptor[] = [];
     for (const descriptor of listed) {
@@ -128,9 +137,10 @@ export class RegistrySignatureSource implements SignatureSource {
       );
     }
     try {
-      const envelope = await this.#registry.fetchBlob(this.#repository, parsed.envelope);
+      const envelope = await this.#registry.fetchBlob(this.#repository, parsed.envelope, this.#call);
       return { mediaType: parsed.envelope.mediaType, envelope };
     } catch (error) {
+      if (isAbortedError(error)) throw error;
       const wrapped = this.#retrievalError(signatureManifest, error);
       if (wrapped instanceof InputError) {
         throw new InputError(
@@ -157,8 +167,9 @@ export class RegistrySignatureSource implements SignatureSource {
     }
     let bytes: Uint8Array;
     try {
-      bytes = await this.#registry.fetchManifest(this.#repository, descriptor);
+      bytes = await this.#registry.fetchManifest(this.#repository, descriptor, this.#call);
     } catch (error) {
+      if (isAbortedError(error)) throw error;
       throw this.#retrievalError(descriptor, error);
     }
     if (isOtherArtifact(bytes)) return undefined;

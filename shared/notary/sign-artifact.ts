@@ -18,7 +18,10 @@
  *
  * Optionally (multi-architecture images) every platform manifest of an index is signed too.
  * No clock, environment or network of its own: `now`, the registry and the signer are passed in.
+ * `options.signal` (a stage's `ctx.signal`) goes to every registry, signer and revocation call:
+ * once it aborts, nothing more is signed or pushed and the call rejects with `ABORTED`.
  */
+import type { CallOptions } from '../abort';
 import { DependencyError, isStagesignError, PermissionError, VerificationError } from '../errors';
 import { descriptorFor } from '../oci/digest';
 import { formatReference, withDigest } from '../oci/reference';
@@ -80,6 +83,11 @@ export interface SignArtifactOptions {
    * It must come from resolving `ref` in the same registry and repository.
    */
   readonly subject?: Descriptor;
+  /**
+   * Cancels the signing: passed to every registry, signer and revocation call, so that after an
+   * abort (the stage's deadline) nothing more is signed or pushed. Rejects with `ABORTED`.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -143,10 +151,11 @@ export async function signArtifact(
   ref: Reference,
   options: SignArtifactOptions,
 ): Promise<SignedArtifact> {
-  const subject = options.subject ?? (await deps.registry.resolve(ref));
+  const call = callOptions(options);
+  const subject = options.subject ?? (await deps.registry.resolve(ref, call));
   const record = await signDescriptor(deps, ref, subject, options);
   if (!options.signPlatformManifests || !isIndexMediaType(subject.mediaType)) return record;
-  const manifests = await listPlatformManifests(deps.registry, ref, subject);
+  const manifests = await listPlatformManifests(deps.registry, ref, subject, call);
   const platforms: (SignatureRecord & { platform: Platform })[] = [];
   for (const manifest of manifests) {
     const desc: Descriptor = { mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.size };
@@ -163,6 +172,7 @@ async function signDescriptor(
   subject: Descriptor,
   options: SignArtifactOptions,
 ): Promise<SignatureRecord> {
+  const call = callOptions(options);
   const pinned = formatReference(withDigest(ref, subject.digest));
   const target: Descriptor = { mediaType: subject.mediaType, digest: subject.digest, size: subject.size };
   if (!options.force && options.profileArn !== undefined) {
@@ -173,7 +183,7 @@ async function signDescriptor(
     if (existing) return { ...existing, reference: pinned };
   }
 
-  const signed = await deps.signer.sign(buildPayload(target));
+  const signed = await deps.signer.sign(buildPayload(target), call);
   const envelope = checkFreshEnvelope(signed, target, pinned);
   const annotations = signatureAnnotations(envelope, signed.annotations);
   const envelopeDesc = descriptorFor(signed.envelope, MediaType.JwsEnvelope);
@@ -184,9 +194,9 @@ async function signDescriptor(
     shape: options.shape ?? 'oci-1.1',
   });
   // Blobs before the manifest that references them (distribution-spec; ECR checks layer existence).
-  await deps.registry.pushBlob(ref, envelopeDesc, signed.envelope);
-  await deps.registry.pushBlob(ref, built.config.descriptor, built.config.bytes);
-  await deps.registry.pushManifest(ref, built.descriptor, built.bytes);
+  await deps.registry.pushBlob(ref, envelopeDesc, signed.envelope, call);
+  await deps.registry.pushBlob(ref, built.config.descriptor, built.config.bytes, call);
+  await deps.registry.pushManifest(ref, built.descriptor, built.bytes, call);
 
   const aws = awsAttributes(envelope);
   const jobId = signed.jobId ?? jobIdOf(aws.signingJobArn);
@@ -246,7 +256,12 @@ async function findReusableSignature(
   profileArn: string,
   options: SignArtifactOptions & { shape: SignatureManifestShape },
 ): Promise<Omit<SignatureRecord, 'reference'> | undefined> {
-  const referrers = await deps.registry.listReferrers(ref, target, MediaType.NotarySignature);
+  const referrers = await deps.registry.listReferrers(
+    ref,
+    target,
+    MediaType.NotarySignature,
+    callOptions(options),
+  );
   const limit = options.maxReuseCandidates ?? DEFAULT_MAX_REUSE_CANDIDATES;
   // Newest last in the tag schema and (usually) in the Referrers API: look from the end.
   for (const candidate of referrers.slice(-limit).reverse()) {
@@ -273,14 +288,15 @@ async function reusable(
   target: Descriptor,
   candidate: Descriptor,
   profileArn: string,
-  options: { readonly now: Date; readonly shape: SignatureManifestShape },
+  options: { readonly now: Date; readonly shape: SignatureManifestShape; readonly signal?: AbortSignal },
 ): Promise<Omit<SignatureRecord, 'reference'> | string> {
   const { now } = options;
-  const manifestBytes = await deps.registry.fetchManifest(ref, {
-    mediaType: candidate.mediaType,
-    digest: candidate.digest,
-    size: candidate.size,
-  });
+  const call = callOptions(options);
+  const manifestBytes = await deps.registry.fetchManifest(
+    ref,
+    { mediaType: candidate.mediaType, digest: candidate.digest, size: candidate.size },
+    call,
+  );
   const { manifest, envelope: envelopeDesc } = parseSignatureManifest(manifestBytes);
   if (manifest.subject?.digest !== target.digest) return 'its subject is another manifest';
   const shape = shapeOf(manifest);
@@ -290,12 +306,13 @@ async function reusable(
   // again) from "status unknown" (fail the job, sign nothing).
   const revocation = deps.revocation ? recordingChecker(deps.revocation) : undefined;
   const verdict = await verifySignature({
-    envelope: await deps.registry.fetchBlob(ref, envelopeDesc),
+    envelope: await deps.registry.fetchBlob(ref, envelopeDesc, call),
     envelopeMediaType: envelopeDesc.mediaType,
     target,
     policy: reusePolicy(trustStores, profileArn, revocation !== undefined),
     trustStores,
     ...(revocation ? { revocationChecker: revocation.checker } : {}),
+    ...(call ? { signal: call.signal } : {}),
     now,
   });
   if (!verdict.passed && verdict.code === 'REVOCATION_CHECK_FAILED' && revocation?.failure) {
@@ -363,9 +380,9 @@ function recordingChecker(inner: RevocationChecker): {
 } {
   const holder: { checker: RevocationChecker; failure?: { error: unknown } } = {
     checker: {
-      getRevocationStatus: async (query: RevocationQuery) => {
+      getRevocationStatus: async (query: RevocationQuery, options?: CallOptions) => {
         try {
-          return await inner.getRevocationStatus(query);
+          return await inner.getRevocationStatus(query, options);
         } catch (error) {
           holder.failure = { error };
           throw error;
@@ -391,6 +408,11 @@ function revocationUnavailable(error: unknown, signatureDigest: string): Error {
       'action later, or force a fresh signature (sign-image: UserParameters.forceResign).',
     { cause: error },
   );
+}
+
+/** The per-call options for `options.signal`, or undefined without one. */
+function callOptions(options: { readonly signal?: AbortSignal }): { signal: AbortSignal } | undefined {
+  return options.signal ? { signal: options.signal } : undefined;
 }
 
 function formatDays(ms: number): string {

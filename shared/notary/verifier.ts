@@ -8,6 +8,7 @@
  * a logged failure becomes a warning, an enforced one ends that signature's verification.
  * Pure: trust stores, the revocation checker and `now` are parameters.
  */
+import { isAbortedError } from '../abort';
 import { isStagesignError } from '../errors';
 import type { Descriptor } from '../oci/types';
 import { MediaType } from '../oci/types';
@@ -125,6 +126,11 @@ export interface VerifySignatureInput {
   now: Date;
   /** `notation verify --user-metadata`: every pair must be among the payload annotations. */
   userMetadata?: Record<string, string>;
+  /**
+   * Passed to the revocation checker. An aborted check is not a verdict: its `ABORTED` error is
+   * thrown, never turned into a revocation failure that a `log` or `skip` level would let pass.
+   */
+  signal?: AbortSignal;
 }
 
 interface Failure {
@@ -397,8 +403,10 @@ async function awsRevocation(
   try {
     if (!input.revocationChecker)
       throw new Error('no RevocationChecker was configured for AWS Signer signatures');
-    revoked = (await input.revocationChecker.getRevocationStatus(query)).revokedEntities ?? [];
+    const call = input.signal ? { signal: input.signal } : undefined;
+    revoked = (await input.revocationChecker.getRevocationStatus(query, call)).revokedEntities ?? [];
   } catch (error) {
+    if (isAbortedError(error)) throw error;
     const reason = msg.awsRevocationCallFailedReason(error instanceof Error ? error.message : String(error));
     return fail('REVOCATION_CHECK_FAILED', msg.pluginRevocationFailedMessage(plugin, reason));
   }
@@ -649,6 +657,8 @@ export interface VerifyArtifactInput {
   /** Default 100, as `notation verify --max-signatures`. */
   maxSignatures?: number;
   userMetadata?: Record<string, string>;
+  /** Passed to the revocation checker (see {@link VerifySignatureInput.signal}). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -702,6 +712,7 @@ export async function verifyArtifact(input: VerifyArtifactInput): Promise<Artifa
       now: input.now,
       ...(input.revocationChecker ? { revocationChecker: input.revocationChecker } : {}),
       ...(input.userMetadata ? { userMetadata: input.userMetadata } : {}),
+      ...(input.signal ? { signal: input.signal } : {}),
     });
     if (verdict.passed) {
       return {

@@ -67,6 +67,11 @@ export interface VerifyImageReferenceOptions {
    * (or one scoped to that name) applies.
    */
   layoutScope?: string;
+  /**
+   * Cancels every registry and revocation call of this verification (a stage passes
+   * `ctx.signal`); the verification then rejects with DependencyError `ABORTED`, never a verdict.
+   */
+  signal?: AbortSignal;
 }
 
 /** The registry scope an OCI layout is verified under when no `layoutScope` is given. */
@@ -144,7 +149,8 @@ export async function verifyImageReference(
 ): Promise<VerifyImageReferenceResult> {
   const ref = typeof options.reference === 'string' ? parseReference(options.reference) : options.reference;
   const given = formatReference(ref);
-  const resolved = await options.registry.resolve(ref);
+  const call = options.signal ? { signal: options.signal } : undefined;
+  const resolved = await options.registry.resolve(ref, call);
   if (ref.digest !== undefined && resolved.digest !== ref.digest) {
     // Fail closed: what is verified must be exactly what was named.
     throw new InputError(
@@ -163,7 +169,10 @@ export async function verifyImageReference(
     ? `${options.layoutScope ?? DEFAULT_LAYOUT_SCOPE}@${descriptor.digest}`
     : digestReference;
   const maxSignatures = options.maxSignatures ?? DEFAULT_MAX_SIGNATURES;
-  const source = new RegistrySignatureSource(options.registry, ref, descriptor, { maxSignatures });
+  const source = new RegistrySignatureSource(options.registry, ref, descriptor, {
+    maxSignatures,
+    ...(call ? { signal: call.signal } : {}),
+  });
 
   const base = {
     reference: given,
@@ -188,6 +197,7 @@ export async function verifyImageReference(
       now: options.now,
       maxSignatures,
       ...(options.userMetadata ? { userMetadata: { ...options.userMetadata } } : {}),
+      ...(call ? { signal: call.signal } : {}),
     });
   } catch (error) {
     if (isStagesignError(error) && error.code === SIGNATURE_RETRIEVAL_FAILED && error.kind === 'input') {

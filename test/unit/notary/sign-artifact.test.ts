@@ -47,6 +47,32 @@ describe.each([
     await fake.close();
   });
 
+  it('pushes nothing when the signal aborts while the signer is signing', async () => {
+    const image = await pushTestImage(registry, ref, 'v1');
+    const controller = new AbortController();
+    const seen: (AbortSignal | undefined)[] = [];
+    const slowSigner: PayloadSigner = {
+      // The deadline passes while SignPayload is in flight; the answer still arrives.
+      sign: async (payload, options) => {
+        seen.push(options?.signal);
+        controller.abort(new Error('deadline while signing'));
+        return signer.sign(payload);
+      },
+    };
+    fake.resetRequests();
+    await expect(
+      signArtifact({ ...deps, signer: slowSigner }, ref, {
+        now: TEST_NOW,
+        force: true,
+        subject: image,
+        signal: controller.signal,
+      }),
+    ).rejects.toMatchObject({ code: 'ABORTED' });
+    expect(seen).toEqual([controller.signal]);
+    expect(fake.registryRequests()).toHaveLength(0);
+    expect(await registry.listReferrers(ref, image, MediaType.NotarySignature)).toEqual([]);
+  });
+
   it('resolves the tag and signs the digest, pushing envelope, config and a manifest whose subject is that digest', async () => {
     const image = await pushTestImage(registry, ref, 'v1');
     const result = await signArtifact(deps, ref, { now: TEST_NOW, profileArn: PROFILE_ARN });

@@ -1,3 +1,4 @@
+import { abortedError } from '../../../shared/abort';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
@@ -179,6 +180,31 @@ describe('verifySignature', () => {
         passed: true,
         warnings: [msg.loggedFailureWarning('revocation', error)],
       });
+    });
+
+    it('passes the signal to the checker and throws an aborted check instead of judging it, even at level log', async () => {
+      const controller = new AbortController();
+      controller.abort(new Error('deadline while verifying'));
+      const seen: (AbortSignal | undefined)[] = [];
+      const checker: RevocationChecker = {
+        getRevocationStatus: async (_query, options) => {
+          seen.push(options?.signal);
+          throw abortedError('AWS Signer signer:GetRevocationStatus', options?.signal);
+        },
+      };
+      await expect(
+        verifySignature({
+          envelope: envelope('aws_valid'),
+          envelopeMediaType: JWS,
+          target,
+          policy: awsPolicy('strict', {}, { revocation: 'log' }),
+          trustStores: stores,
+          revocationChecker: checker,
+          now: NOW,
+          signal: controller.signal,
+        }),
+      ).rejects.toMatchObject({ code: 'ABORTED', kind: 'dependency' });
+      expect(seen).toEqual([controller.signal]);
     });
 
     it('does not call GetRevocationStatus when revocation is skipped', async () => {
