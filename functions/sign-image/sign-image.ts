@@ -25,6 +25,9 @@
  *
  * The output artifact (when declared) is rebuilt from every input entry, not from the signed
  * images: two containers of `imagedefinitions.json` running the same image both stay, each pinned.
+ *
+ * Every registry and Signer call gets `ctx.signal`: when the wrapper's deadline guard reports the
+ * job as timed out, the calls in flight end and nothing more is signed or pushed for it.
  */
 import { errorOfKind, isStagesignError, mostActionableKind } from '../../shared/errors';
 import type { ErrorKind } from '../../shared/errors';
@@ -102,7 +105,7 @@ export async function signImageStage(
   deps: SignImageDeps,
   job: Job,
   params: SignImageParams,
-  ctx: Pick<StageContext, 'now' | 'logger' | 'setPhase' | 'readInputArtifact'>,
+  ctx: Pick<StageContext, 'now' | 'logger' | 'setPhase' | 'readInputArtifact' | 'signal'>,
 ): Promise<StageOutcome<never>> {
   ctx.setPhase('reading the images to sign');
   const { images, entries } = await collectImageSources(params.sources, {
@@ -139,7 +142,7 @@ export async function signImages(
   deps: SignImageDeps,
   params: SignImageParams,
   images: readonly ImageSource[],
-  ctx: Pick<StageContext, 'now' | 'logger'>,
+  ctx: Pick<StageContext, 'now' | 'logger' | 'signal'>,
 ): Promise<ImageOutcome[]> {
   const signer = deps.signerFor(params.profile);
   const width = deps.concurrency ?? SIGN_CONCURRENCY;
@@ -156,7 +159,7 @@ export async function signImages(
 
   const resolved = await mapBounded(images, width, async (source, index) => {
     try {
-      return await deps.registry.resolve(source.reference);
+      return await deps.registry.resolve(source.reference, { signal: ctx.signal });
     } catch (error) {
       fail(index, error);
       return undefined;
@@ -191,6 +194,7 @@ export async function signImages(
           signPlatformManifests: params.signPlatformManifests,
           profileArn: params.profile.arn,
           subject,
+          signal: ctx.signal,
         },
       );
       ctx.logger.info(result.reused ? 'existing signature reused' : 'image signed', {

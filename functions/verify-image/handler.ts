@@ -2,13 +2,12 @@
  * verify-image Lambda handler: wiring only. Clients are built once per container; the
  * environment is parsed at cold start (an invalid one is reported on every job, never thrown).
  */
-import { SSMClient } from '@aws-sdk/client-ssm';
 import { createLogger } from '../../shared/log';
 import { lambdaRegistry } from '../../shared/oci/lambda-registry';
 import { pipelineAction } from '../../shared/pipeline';
 import { AwsSignerRevocationChecker } from '../../shared/signer/aws-signer-revocation-checker';
 import { parseVerifyImageEnvironment } from './params';
-import { SsmParameterReader } from './ssm-parameter-reader';
+import { createSsmClient, SsmParameterReader } from './ssm-parameter-reader';
 import { verifyImageAction } from './verify-image';
 import type { VerifyImageDeps } from './verify-image';
 
@@ -19,7 +18,7 @@ const registry = lambdaRegistry(logger);
 const deps: VerifyImageDeps = {
   registryFor: () => registry,
   revocationChecker: new AwsSignerRevocationChecker(),
-  parameters: new SsmParameterReader(new SSMClient({})),
+  parameters: new SsmParameterReader(createSsmClient()),
   environment,
 };
 

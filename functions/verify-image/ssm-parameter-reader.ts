@@ -3,10 +3,37 @@
  * stores work), cached per container for a short time: a warm Lambda does not call SSM on every
  * job, and an updated parameter is picked up within `ttlMs`.
  */
-import { GetParameterCommand } from '@aws-sdk/client-ssm';
-import type { SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import type { SSMClientConfig } from '@aws-sdk/client-ssm';
 import { ConfigurationError, DependencyError, PermissionError } from '../../shared/errors';
 import type { ParameterReader } from './trust-policy-source';
+
+/**
+ * Longest wait for the TCP/TLS connection to SSM. A regional endpoint connects in milliseconds;
+ * without a limit a blackholed connection waits until the Lambda timeout.
+ */
+export const SSM_CONNECTION_TIMEOUT_MS = 3_000;
+/**
+ * Longest wait for a GetParameter answer once connected: a small read, so 10 s is generous, and
+ * the SDK's retries (3 attempts) still end well before the stage's deadline.
+ */
+export const SSM_REQUEST_TIMEOUT_MS = 10_000;
+
+/**
+ * The SSM client the verify-image handler builds once per container: bounded connection and
+ * request time. `throwOnRequestTimeout` is needed: without it the SDK's Node handler only logs a
+ * warning when `requestTimeout` passes and keeps waiting.
+ */
+export function createSsmClient(config: SSMClientConfig = {}): SSMClient {
+  return new SSMClient({
+    requestHandler: {
+      connectionTimeout: SSM_CONNECTION_TIMEOUT_MS,
+      requestTimeout: SSM_REQUEST_TIMEOUT_MS,
+      throwOnRequestTimeout: true,
+    },
+    ...config,
+  });
+}
 
 /** Default cache lifetime of a parameter value. */
 export const DEFAULT_PARAMETER_TTL_MS = 5 * 60 * 1000;

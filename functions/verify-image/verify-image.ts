@@ -137,6 +137,9 @@ export async function verifyImages(
           now,
           maxSignatures: params.maxSignatures,
           ...(params.userMetadata ? { userMetadata: params.userMetadata } : {}),
+          // At the deadline the wrapper reports and aborts: the registry and revocation calls
+          // of every image end with it, instead of running on for a job already reported.
+          signal: ctx.signal,
         });
         ctx.logger.info('image verdict', {
           image: result.digestReference,

@@ -54,8 +54,12 @@ export interface FakeResponse {
   body?: string | Uint8Array;
 }
 
-/** Return a response to take over a request, or undefined to let the registry answer it. */
-export type Interceptor = (request: RecordedRequest) => FakeResponse | undefined;
+/**
+ * Return a response to take over a request, `'hang'` to never answer it (the connection stays
+ * open until the client gives up; see {@link FakeRegistry.abandoned}), or undefined to let the
+ * registry answer it.
+ */
+export type Interceptor = (request: RecordedRequest) => FakeResponse | 'hang' | undefined;
 
 interface StoredManifest {
   bytes: Uint8Array;
@@ -72,6 +76,9 @@ const INDEX = 'application/vnd.oci.image.index.v1+json';
 
 export class FakeRegistry {
   readonly requests: RecordedRequest[] = [];
+  /** Requests held by a `'hang'` interceptor whose connection the client closed. */
+  abandoned = 0;
+  private abandonedWaiters: (() => void)[] = [];
   private readonly repositories = new Map<string, Repository>();
   private readonly uploads = new Map<string, string>();
   private readonly tokens = new Map<string, Set<string>>();
@@ -109,6 +116,11 @@ export class FakeRegistry {
   /** Requests to the registry API (`/v2/…`), without those to the token service. */
   registryRequests(): RecordedRequest[] {
     return this.requests.filter((r) => r.path.startsWith('/v2/'));
+  }
+
+  /** Settles once the client has closed `count` hung requests. */
+  async untilAbandoned(count = 1): Promise<void> {
+    while (this.abandoned < count) await new Promise<void>((resolve) => this.abandonedWaiters.push(resolve));
   }
 
   resetRequests(): void {
@@ -171,6 +183,13 @@ export class FakeRegistry {
     const body = await readBody(req);
     for (const interceptor of this.interceptors) {
       const answer = interceptor(request);
+      if (answer === 'hang') {
+        res.once('close', () => {
+          this.abandoned++;
+          for (const wake of this.abandonedWaiters.splice(0)) wake();
+        });
+        return;
+      }
       if (answer) return send(res, answer);
     }
     if (url.pathname === '/token') return send(res, this.issueToken(request));

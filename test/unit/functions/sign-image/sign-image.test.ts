@@ -6,7 +6,10 @@ import type { SignImageDeps } from '../../../../functions/sign-image/sign-image'
 import type { PayloadSigner } from '../../../../shared/notary/types';
 import { DistributionRegistry } from '../../../../shared/oci/distribution-registry';
 import { parseReference } from '../../../../shared/oci/reference';
+import type { Reference } from '../../../../shared/oci/reference';
+import type { CallOptions } from '../../../../shared/oci/registry';
 import { MediaType } from '../../../../shared/oci/types';
+import type { Descriptor } from '../../../../shared/oci/types';
 import { runPipelineAction } from '../../../../shared/pipeline/action';
 import type { ArtifactFiles, ArtifactStore } from '../../../../shared/pipeline/artifact-store';
 import type { Job, JobArtifact } from '../../../../shared/pipeline/job';
@@ -487,6 +490,63 @@ describe('sign-image stage', () => {
     expect(report.kind === 'failure' && report.failureDetails.type).toBe('ConfigurationError');
     expect(report.kind === 'failure' && report.code).toBe(code);
     expect(report.kind === 'failure' && report.failureDetails.message).toMatch(message);
+    expect(signer.calls).toBe(0);
+  });
+});
+
+describe('sign-image at the deadline', () => {
+  /** A DistributionRegistry that keeps, per resolve call, how it ended and the signal it got. */
+  class WatchedRegistry extends DistributionRegistry {
+    readonly ended: Promise<unknown>[] = [];
+    readonly signals: (AbortSignal | undefined)[] = [];
+    override resolve(ref: Reference, options?: CallOptions): Promise<Descriptor> {
+      this.signals.push(options?.signal);
+      const call = super.resolve(ref, options);
+      this.ended.push(
+        call.then(
+          () => 'resolved',
+          (error: unknown) => error,
+        ),
+      );
+      return call;
+    }
+  }
+
+  it('reports a hung registry call as timed out, aborts it, and sends the registry nothing more', async () => {
+    const ref = parseReference(`${fake.host}/app:v1`);
+    await pushTestImage(registry, ref, 'v1');
+    fake.resetRequests();
+    fake.intercept((r) => (r.method === 'HEAD' && r.path.includes('/manifests/') ? 'hang' : undefined));
+    // The attempt timeout is far beyond the stage's budget: only the stage's signal can end
+    // the hung request before it (without it, the registry would retry once it timed out).
+    const watched = new WatchedRegistry({
+      plainHttp: true,
+      requestTimeoutMs: 5_000,
+      retry: { maxAttempts: 2, sleep: async () => undefined },
+    });
+    const reporter = new RecordingReporter();
+
+    const result = await runPipelineAction(
+      jobEvent(JSON.stringify({ image: `${fake.host}/app:v1` })),
+      fakeContext(1_000),
+      signImageSpec(deps({ registry: watched })),
+      { reporter, clock: () => TEST_NOW, deadlineMarginMs: 0, sleep: async () => undefined },
+    );
+
+    expect(result.report).toMatchObject({
+      kind: 'failure',
+      code: 'STAGE_TIMED_OUT',
+      failureDetails: {
+        type: 'SystemUnavailable',
+        message: expect.stringContaining('timed out while signing'),
+      },
+    });
+    const requestsAtReport = fake.registryRequests().length;
+    expect(requestsAtReport).toBe(1);
+    await fake.untilAbandoned(1);
+    expect(watched.signals[0]).toBeDefined();
+    expect(await Promise.all(watched.ended)).toEqual([expect.objectContaining({ code: 'ABORTED' })]);
+    expect(fake.registryRequests()).toHaveLength(requestsAtReport);
     expect(signer.calls).toBe(0);
   });
 });

@@ -1,5 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { abortedError } from '../../../../shared/abort';
 import { PermissionError } from '../../../../shared/errors';
+import type { RevocationChecker } from '../../../../shared/notary/types';
 import { parseReference } from '../../../../shared/oci/reference';
 import type { Reference } from '../../../../shared/oci/reference';
 import type { Descriptor } from '../../../../shared/oci/types';
@@ -540,5 +542,47 @@ describe('the verify-image stage', () => {
     const report = await run({ images }, { ...policyEnv(), VERIFY_CONCURRENCY: '2' });
     expect(report.kind).toBe('success');
     expect(maxInFlight).toBe(2);
+  });
+  describe('when the deadline comes while a revocation check hangs', () => {
+    it('reports the timeout, aborts the check and makes no registry call afterwards', async () => {
+      await pushSignature(registry, REPO, app, awsEnvelope(app));
+      let observeAbort!: (reason: unknown) => void;
+      const abortSeen = new Promise<unknown>((resolve) => (observeAbort = resolve));
+      const hanging: RevocationChecker = {
+        // Never answers; ends only when the caller's signal aborts.
+        getRevocationStatus: (_query, options) =>
+          new Promise((_, reject) => {
+            options?.signal?.addEventListener('abort', () => {
+              observeAbort(options.signal?.reason);
+              reject(abortedError('GetRevocationStatus', options.signal));
+            });
+          }),
+      };
+      const reporter = new RecordingReporter();
+      const result = await runPipelineAction(
+        jobEvent(JSON.stringify({ image: `${NAME}@${app.digest}` })),
+        fakeContext(300),
+        verifyImageAction({
+          registryFor: () => registry,
+          revocationChecker: hanging,
+          parameters,
+          environment: parseVerifyImageEnvironment(policyEnv()),
+        }),
+        { reporter, clock: () => NOW, deadlineMarginMs: 0, logger: createLogger('verify-image') },
+      );
+      expect(result.report).toMatchObject({
+        kind: 'failure',
+        code: 'STAGE_TIMED_OUT',
+        failureDetails: {
+          type: 'SystemUnavailable',
+          message: expect.stringContaining('timed out while verifying'),
+        },
+      });
+      const callsAtReport = { ...registry.calls };
+      expect(await abortSeen).toBeInstanceOf(Error);
+      // Let the aborted verification unwind completely before counting.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(registry.calls).toEqual(callsAtReport);
+    });
   });
 });
