@@ -52,8 +52,11 @@ export interface StageContext {
   readonly logger: Logger;
   /**
    * Aborted when the deadline guard fires. The wrapper passes it to the artifact reads and
-   * writes it makes for the stage; stages pass it to their own long calls (SDK `abortSignal`,
-   * `fetch` `signal`) so nothing keeps working on a job already reported as timed out.
+   * writes it makes for the stage; stages pass it to their own long calls — `{ signal }` as the
+   * last argument of `Registry`, `PayloadSigner` and `RevocationChecker` methods, the `signal`
+   * option of `signArtifact` / `verifyImageReference`, SDK `abortSignal`, `fetch` `signal` — so
+   * nothing keeps working on a job already reported as timed out. Aborted calls reject with
+   * DependencyError `ABORTED`.
    */
   readonly signal: AbortSignal;
   /** The injected clock (the only clock a stage should read). */
