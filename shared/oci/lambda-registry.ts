@@ -22,6 +22,10 @@ export function isLoopbackRegistryHost(host: string): boolean {
  * against a registry on 127.0.0.1 (as Docker treats localhost); every other registry, ECR
  * included, is spoken to over HTTPS.
  *
+ * Because it outlives every invocation, it has no signal of its own: each stage passes its
+ * `ctx.signal` per call (`registry.resolve(ref, { signal: ctx.signal })`), so a deadline abort
+ * ends that job's requests without touching the next job's.
+ *
  * `overrides` is for tests (e.g. `fetch`); handlers pass only the logger.
  */
 export function lambdaRegistry(
