@@ -21,11 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { run as runCli } from '../cli/main';
 import { ConfigurationError, DependencyError } from '../shared/errors';
-import { encodeBase64Url } from '../shared/notary/strict-base64url';
-import { buildPayload } from '../shared/notary/payload';
-import { buildSignatureManifest, parseSignatureManifest } from '../shared/notary/signature-manifest';
 import type { RevocationChecker } from '../shared/notary/types';
-import { descriptorFor } from '../shared/oci/digest';
 import { formatReference, parseReference } from '../shared/oci/reference';
 import type { Reference } from '../shared/oci/reference';
 import { MediaType } from '../shared/oci/types';
@@ -42,6 +38,7 @@ import { verifyImageAction } from '../functions/verify-image/verify-image';
 import { demoContext, demoJobEvent } from './demo-events';
 import { buildSampleImage, pushSampleImage } from './demo-image';
 import { LayoutDirectoryRegistry } from './demo-layout-registry';
+import { forgeSignatureCopy } from './demo-tamper';
 import { DEMO_SIGNER_SUBJECT, loadOrCreateDemoPki } from './demo-pki';
 
 /** The demo's repository: an ordinary registry reference, stored as an OCI image layout on disk. */
@@ -282,8 +279,7 @@ function verifyImageSpec(
 
 /**
  * The attack the verifier must catch: altered image content is pushed, and a copy of the genuine
- * signature is attached to it with its payload rewritten to name the altered image (the JWS
- * signature bytes are kept, so they no longer match). Returns the altered image's descriptor.
+ * signature is forged onto it ({@link forgeSignatureCopy}). Returns the altered image's descriptor.
  */
 async function pushTamperedImage(
   registry: LayoutDirectoryRegistry,
@@ -300,25 +296,7 @@ async function pushTamperedImage(
   const referrers = await registry.listReferrers(repository, signed, MediaType.NotarySignature);
   const original = referrers.find((d) => d.digest === signatureDigest) ?? referrers[0];
   if (original === undefined) return altered; // Signing failed: the tampered image simply has no signature.
-  const { envelope: envelopeDesc } = parseSignatureManifest(
-    await registry.fetchManifest(repository, original),
-  );
-  const envelope = JSON.parse(
-    Buffer.from(await registry.fetchBlob(repository, envelopeDesc)).toString('utf8'),
-  ) as Record<string, unknown>;
-  envelope['payload'] = encodeBase64Url(
-    buildPayload({ mediaType: altered.mediaType, digest: altered.digest, size: altered.size }),
-  );
-  const forged = new TextEncoder().encode(JSON.stringify(envelope));
-  const forgedDesc = descriptorFor(forged, MediaType.JwsEnvelope);
-  const manifest = buildSignatureManifest({
-    subject: altered,
-    envelope: forgedDesc,
-    annotations: original.annotations ?? {},
-  });
-  await registry.pushBlob(repository, forgedDesc, forged);
-  await registry.pushBlob(repository, manifest.config.descriptor, manifest.config.bytes);
-  await registry.pushManifest(repository, manifest.descriptor, manifest.bytes);
+  await forgeSignatureCopy(registry, repository, original, altered);
   return altered;
 }
 

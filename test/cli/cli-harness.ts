@@ -9,12 +9,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildPayload } from '../../shared/notary/payload';
 import { signArtifact } from '../../shared/notary/sign-artifact';
-import { buildSignatureManifest, parseSignatureManifest } from '../../shared/notary/signature-manifest';
-import { encodeBase64Url } from '../../shared/notary/strict-base64url';
 import type { PayloadSigner } from '../../shared/notary/types';
-import { descriptorFor } from '../../shared/oci/digest';
 import { OciLayoutRegistry } from '../../shared/oci/oci-layout-registry';
 import type { Reference } from '../../shared/oci/reference';
 import { MediaType } from '../../shared/oci/types';
@@ -22,6 +18,7 @@ import type { Descriptor } from '../../shared/oci/types';
 import { LocalKeySigner } from '../../shared/signer/local-key-signer';
 import { buildSampleImage, pushSampleImage } from '../../scripts/demo-image';
 import { createDemoPki, DEMO_SIGNER_SUBJECT } from '../../scripts/demo-pki';
+import { forgeSignatureCopy } from '../../scripts/demo-tamper';
 import type { DemoPki } from '../../scripts/demo-pki';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -130,26 +127,7 @@ export class Workspace {
   ): Promise<string> {
     const referrers = await this.registry.listReferrers(layout, original, MediaType.NotarySignature);
     const source = referrers.find((d) => d.digest === signatureDigest)!;
-    const { envelope: envelopeDesc } = parseSignatureManifest(
-      await this.registry.fetchManifest(layout, source),
-    );
-    const envelope = JSON.parse(
-      Buffer.from(await this.registry.fetchBlob(layout, envelopeDesc)).toString('utf8'),
-    ) as Record<string, unknown>;
-    envelope['payload'] = encodeBase64Url(
-      buildPayload({ mediaType: victim.mediaType, digest: victim.digest, size: victim.size }),
-    );
-    const forged = new TextEncoder().encode(JSON.stringify(envelope));
-    const forgedDesc = descriptorFor(forged, MediaType.JwsEnvelope);
-    const manifest = buildSignatureManifest({
-      subject: victim,
-      envelope: forgedDesc,
-      annotations: source.annotations ?? {},
-    });
-    await this.registry.pushBlob(layout, forgedDesc, forged);
-    await this.registry.pushBlob(layout, manifest.config.descriptor, manifest.config.bytes);
-    await this.registry.pushManifest(layout, manifest.descriptor, manifest.bytes);
-    return manifest.descriptor.digest;
+    return forgeSignatureCopy(this.registry, layout, source, victim);
   }
 
   /**
