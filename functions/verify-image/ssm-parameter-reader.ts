@@ -7,6 +7,7 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { SSMClientConfig } from '@aws-sdk/client-ssm';
 import { ConfigurationError, DependencyError, PermissionError } from '../../shared/errors';
 import type { ParameterReader } from './trust-policy-source';
+import { boundedRequestHandler } from '../../shared/aws-request-handler';
 
 /**
  * Longest wait for the TCP/TLS connection to SSM. A regional endpoint connects in milliseconds;
@@ -19,18 +20,10 @@ export const SSM_CONNECTION_TIMEOUT_MS = 3_000;
  */
 export const SSM_REQUEST_TIMEOUT_MS = 10_000;
 
-/**
- * The SSM client the verify-image handler builds once per container: bounded connection and
- * request time. `throwOnRequestTimeout` is needed: without it the SDK's Node handler only logs a
- * warning when `requestTimeout` passes and keeps waiting.
- */
+/** The SSM client the verify-image handler builds once per container: bounded connection and request time. */
 export function createSsmClient(config: SSMClientConfig = {}): SSMClient {
   return new SSMClient({
-    requestHandler: {
-      connectionTimeout: SSM_CONNECTION_TIMEOUT_MS,
-      requestTimeout: SSM_REQUEST_TIMEOUT_MS,
-      throwOnRequestTimeout: true,
-    },
+    requestHandler: boundedRequestHandler(SSM_CONNECTION_TIMEOUT_MS, SSM_REQUEST_TIMEOUT_MS),
     ...config,
   });
 }

@@ -4,6 +4,7 @@ import { DependencyError, InputError, PermissionError } from '../errors';
 import type { AuthChallenge } from './auth-challenge';
 import { OciErrorCode } from './error-codes';
 import { parseEcrHost, type EcrHost } from './reference';
+import { boundedRequestHandler } from '../aws-request-handler';
 
 /** What a request needs on a repository, mapped to token scopes `repository:<name>:<actions>`. */
 export type RegistryAccess = 'pull' | 'push' | 'delete';
@@ -25,20 +26,12 @@ export const ECR_CONNECTION_TIMEOUT_MS = 3_000;
  */
 export const ECR_REQUEST_TIMEOUT_MS = 10_000;
 
-/**
- * The ECR API client stagesign builds for a region when none is injected: bounded connection
- * and request time. `throwOnRequestTimeout` is needed: without it the SDK's Node handler only
- * logs a warning when `requestTimeout` passes and keeps waiting.
- */
+/** The ECR API client stagesign builds for a region when none is injected: bounded connection and request time. */
 export function createEcrClient(region: string, host: Pick<EcrHost, 'fips'>): ECRClient {
   return new ECRClient({
     region,
     useFipsEndpoint: host.fips,
-    requestHandler: {
-      connectionTimeout: ECR_CONNECTION_TIMEOUT_MS,
-      requestTimeout: ECR_REQUEST_TIMEOUT_MS,
-      throwOnRequestTimeout: true,
-    },
+    requestHandler: boundedRequestHandler(ECR_CONNECTION_TIMEOUT_MS, ECR_REQUEST_TIMEOUT_MS),
   });
 }
 

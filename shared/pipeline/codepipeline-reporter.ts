@@ -6,6 +6,7 @@ import {
 import type { CodePipelineClientConfig } from '@aws-sdk/client-codepipeline';
 import { assertNever } from '../errors';
 import type { JobReport, JobReporter, ReportOptions } from './reporter';
+import { boundedRequestHandler } from '../aws-request-handler';
 
 /** Longest wait for the TCP/TLS connection of one report request. */
 export const REPORT_CONNECTION_TIMEOUT_MS = 1000;
@@ -22,18 +23,11 @@ export const REPORT_ATTEMPT_TIMEOUT_MS = REPORT_CONNECTION_TIMEOUT_MS + REPORT_R
  * request time and a single attempt per `send`. The SDK's defaults (no request timeout, three
  * attempts with backoff) could spend the whole deadline margin on a hung or throttled endpoint;
  * the wrapper owns the retries and bounds them by the time Lambda has left.
- *
- * `throwOnRequestTimeout` is needed: without it the Node handler only logs a warning when
- * `requestTimeout` passes and keeps waiting.
  */
 export function codePipelineReportingClient(config: CodePipelineClientConfig = {}): CodePipelineClient {
   return new CodePipelineClient({
     maxAttempts: 1,
-    requestHandler: {
-      connectionTimeout: REPORT_CONNECTION_TIMEOUT_MS,
-      requestTimeout: REPORT_REQUEST_TIMEOUT_MS,
-      throwOnRequestTimeout: true,
-    },
+    requestHandler: boundedRequestHandler(REPORT_CONNECTION_TIMEOUT_MS, REPORT_REQUEST_TIMEOUT_MS),
     ...config,
   });
 }

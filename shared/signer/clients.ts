@@ -31,6 +31,7 @@ import type {
   SignerClientResolvedConfig,
 } from '@aws-sdk/client-signer';
 import type { SerializeMiddleware } from '@smithy/types';
+import { boundedRequestHandler } from '../aws-request-handler';
 
 export type SignerClientFactory = (region: string) => SignerClient;
 
@@ -73,13 +74,10 @@ export function createSignerClient(region: string, options: SignerClientOptions 
   const client = new SignerClient({
     region,
     maxAttempts: 1,
-    // `throwOnRequestTimeout`: without it the SDK's Node handler only logs a warning when
-    // `requestTimeout` passes and keeps waiting.
-    requestHandler: {
-      connectionTimeout: options.connectionTimeoutMs ?? SIGNER_CONNECTION_TIMEOUT_MS,
-      requestTimeout: options.requestTimeoutMs ?? SIGNER_REQUEST_TIMEOUT_MS,
-      throwOnRequestTimeout: true,
-    },
+    requestHandler: boundedRequestHandler(
+      options.connectionTimeoutMs ?? SIGNER_CONNECTION_TIMEOUT_MS,
+      options.requestTimeoutMs ?? SIGNER_REQUEST_TIMEOUT_MS,
+    ),
     ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
     ...(customEndpoint ? { disableHostPrefix: true } : {}),
   });
