@@ -104,8 +104,8 @@ describe('the verify-image stage', () => {
     } = {},
   ): Promise<JobReport> {
     const deps: VerifyImageDeps = {
-      registryFor: () => registry,
-      revocationChecker: revocation,
+      registry,
+      revocation,
       parameters,
       environment: parseVerifyImageEnvironment(env),
       ...options.deps,
@@ -282,7 +282,7 @@ describe('the verify-image stage', () => {
       denying.resolve = () =>
         Promise.reject(new PermissionError('REGISTRY_DENIED', 'registry denied ecr:BatchGetImage on app'));
       const details = failure(
-        await run({ image: `${NAME}@${app.digest}` }, undefined, { deps: { registryFor: () => denying } }),
+        await run({ image: `${NAME}@${app.digest}` }, undefined, { deps: { registry: denying } }),
       );
       expect(details.type).toBe('PermissionError');
       expect(details.code).toBe('REGISTRY_DENIED');
@@ -563,8 +563,8 @@ describe('the verify-image stage', () => {
         jobEvent(JSON.stringify({ image: `${NAME}@${app.digest}` })),
         fakeContext(300),
         verifyImageAction({
-          registryFor: () => registry,
-          revocationChecker: hanging,
+          registry,
+          revocation: hanging,
           parameters,
           environment: parseVerifyImageEnvironment(policyEnv()),
         }),
