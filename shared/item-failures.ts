@@ -13,7 +13,7 @@ export type ItemFailure =
   { readonly error: unknown } | { readonly verdict: { readonly kind: ErrorKind; readonly code: string } };
 
 /** An item's error kind; an error that is not a StagesignError counts as `input` (JobFailed). */
-export function kindOfItemError(error: unknown): ErrorKind {
+function kindOfItemError(error: unknown): ErrorKind {
   return isStagesignError(error) ? error.kind : 'input';
 }
 

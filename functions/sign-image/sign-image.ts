@@ -48,7 +48,7 @@ import { parseSignImageParams } from './params';
 import type { SignImageEnvironment, SignImageParams } from './params';
 
 /** How many images are signed at the same time. */
-export const SIGN_CONCURRENCY = 4;
+const SIGN_CONCURRENCY = 4;
 
 /** What the stage needs; the handler builds the deployed ones, tests pass fakes. */
 export interface SignImageDeps {
@@ -66,7 +66,7 @@ export interface SignImageDeps {
 }
 
 /** What happened to one image. */
-export type ImageOutcome =
+type ImageOutcome =
   | { readonly source: ImageSource; readonly status: 'signed' | 'reused'; readonly result: SignedArtifact }
   | { readonly source: ImageSource; readonly status: 'failed'; readonly error: unknown };
 

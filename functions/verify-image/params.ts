@@ -25,10 +25,10 @@ import type { TrustStore } from '../../shared/notary/trust-store';
 /** Error code of every bad UserParameters field of this stage. */
 export const PARAM_INVALID = 'VERIFY_PARAMETERS_INVALID';
 /** Error code of a bad environment variable (the template or the function configuration is wrong). */
-export const ENV_INVALID = 'VERIFY_ENVIRONMENT_INVALID';
+const ENV_INVALID = 'VERIFY_ENVIRONMENT_INVALID';
 
 /** Default number of images verified at the same time. */
-export const DEFAULT_CONCURRENCY = 4;
+const DEFAULT_CONCURRENCY = 4;
 const MAX_CONCURRENCY = 16;
 /** Upper bound of `maxSignatures` (a runaway value would only cost time and registry requests). */
 const MAX_MAX_SIGNATURES = 1000;

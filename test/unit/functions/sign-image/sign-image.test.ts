@@ -3,6 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { signImageAction } from '../../../../functions/sign-image/sign-image';
 import { parseSignImageEnvironment } from '../../../../functions/sign-image/params';
+import type { SignedImage } from '../../../../shared/pipeline/handoff';
 import type { SignImageDeps } from '../../../../functions/sign-image/sign-image';
 import type { PayloadSigner } from '../../../../shared/notary/types';
 import { DistributionRegistry } from '../../../../shared/oci/distribution-registry';
@@ -243,6 +244,16 @@ describe('sign-image stage', () => {
     ]);
     const records = JSON.parse(text(out.get('signatures.json'))) as Array<Record<string, unknown>>;
     expect(records.map((r) => r.name)).toEqual(['web', 'sidecar', 'worker', 'web-by-digest']);
+    // SIGNED_IMAGES has one entry per distinct reference, each with the container name it came from.
+    expect(
+      (
+        JSON.parse(report.kind === 'success' ? report.outputVariables!.SIGNED_IMAGES! : '[]') as SignedImage[]
+      ).map((e) => [e.name, e.imageUri]),
+    ).toEqual([
+      ['web', webPinned],
+      ['worker', `${fake.host}/worker@${worker.digest}`],
+      ['web-by-digest', webPinned],
+    ]);
     expect(new Set(records.filter((r) => r.digest === web.digest).map((r) => r.signatureDigest)).size).toBe(
       1,
     );

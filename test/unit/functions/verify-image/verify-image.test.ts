@@ -10,6 +10,15 @@ import type { ArtifactStore, JobReport } from '../../../../shared/pipeline';
 import { createLogger } from '../../../../shared/log';
 import { TrustStoreSet, trustStoreFromPem } from '../../../../shared/notary/trust-store';
 import { parseVerifyImageEnvironment, SIGNED_IMAGES_FORM } from '../../../../functions/verify-image/params';
+import { readVerifiedImages, writeSignedImages } from '../../../../shared/pipeline/handoff';
+import type { SignedImage } from '../../../../shared/pipeline/handoff';
+
+/** How a deploy stage reads VERIFIED_IMAGES: through the same module verify writes it with. */
+const where = {
+  field: 'UserParameters.verifiedImages',
+  form: '{"verifiedImages": #{VerifyVariables.VERIFIED_IMAGES}}',
+  code: 'DEPLOY_PARAMETERS_INVALID',
+};
 import { verifyImageAction } from '../../../../functions/verify-image/verify-image';
 import type { VerifyImageDeps } from '../../../../functions/verify-image/verify-image';
 import type { ParameterReader } from '../../../../functions/verify-image/trust-policy-source';
@@ -202,6 +211,40 @@ describe('the verify-image stage', () => {
       });
       const report = success(await run(undefined, undefined, { artifacts, inputArtifacts: [ARTIFACT] }));
       expect(report.outputVariables?.IMAGE_DIGEST).toBe(app.digest);
+    });
+
+    it('keeps the container name of imagedefinitions.json in VERIFIED_IMAGES', async () => {
+      await pushSignature(registry, REPO, app, awsEnvelope(app));
+      const artifacts = artifactStore({
+        'imagedefinitions.json': JSON.stringify([{ name: 'web', imageUri: `${NAME}@${app.digest}` }]),
+      });
+      const report = success(await run(undefined, undefined, { artifacts, inputArtifacts: [ARTIFACT] }));
+      expect(readVerifiedImages(JSON.parse(report.outputVariables!.VERIFIED_IMAGES!), where)).toEqual([
+        expect.objectContaining({ name: 'web', imageUri: `${NAME}@${app.digest}`, digest: app.digest }),
+      ]);
+    });
+
+    it("keeps the container name the sign stage's SIGNED_IMAGES carries", async () => {
+      await pushSignature(registry, REPO, app, awsEnvelope(app));
+      const signed: SignedImage[] = [
+        {
+          name: 'web',
+          source: `${NAME}:v1`,
+          imageUri: `${NAME}@${app.digest}`,
+          digest: app.digest,
+          signatureDigest: app.digest,
+          reused: false,
+          signedAt: '2026-01-15T09:59:00Z',
+        },
+      ];
+      const rawUserParameters = SIGNED_IMAGES_FORM.replace(
+        '#{SignVariables.SIGNED_IMAGES}',
+        writeSignedImages(signed),
+      );
+      const report = success(await run(undefined, undefined, { rawUserParameters }));
+      expect(readVerifiedImages(JSON.parse(report.outputVariables!.VERIFIED_IMAGES!), where)).toEqual([
+        expect.objectContaining({ name: 'web', imageUri: `${NAME}@${app.digest}` }),
+      ]);
     });
 
     it('passes an expired signature at permissive and shows the logged failure as a warning', async () => {
