@@ -34,13 +34,13 @@ describe('the stage hand-off variables', () => {
   });
 });
 
+/** The fields one image keeps from stage to stage: container name, pinned reference, signature. */
+const web = { name: 'web', imageUri: `${APP}@${DIGEST}`, digest: DIGEST, signatureDigest: OTHER } as const;
+
 describe('SIGNED_IMAGES', () => {
   const signed: SignedImage = {
-    name: 'web',
+    ...web,
     source: `${APP}:v1`,
-    imageUri: `${APP}@${DIGEST}`,
-    digest: DIGEST,
-    signatureDigest: OTHER,
     reused: false,
     signedAt: '2026-01-15T09:59:00Z',
   };
@@ -69,14 +69,7 @@ describe('SIGNED_IMAGES', () => {
 });
 
 describe('VERIFIED_IMAGES', () => {
-  const verified: VerifiedImage = {
-    name: 'web',
-    image: `${APP}:v1`,
-    imageUri: `${APP}@${DIGEST}`,
-    digest: DIGEST,
-    signatureDigest: OTHER,
-    signingTime: '2026-01-15T09:59:00Z',
-  };
+  const verified: VerifiedImage = { ...web, image: `${APP}:v1`, signingTime: '2026-01-15T09:59:00Z' };
 
   it('reads back exactly what it writes, the skipped mark included', () => {
     const skipped: VerifiedImage = {
