@@ -193,6 +193,7 @@ export async function signImages(
           shape: params.shape,
           signPlatformManifests: params.signPlatformManifests,
           profileArn: params.profile.arn,
+          ...(params.userMetadata ? { userMetadata: params.userMetadata } : {}),
           subject,
           signal: ctx.signal,
         },

@@ -1,6 +1,13 @@
 import type { ECRClient } from '@aws-sdk/client-ecr';
 import { abortedError, anySignal, isAbortedError, sleepUnlessAborted, throwIfAborted } from '../abort';
-import { DependencyError, InputError, PermissionError, type StagesignError } from '../errors';
+import {
+  ConfigurationError,
+  DependencyError,
+  InputError,
+  isStagesignError,
+  PermissionError,
+  type StagesignError,
+} from '../errors';
 import { parseAuthChallenge } from './auth-challenge';
 import { assertWithinLimit, descriptorFor, parseDigest, sha256Digest, verifyContent } from './digest';
 import { MAX_BLOB_BYTES, MAX_MANIFEST_BYTES, OciErrorCode } from './error-codes';
@@ -62,6 +69,16 @@ export interface DistributionRegistryOptions {
    */
   signal?: AbortSignal;
   logger?: OciLogger;
+  /**
+   * Appended to a 401/403 from a registry for which no credentials are configured, e.g. the
+   * CLI's "log in with `stagesign login <host>`". Default: none.
+   */
+  loginHint?: (host: string) => string;
+  /**
+   * Appended when an HTTPS connection is answered with plain HTTP, e.g. the CLI's
+   * "use --insecure-registry". Default: a generic hint to allow plain HTTP for the host.
+   */
+  plainHttpHint?: string;
 }
 
 /** Which operation a request serves: names the ECR IAM actions in permission errors. */
@@ -385,6 +402,32 @@ export class DistributionRegistry implements Registry {
     await this.indexReferrer(ref, parsed.subject, referrerDescriptor(desc, parsed), signal);
   }
 
+  /**
+   * `GET /v2/` to `host` with the credentials this client would send (as `notation login` and
+   * oras `Registry.Ping` do): `registry` when it answers 200, `not-a-registry` (with the status)
+   * for any other answer than a 401/403, which throws PermissionError. Network failures throw as
+   * for every request.
+   */
+  async ping(
+    host: string,
+    options?: CallOptions,
+  ): Promise<{ kind: 'registry' } | { kind: 'not-a-registry'; status: number }> {
+    const signal = this.callSignal(options);
+    const ref: Reference = { registry: host, repository: '' };
+    const response = await this.send({
+      operation: 'resolve',
+      ref,
+      access: 'pull',
+      method: 'GET',
+      url: `${this.origin(ref)}/v2/`,
+      ...(signal ? { signal } : {}),
+    });
+    await drain(response);
+    return response.status === 200
+      ? { kind: 'registry' }
+      : { kind: 'not-a-registry', status: response.status };
+  }
+
   async listReferrers(
     ref: Reference,
     subject: Descriptor,
@@ -666,9 +709,17 @@ export class DistributionRegistry implements Registry {
         if (
           error instanceof PermissionError ||
           error instanceof InputError ||
+          error instanceof ConfigurationError ||
           (error instanceof DependencyError && error.code !== OciErrorCode.RegistryUnavailable)
         )
           throw error;
+        // An HTTPS handshake answered with plain HTTP never heals: fail once, at once.
+        if (isPlainHttpAnswer(error) && !this.isPlainHttp(spec.ref.registry))
+          throw new ConfigurationError(
+            OciErrorCode.PlainHttpRegistry,
+            `registry ${spec.ref.registry} answered the TLS handshake with plain HTTP; ${this.options.plainHttpHint ?? `it speaks plain HTTP only: allow plain HTTP for ${spec.ref.registry} if that is intended`}`,
+            { cause: error },
+          );
         networkError = error;
       }
       if (response !== undefined && (response.status === 401 || response.status === 403))
@@ -776,8 +827,10 @@ export class DistributionRegistry implements Registry {
       const hint = ecr
         ? `; the role needs ${ECR_ACTIONS[spec.operation].join(', ')} on arn:${ecrPartition(ecr)}:ecr:${ecr.region}:${ecr.accountId}:repository/${spec.ref.repository}`
         : this.auth.hasCredentials(host)
-          ? `; check that the credentials for ${host} may ${spec.access} ${spec.ref.repository}`
-          : `; no credentials are configured for ${host}`;
+          ? spec.ref.repository === ''
+            ? `; the credentials for ${host} were rejected: check the username and password`
+            : `; check that the credentials for ${host} may ${spec.access} ${spec.ref.repository}`
+          : `; no credentials are configured for ${host}${this.options.loginHint?.(host) ?? ''}`;
       return new PermissionError(
         OciErrorCode.RegistryDenied,
         `registry ${host} denied ${where} (${status})${hint}`,
@@ -895,11 +948,52 @@ function nextLink(header: string | null, current: string): string | undefined {
   return undefined;
 }
 
-function describeNetworkError(error: unknown): string {
-  if ((error as { name?: unknown } | undefined)?.name === 'TimeoutError') return 'timed out';
-  if (error instanceof Error) {
-    const cause = (error as { cause?: { code?: string } }).cause;
-    return cause?.code ?? error.message;
+/** Node/undici error codes in words, so a message never shows only a code. */
+const NETWORK_ERROR_WORDS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host not found (DNS lookup failed)',
+  ECONNRESET: 'connection reset by the server',
+  ETIMEDOUT: 'connection timed out',
+  UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  EPIPE: 'connection closed by the server',
+  UND_ERR_SOCKET: 'connection closed by the server',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'TLS certificate is self-signed and not trusted',
+  SELF_SIGNED_CERT_IN_CHAIN: 'TLS certificate chain ends in an untrusted self-signed root',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'TLS certificate could not be verified',
+  CERT_HAS_EXPIRED: 'TLS certificate has expired',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'TLS certificate does not name this host',
+};
+
+function networkErrorCode(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current !== undefined && current !== null; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    current = (current as { cause?: unknown }).cause;
   }
+  return undefined;
+}
+
+/** True when an HTTPS request failed because the server answered in plain HTTP. */
+export function isPlainHttpAnswer(error: unknown): boolean {
+  const code = networkErrorCode(error);
+  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_HTTP_REQUEST') return true;
+  const text = String((error as { cause?: { message?: unknown } } | undefined)?.cause?.message ?? '');
+  return /wrong version number|http request/i.test(text) && /ssl|tls/i.test(text);
+}
+
+/** A network failure in words (`connection refused`, `host not found`), with the code in parentheses. */
+export function describeNetworkError(error: unknown): string {
+  if ((error as { name?: unknown } | undefined)?.name === 'TimeoutError') return 'timed out';
+  if (isStagesignError(error)) return error.message;
+  const code = networkErrorCode(error);
+  if (code !== undefined) {
+    const words = NETWORK_ERROR_WORDS[code];
+    return words !== undefined ? `${words} (${code})` : `network error ${code}`;
+  }
+  if (error instanceof Error) return error.message;
   return 'unknown error';
 }
