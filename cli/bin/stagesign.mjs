@@ -1,13 +1,20 @@
 #!/usr/bin/env node
-// The `stagesign` command: a tiny shim that loads the TypeScript entry through tsx's ESM loader,
-// so `npx stagesign …` works in the repository right after `npm ci`, with no build step.
+// The `stagesign` command. In an installed package (`npm pack`, then `npm install -g`) it runs the
+// bundle made at pack time (cli/bin/dist/stagesign.mjs, no dev tooling needed); in the repository
+// it loads the TypeScript sources through tsx's ESM loader, so `npx stagesign …` works right after
+// `npm ci`, with no build step.
+import { existsSync } from 'node:fs';
 import process from 'node:process';
-import { register } from 'tsx/esm/api';
 
-// stderr carries notation's warnings and errors only: keep the AWS SDK's notice about future Node
-// versions out of it (set the variable to "false" to see it).
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
-register();
-const { run } = await import('../main.ts');
-process.exitCode = await run(process.argv.slice(2));
+const bundle = new URL('./dist/stagesign.mjs', import.meta.url);
+if (existsSync(bundle)) {
+  await import(bundle.href);
+} else {
+  // stderr carries notation's warnings and errors only: keep the AWS SDK's notice about future
+  // Node versions out of it (set the variable to "false" to see it).
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const { register } = await import('tsx/esm/api');
+  register();
+  const { run } = await import('../main.ts');
+  process.exitCode = await run(process.argv.slice(2));
+}

@@ -19,6 +19,8 @@ import { parseUserMetadata } from '../user-metadata';
 import { printError } from '../print-error';
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../usage-error';
 import { isStagesignError } from '../../shared/errors';
+import { OciErrorCode } from '../../shared/oci/error-codes';
+import { CREDENTIALS_CONFIG_INVALID } from '../registry-credentials';
 import { SIGNATURE_RETRIEVAL_FAILED } from '../../shared/notary/registry-signature-source';
 import {
   DEFAULT_LAYOUT_SCOPE,
@@ -148,6 +150,8 @@ export function report(io: CliIo, result: VerifyImageReferenceResult, verbose: b
       io.out(result.message);
       return EXIT_OK;
     case 'verified':
+      // Signatures rejected before the one that passed (notation logs them at -v as well).
+      if (verbose) for (const failure of result.failures) for (const line of failure.lines) io.err(line);
       for (const warning of result.warnings) io.err(warning);
       if (result.warnings.length > 0) io.err('');
       io.out(result.message);
@@ -204,6 +208,17 @@ export function debugLines(
   return out;
 }
 
+/** Configuration errors raised before verification starts: printed in their own words. */
+const OWN_WORDS: ReadonlySet<string> = new Set([
+  'TRUST_POLICY_INVALID',
+  'TRUST_POLICY_MISSING',
+  'TRUST_STORE_INVALID',
+  'NOT_AN_OCI_REGISTRY',
+  OciErrorCode.PlainHttpRegistry,
+  OciErrorCode.EcrCredentialsMissing,
+  CREDENTIALS_CONFIG_INVALID,
+]);
+
 /**
  * notation prefixes every error of `notation.Verify` (no applicable policy, missing trust store,
  * unretrievable signature) with "signature verification failed: "; reference, registry and
@@ -213,14 +228,7 @@ function verificationPrefix(error: unknown): string {
   if (!isStagesignError(error)) return '';
   if (error.code === SIGNATURE_RETRIEVAL_FAILED) return 'signature verification failed: ';
   if (error.kind === 'verification') return 'signature verification failed: ';
-  if (
-    error.kind === 'configuration' &&
-    error.code !== 'TRUST_POLICY_INVALID' &&
-    error.code !== 'TRUST_POLICY_MISSING' &&
-    error.code !== 'TRUST_STORE_INVALID'
-  ) {
-    return 'signature verification failed: ';
-  }
+  if (error.kind === 'configuration' && !OWN_WORDS.has(error.code)) return 'signature verification failed: ';
   return '';
 }
 

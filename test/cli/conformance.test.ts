@@ -180,7 +180,8 @@ describe.skipIf(!present && !required)(
           expect(lines(r.stdout)).toEqual([`Successfully verified signature for ${reference}`]);
           if (verdict === 'pass-with-warning') {
             expect(r.stderr).toMatch(
-              new RegExp(`^Warning: ${vector.check} was set to "log" and failed with error: `),
+              // -v first names the configuration directory and policy file used.
+              new RegExp(`^Warning: ${vector.check} was set to "log" and failed with error: `, 'm'),
             );
             if (vector.error) expect(r.stderr).toContain(vector.error);
           } else {
