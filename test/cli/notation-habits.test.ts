@@ -558,7 +558,7 @@ describe('messages of notation-go v1.2+', () => {
     expect(r).toEqual({
       status: 1,
       stdout: '',
-      stderr: `Error: trust policy statement "test" has trusted identity "x509.subject:CN=x,O=stagesign demo,C=US" with invalid identity value: distinguished name (DN) "CN=x,O=stagesign demo,C=US" has no mandatory RDN attribute for "ST", it must contain 'C', 'ST' or 'S', and 'O' RDN attributes at a minimum\n`,
+      stderr: `Error: oci trust policy: trust policy statement "test" has trusted identity "x509.subject:CN=x,O=stagesign demo,C=US" with invalid identity value: distinguished name (DN) "CN=x,O=stagesign demo,C=US" has no mandatory RDN attribute for "ST", it must contain 'C', 'ST' or 'S', and 'O' RDN attributes at a minimum\n`,
     });
   });
 
