@@ -63,6 +63,31 @@ export interface TargetOptions {
   debug?: (line: string) => void;
 }
 
+/** The parsed values of {@link REGISTRY_OPTIONS} (plus `--oci-layout`). */
+export interface RegistryFlagValues {
+  'insecure-registry'?: boolean;
+  'plain-http'?: boolean;
+  'oci-layout'?: boolean;
+  username?: string;
+  password?: string;
+}
+
+/** {@link TargetOptions} from a command's parsed flags. */
+export function targetOptionsFromFlags(
+  values: RegistryFlagValues,
+  configDir: string,
+  debug?: (line: string) => void,
+): TargetOptions {
+  return {
+    ociLayout: values['oci-layout'] === true,
+    insecureRegistry: values['insecure-registry'] === true || values['plain-http'] === true,
+    ...(values.username !== undefined ? { username: values.username } : {}),
+    ...(values.password !== undefined ? { password: values.password } : {}),
+    configDir,
+    ...(debug ? { debug } : {}),
+  };
+}
+
 /** Where an image lives and how to reach it. */
 export interface Target {
   registry: Registry;

@@ -5,6 +5,7 @@
 // `npm ci`, with no build step.
 import { existsSync } from 'node:fs';
 import process from 'node:process';
+import { URL } from 'node:url';
 
 const bundle = new URL('./dist/stagesign.mjs', import.meta.url);
 if (existsSync(bundle)) {

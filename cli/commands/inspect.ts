@@ -10,7 +10,13 @@ import type { CliIo } from '../io';
 import { describeSignature } from '../describe-signature';
 import type { SignatureDetails } from '../describe-signature';
 import { notationConfigDir } from '../notation-config';
-import { explainRegistryFailure, openTarget, REGISTRY_FLAGS_HELP, REGISTRY_OPTIONS } from '../open-target';
+import {
+  explainRegistryFailure,
+  openTarget,
+  REGISTRY_FLAGS_HELP,
+  REGISTRY_OPTIONS,
+  targetOptionsFromFlags,
+} from '../open-target';
 import type { Target } from '../open-target';
 import { parseCommandLine } from '../parse-command-line';
 import { printError } from '../print-error';
@@ -74,13 +80,7 @@ ${REGISTRY_FLAGS_HELP}
     try {
       target = await openTarget(
         positionals[0]!,
-        {
-          ociLayout: values['oci-layout'] === true,
-          insecureRegistry: values['insecure-registry'] === true || values['plain-http'] === true,
-          ...(values.username !== undefined ? { username: values.username } : {}),
-          ...(values.password !== undefined ? { password: values.password } : {}),
-          configDir: notationConfigDir(values['config-dir'], io.env, io.homedir),
-        },
+        targetOptionsFromFlags(values, notationConfigDir(values['config-dir'], io.env, io.homedir)),
         io,
       );
       subject = await target.registry.resolve(target.ref);

@@ -8,7 +8,13 @@ import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Command } from '../command';
 import { loadTrustStores, notationConfigDir } from '../notation-config';
-import { explainRegistryFailure, openTarget, REGISTRY_FLAGS_HELP, REGISTRY_OPTIONS } from '../open-target';
+import {
+  explainRegistryFailure,
+  openTarget,
+  REGISTRY_FLAGS_HELP,
+  REGISTRY_OPTIONS,
+  targetOptionsFromFlags,
+} from '../open-target';
 import type { Target } from '../open-target';
 import { parseCommandLine } from '../parse-command-line';
 import { parseUserMetadata } from '../user-metadata';
@@ -106,17 +112,7 @@ ${REGISTRY_FLAGS_HELP}
     const configDir = notationConfigDir(values['config-dir'], io.env, io.homedir);
     let target: Target | undefined;
     try {
-      target = await openTarget(
-        positionals[0]!,
-        {
-          ociLayout: values['oci-layout'] === true,
-          insecureRegistry: values['insecure-registry'] === true || values['plain-http'] === true,
-          ...(values.username !== undefined ? { username: values.username } : {}),
-          ...(values.password !== undefined ? { password: values.password } : {}),
-          configDir,
-        },
-        io,
-      );
+      target = await openTarget(positionals[0]!, targetOptionsFromFlags(values, configDir), io);
       let signer: PayloadSigner;
       let reuseLocalKey: { leafSha256: string; trustStores: TrustStoreSet } | undefined;
       if (profileArn !== undefined) {

@@ -10,7 +10,13 @@
 import type { Command } from '../command';
 import type { CliIo } from '../io';
 import { loadTrustPolicyWithPath, loadTrustStores, resolveNotationConfigDir } from '../notation-config';
-import { explainRegistryFailure, openTarget, REGISTRY_FLAGS_HELP, REGISTRY_OPTIONS } from '../open-target';
+import {
+  explainRegistryFailure,
+  openTarget,
+  REGISTRY_FLAGS_HELP,
+  REGISTRY_OPTIONS,
+  targetOptionsFromFlags,
+} from '../open-target';
 import type { Target } from '../open-target';
 import { selectPolicy } from '../../shared/notary/trust-policy';
 import type { TrustPolicyDocument } from '../../shared/notary/trust-policy';
@@ -97,14 +103,7 @@ Exit status: 0 when a signature verified (or the policy skips verification), 1 o
     try {
       target = await openTarget(
         positionals[0]!,
-        {
-          ociLayout: values['oci-layout'] === true,
-          insecureRegistry: values['insecure-registry'] === true || values['plain-http'] === true,
-          ...(values.username !== undefined ? { username: values.username } : {}),
-          ...(values.password !== undefined ? { password: values.password } : {}),
-          configDir,
-          ...(debug ? { debug: log } : {}),
-        },
+        targetOptionsFromFlags(values, configDir, debug ? log : undefined),
         io,
       );
       const [policy, trustStores] = await Promise.all([

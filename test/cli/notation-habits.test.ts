@@ -589,10 +589,7 @@ describe('small CLI habits', () => {
   let configDir: string;
   beforeAll(async () => {
     ws = await Workspace.create();
-    keyFile = path.join(ws.dir, 'key.pem');
-    chainFile = path.join(ws.dir, 'chain.pem');
-    await writeFile(keyFile, ws.pki.leafKeyPem);
-    await writeFile(chainFile, ws.pki.chainPem);
+    ({ keyFile, chainFile } = await ws.keyFiles());
     configDir = await ws.config('notation');
   });
   afterAll(async () => ws.remove());
