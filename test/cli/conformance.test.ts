@@ -185,7 +185,11 @@ describe.skipIf(!present && !required)(
             );
             if (vector.error) expect(r.stderr).toContain(vector.error);
           } else {
-            expect(r.stderr).toBe('');
+            // -v only names the configuration directory and policy file used.
+            expect(lines(r.stderr)).toEqual([
+              `Using notation configuration directory ${configDir} (from --config-dir)`,
+              `Using trust policy ${configDir}/trustpolicy.oci.json`,
+            ]);
           }
         }
       } finally {
