@@ -4,7 +4,6 @@ import {
   ConfigurationError,
   DependencyError,
   InputError,
-  isStagesignError,
   PermissionError,
   type StagesignError,
 } from '../errors';
@@ -12,6 +11,7 @@ import { parseAuthChallenge } from './auth-challenge';
 import { assertWithinLimit, descriptorFor, parseDigest, sha256Digest, verifyContent } from './digest';
 import { MAX_BLOB_BYTES, MAX_MANIFEST_BYTES, OciErrorCode } from './error-codes';
 import { marshalIndex } from './go-json';
+import { describeNetworkError, isPlainHttpAnswer } from './network-errors';
 import {
   digestProblem,
   ecrPartition,
@@ -161,6 +161,7 @@ export class DistributionRegistry implements Registry {
       ...(options.ecr ? { ecr: options.ecr } : {}),
       ...(options.basicCredentials ? { basicCredentials: options.basicCredentials } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.loginHint ? { loginHint: options.loginHint } : {}),
       fetch: this.fetchFn,
       now: this.retry.now,
       plainHttp: (host) => this.isPlainHttp(host),
@@ -946,54 +947,4 @@ function nextLink(header: string | null, current: string): string | undefined {
     if (m && /\brel\s*=\s*"?next"?/i.test(m[2]!)) return new URL(m[1]!, current).toString();
   }
   return undefined;
-}
-
-/** Node/undici error codes in words, so a message never shows only a code. */
-const NETWORK_ERROR_WORDS: Record<string, string> = {
-  ECONNREFUSED: 'connection refused',
-  ENOTFOUND: 'host not found',
-  EAI_AGAIN: 'host not found (DNS lookup failed)',
-  ECONNRESET: 'connection reset by the server',
-  ETIMEDOUT: 'connection timed out',
-  UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
-  EHOSTUNREACH: 'host unreachable',
-  ENETUNREACH: 'network unreachable',
-  EPIPE: 'connection closed by the server',
-  UND_ERR_SOCKET: 'connection closed by the server',
-  DEPTH_ZERO_SELF_SIGNED_CERT: 'TLS certificate is self-signed and not trusted',
-  SELF_SIGNED_CERT_IN_CHAIN: 'TLS certificate chain ends in an untrusted self-signed root',
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'TLS certificate could not be verified',
-  CERT_HAS_EXPIRED: 'TLS certificate has expired',
-  ERR_TLS_CERT_ALTNAME_INVALID: 'TLS certificate does not name this host',
-};
-
-function networkErrorCode(error: unknown): string | undefined {
-  let current: unknown = error;
-  for (let depth = 0; depth < 4 && current !== undefined && current !== null; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
-/** True when an HTTPS request failed because the server answered in plain HTTP. */
-export function isPlainHttpAnswer(error: unknown): boolean {
-  const code = networkErrorCode(error);
-  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_HTTP_REQUEST') return true;
-  const text = String((error as { cause?: { message?: unknown } } | undefined)?.cause?.message ?? '');
-  return /wrong version number|http request/i.test(text) && /ssl|tls/i.test(text);
-}
-
-/** A network failure in words (`connection refused`, `host not found`), with the code in parentheses. */
-export function describeNetworkError(error: unknown): string {
-  if ((error as { name?: unknown } | undefined)?.name === 'TimeoutError') return 'timed out';
-  if (isStagesignError(error)) return error.message;
-  const code = networkErrorCode(error);
-  if (code !== undefined) {
-    const words = NETWORK_ERROR_WORDS[code];
-    return words !== undefined ? `${words} (${code})` : `network error ${code}`;
-  }
-  if (error instanceof Error) return error.message;
-  return 'unknown error';
 }

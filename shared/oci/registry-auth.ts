@@ -5,6 +5,7 @@ import type { AuthChallenge } from './auth-challenge';
 import { OciErrorCode } from './error-codes';
 import { parseEcrHost, type EcrHost } from './reference';
 import { boundedRequestHandler } from '../aws-request-handler';
+import { describeNetworkError } from './network-errors';
 
 /** What a request needs on a repository, mapped to token scopes `repository:<name>:<actions>`. */
 export type RegistryAccess = 'pull' | 'push' | 'delete';
@@ -54,6 +55,8 @@ export interface RegistryAuthOptions {
   requestTimeoutMs?: number;
   /** Aborts token-service requests (e.g. the Lambda deadline). */
   signal?: AbortSignal;
+  /** Appended when the token service denies a request made without credentials (the CLI's login hint). */
+  loginHint?: (host: string) => string;
 }
 
 interface CachedToken {
@@ -195,7 +198,7 @@ export class RegistryAuth {
         throw abortedError(`token request to ${url.host} for registry ${host}`, caller, cause);
       throw new DependencyError(
         OciErrorCode.RegistryUnavailable,
-        `token service ${url.host} for registry ${host} is unreachable${(cause as Error | undefined)?.name === 'TimeoutError' ? ' (timed out)' : ''}`,
+        `token service ${url.host} for registry ${host} is unreachable: ${describeNetworkError(cause)}`,
         { cause },
       );
     }
@@ -206,7 +209,7 @@ export class RegistryAuth {
         `token service ${url.host} for registry ${host} denied scope "${scope}" (${response.status})` +
           (creds
             ? '; check the registry credentials and their rights on the repository'
-            : '; no credentials are configured for this registry'),
+            : `; no credentials are configured for this registry${this.options.loginHint?.(host) ?? ''}`),
       );
     }
     if (!response.ok) {
