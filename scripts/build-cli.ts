@@ -1,9 +1,9 @@
 /**
  * `npm pack` (prepack): bundles the `stagesign` command with esbuild into cli/bin/dist/stagesign.mjs,
  * one self-contained ES module for Node 20+, so the installed command runs without tsx or the
- * TypeScript sources. cli/bin/stagesign.mjs runs that bundle when it exists (in the packed
- * tarball) and the sources through tsx otherwise (in the clone). `--clean` (postpack) removes it,
- * so the clone never runs a stale bundle.
+ * TypeScript sources. cli/bin/stagesign.mjs runs the sources through tsx where they exist (the
+ * clone) and this bundle otherwise (the packed tarball ships no sources). `--clean` (postpack)
+ * removes it again.
  */
 import { rmSync } from 'node:fs';
 import path from 'node:path';
