@@ -21,6 +21,7 @@ import {
   referrerDescriptor,
   referrersTag,
 } from './referrers-index';
+import { describeNetworkError, drain, readLimited } from './bounded-read';
 import { RegistryAuth, type BasicCredentials, type RegistryAccess } from './registry-auth';
 import type { CallOptions, PushManifestOptions, Registry } from './registry';
 import {
@@ -804,63 +805,9 @@ function contentType(response: Response): string {
   return (response.headers.get('content-type') ?? '').split(';')[0]!.trim();
 }
 
-async function drain(response: Response): Promise<void> {
-  if (response.body !== null && !response.bodyUsed) await response.body.cancel().catch(() => undefined);
-}
-
-/** Reads at most `limit` bytes; more is CONTENT_TOO_LARGE or SIZE_MISMATCH (`overflowCode`). */
-async function readLimited(
-  response: Response,
-  limit: number,
-  what: string,
-  overflowCode: string,
-  signal?: AbortSignal,
-): Promise<Uint8Array> {
-  const announced = Number(response.headers.get('content-length') ?? NaN);
-  const tooMuch = () =>
-    new InputError(overflowCode, `${what}: the registry sent more than the ${limit} bytes expected`);
-  if (Number.isFinite(announced) && announced > limit) {
-    await drain(response);
-    throw tooMuch();
-  }
-  if (response.body === null) return new Uint8Array(0);
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    let chunk: Awaited<ReturnType<typeof reader.read>>;
-    try {
-      chunk = await reader.read();
-    } catch (cause) {
-      if (signal?.aborted) throw abortedError(`reading ${what}`, signal, cause);
-      // The attempt's time limit also ends a body that stops flowing.
-      throw new DependencyError(
-        OciErrorCode.RegistryUnavailable,
-        `${what}: the registry stopped sending (${describeNetworkError(cause)})`,
-        { cause },
-      );
-    }
-    const { done, value } = chunk;
-    if (done) break;
-    total += value.byteLength;
-    if (total > limit) {
-      await reader.cancel().catch(() => undefined);
-      throw tooMuch();
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
-}
-
 /** The `errors` of a distribution-spec error body; tolerant of any other body. */
 async function readErrorDetails(response: Response): Promise<RegistryErrorDetail[]> {
-  if (response.bodyUsed || response.body === null) return [];
+  if (response.bodyUsed) return [];
   let bytes: Uint8Array;
   try {
     bytes = await readLimited(response, MAX_ERROR_BODY_BYTES, 'error body', OciErrorCode.ContentTooLarge);
@@ -893,13 +840,4 @@ function nextLink(header: string | null, current: string): string | undefined {
     if (m && /\brel\s*=\s*"?next"?/i.test(m[2]!)) return new URL(m[1]!, current).toString();
   }
   return undefined;
-}
-
-function describeNetworkError(error: unknown): string {
-  if ((error as { name?: unknown } | undefined)?.name === 'TimeoutError') return 'timed out';
-  if (error instanceof Error) {
-    const cause = (error as { cause?: { code?: string } }).cause;
-    return cause?.code ?? error.message;
-  }
-  return 'unknown error';
 }
