@@ -84,6 +84,60 @@ const ECR_ACTIONS: Record<Operation, string[]> = {
   deleteIndex: ['ecr:BatchDeleteImage'],
 };
 
+/** The `Registry` methods a stage calls. */
+export type RegistryMethod = Exclude<Operation, 'deleteIndex'>;
+
+/**
+ * The repository-level ECR IAM actions each `Registry` method may need: the union of
+ * {@link ecrActionsOfRequest} over every request the method can send on any path (mount or HEAD
+ * fallback, Referrers API or tag schema). Left out: deleting an outdated tag-schema index after
+ * a push, which is best effort (a denial is only logged), and `ecr:GetAuthorizationToken`
+ * (Resource "*"). test/unit/oci/ecr-actions.test.ts checks this table against the requests the
+ * client really sends, and template.yaml against this table for each function.
+ */
+export const ECR_ACTIONS_BY_METHOD: Readonly<Record<RegistryMethod, readonly string[]>> = {
+  resolve: ['ecr:BatchGetImage'],
+  fetchManifest: ['ecr:BatchGetImage'],
+  fetchBlob: ['ecr:GetDownloadUrlForLayer'],
+  pushBlob: [
+    'ecr:BatchCheckLayerAvailability',
+    'ecr:InitiateLayerUpload',
+    'ecr:UploadLayerPart',
+    'ecr:CompleteLayerUpload',
+  ],
+  pushManifest: ['ecr:PutImage', 'ecr:BatchGetImage'],
+  listReferrers: ['ecr:BatchGetImage'],
+};
+
+/**
+ * The ECR IAM actions one OCI Distribution API request needs (ECR's mapping of the API to IAM;
+ * notary-and-signer.md §6.3): manifests and referrers are read with BatchGetImage, blobs with
+ * GetDownloadUrlForLayer, checked with BatchCheckLayerAvailability, uploaded with the three
+ * layer-upload actions; manifests are written with PutImage and deleted with BatchDeleteImage.
+ */
+export function ecrActionsOfRequest(method: string, pathname: string): string[] {
+  const m = /^\/v2\/.+\/(manifests|blobs\/uploads|blobs|referrers)\/[^/]*$/.exec(pathname);
+  if (!m) return [`unknown: ${method} ${pathname}`];
+  const kind = m[1]!;
+  if (kind === 'manifests') {
+    if (method === 'GET' || method === 'HEAD') return ['ecr:BatchGetImage'];
+    if (method === 'PUT') return ['ecr:PutImage'];
+    if (method === 'DELETE') return ['ecr:BatchDeleteImage'];
+  }
+  if (kind === 'referrers' && method === 'GET') return ['ecr:BatchGetImage'];
+  if (kind === 'blobs') {
+    if (method === 'GET') return ['ecr:GetDownloadUrlForLayer'];
+    if (method === 'HEAD') return ['ecr:BatchCheckLayerAvailability'];
+  }
+  if (kind === 'blobs/uploads') {
+    if (method === 'POST') return ['ecr:InitiateLayerUpload'];
+    if (method === 'PATCH') return ['ecr:UploadLayerPart'];
+    // A monolithic upload sends the content with the closing PUT.
+    if (method === 'PUT') return ['ecr:UploadLayerPart', 'ecr:CompleteLayerUpload'];
+  }
+  return [`unknown: ${method} ${pathname}`];
+}
+
 const MANIFEST_ACCEPT = [
   MediaType.ImageManifest,
   MediaType.ImageIndex,
