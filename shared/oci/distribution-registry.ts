@@ -1,6 +1,12 @@
 import type { ECRClient } from '@aws-sdk/client-ecr';
 import { abortedError, anySignal, isAbortedError, sleepUnlessAborted, throwIfAborted } from '../abort';
-import { DependencyError, InputError, PermissionError, type StagesignError } from '../errors';
+import {
+  DependencyError,
+  InputError,
+  isStagesignError,
+  PermissionError,
+  type StagesignError,
+} from '../errors';
 import { parseAuthChallenge } from './auth-challenge';
 import { assertWithinLimit, descriptorFor, parseDigest, sha256Digest, verifyContent } from './digest';
 import { MAX_BLOB_BYTES, MAX_MANIFEST_BYTES, OciErrorCode } from './error-codes';
@@ -147,7 +153,12 @@ const MANIFEST_ACCEPT = [
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 5;
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
-const MAX_REFERRER_PAGES = 100;
+/** Most Referrers API pages followed for one listing. */
+export const MAX_REFERRER_PAGES = 100;
+/** Most referrer descriptors examined (before filtering) for one listing. */
+export const MAX_REFERRERS_EXAMINED = 10_000;
+/** Most bytes of referrers pages (or the tag-schema index) read for one listing. */
+export const MAX_REFERRERS_BYTES = 16 * 1024 * 1024;
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 const MIN_RETRY_TIMEOUT_MS = 1_000;
 /** Older distribution-spec drafts said "filters applied" with this index annotation instead of a header. */
@@ -446,26 +457,47 @@ export class DistributionRegistry implements Registry {
     artifactType?: string,
     options?: CallOptions,
   ): Promise<Descriptor[]> {
-    const signal = this.callSignal(options);
-    if (this.referrersMode.get(ref.registry) !== 'tag-schema') {
-      const viaApi = await this.listReferrersViaApi(ref, subject, artifactType, signal);
-      if (viaApi !== undefined) return viaApi;
-    }
-    const index = (await this.readReferrersIndex(ref, subject.digest, 'listReferrers', signal))?.index;
-    return filterByArtifactType(index?.manifests ?? [], artifactType);
+    const out: Descriptor[] = [];
+    for await (const page of this.referrerPages(ref, subject, artifactType, options)) out.push(...page);
+    return out;
   }
 
-  /** The Referrers API; undefined when this registry does not support it (then remembered). */
-  private async listReferrersViaApi(
+  /**
+   * The referrers of `subject`, one page at a time (Referrers API pages, else the one tag-schema
+   * index), each page filtered by `artifactType` before it is handed out, so a caller that stops
+   * early (at the first passing signature) neither fetches nor keeps the rest. Bounded per
+   * listing: at most {@link MAX_REFERRER_PAGES} pages, {@link MAX_REFERRERS_EXAMINED}
+   * descriptors and {@link MAX_REFERRERS_BYTES} bytes read; past a bound the listing fails
+   * closed (InputError `REFERRERS_LIMIT_EXCEEDED`, naming the bound).
+   */
+  async *referrerPages(
+    ref: Reference,
+    subject: Descriptor,
+    artifactType?: string,
+    options?: CallOptions,
+  ): AsyncGenerator<Descriptor[], void, undefined> {
+    const signal = this.callSignal(options);
+    const budget = new ReferrersBudget(ref, subject);
+    if (this.referrersMode.get(ref.registry) !== 'tag-schema') {
+      const supported = yield* this.referrerPagesViaApi(ref, subject, artifactType, signal, budget);
+      if (supported) return;
+    }
+    const read = await this.readReferrersIndex(ref, subject.digest, 'listReferrers', signal);
+    if (read !== undefined) budget.read(read.desc.size, read.index.manifests.length);
+    yield filterByArtifactType(read?.index.manifests ?? [], artifactType);
+  }
+
+  /** Referrers API pages; returns false (having yielded nothing) when this registry does not support it (then remembered). */
+  private async *referrerPagesViaApi(
     ref: Reference,
     subject: Descriptor,
     artifactType: string | undefined,
     signal: AbortSignal | undefined,
-  ): Promise<Descriptor[] | undefined> {
+    budget: ReferrersBudget,
+  ): AsyncGenerator<Descriptor[], boolean, undefined> {
     const first = new URL(this.url(ref, `referrers/${subject.digest}`));
     if (artifactType !== undefined) first.searchParams.set('artifactType', artifactType);
     let next: string | undefined = first.toString();
-    const out: Descriptor[] = [];
     for (let page = 0; next !== undefined; page++) {
       if (page >= MAX_REFERRER_PAGES) {
         throw new DependencyError(
@@ -498,7 +530,7 @@ export class DistributionRegistry implements Registry {
           );
         // distribution 2.8 (and other pre-1.1 registries) answer 404: fall back to the tag schema.
         this.referrersMode.set(ref.registry, 'tag-schema');
-        return undefined;
+        return false;
       }
       if (!response.ok) throw await this.failure(spec, response);
       if (contentType(response) !== MediaType.ImageIndex) {
@@ -509,14 +541,26 @@ export class DistributionRegistry implements Registry {
             `registry ${ref.registry} answered a referrers page that is not an image index`,
           );
         this.referrersMode.set(ref.registry, 'tag-schema');
-        return undefined;
+        return false;
       }
       this.referrersMode.set(ref.registry, 'api');
       const what = `referrers of ${formatReference(pinned(ref, subject.digest))}`;
-      const index = parseIndex(
-        await readLimited(response, MAX_MANIFEST_BYTES, what, OciErrorCode.ContentTooLarge, signal),
-        what,
-      );
+      // Never read past what is left of the listing's byte budget (plus one byte to notice).
+      const limit = Math.min(MAX_MANIFEST_BYTES, budget.bytesLeft + 1);
+      let bytes: Uint8Array;
+      try {
+        bytes = await readLimited(response, limit, what, OciErrorCode.ContentTooLarge, signal);
+      } catch (error) {
+        if (
+          limit < MAX_MANIFEST_BYTES &&
+          isStagesignError(error) &&
+          error.code === OciErrorCode.ContentTooLarge
+        )
+          budget.read(limit, 0); // throws REFERRERS_LIMIT_EXCEEDED naming the byte budget
+        throw error;
+      }
+      const index = parseIndex(bytes, what);
+      budget.read(bytes.byteLength, index.manifests.length);
       const applied = [
         response.headers.get('oci-filters-applied') ?? '',
         index.annotations?.[FILTERS_APPLIED_ANNOTATION] ?? '',
@@ -524,11 +568,6 @@ export class DistributionRegistry implements Registry {
         .join(',')
         .split(',')
         .map((s) => s.trim());
-      out.push(
-        ...(applied.includes('artifactType')
-          ? index.manifests
-          : filterByArtifactType(index.manifests, artifactType)),
-      );
       next = nextLink(response.headers.get('link'), next);
       if (next !== undefined && new URL(next).origin !== first.origin) {
         // Credentials are sent to the registry's origin: a page elsewhere (another host, or
@@ -538,8 +577,11 @@ export class DistributionRegistry implements Registry {
           `registry ${ref.registry} pointed the next page of referrers of ${subject.digest} at another origin (${new URL(next).origin}); refusing to follow it`,
         );
       }
+      yield applied.includes('artifactType')
+        ? index.manifests
+        : filterByArtifactType(index.manifests, artifactType);
     }
-    return out;
+    return true;
   }
 
   private async readReferrersIndex(
@@ -848,6 +890,39 @@ export class DistributionRegistry implements Registry {
       OciErrorCode.RegistryRequestRejected,
       `registry ${host} rejected ${where}: ${status}`,
     );
+  }
+}
+
+/** The bounds of one referrers listing: descriptors examined and bytes read. */
+class ReferrersBudget {
+  private examined = 0;
+  private bytes = 0;
+  constructor(
+    private readonly ref: Reference,
+    private readonly subject: Descriptor,
+  ) {}
+
+  get bytesLeft(): number {
+    return MAX_REFERRERS_BYTES - this.bytes;
+  }
+
+  /** Counts a page; throws InputError `REFERRERS_LIMIT_EXCEEDED` naming the bound passed. */
+  read(bytes: number, descriptors: number): void {
+    this.bytes += bytes;
+    this.examined += descriptors;
+    const of = `referrers of ${formatReference(pinned(this.ref, this.subject.digest))}`;
+    if (this.bytes > MAX_REFERRERS_BYTES) {
+      throw new InputError(
+        OciErrorCode.ReferrersLimitExceeded,
+        `registry ${this.ref.registry} sent more than ${MAX_REFERRERS_BYTES} bytes of ${of} (MAX_REFERRERS_BYTES); refusing to read more`,
+      );
+    }
+    if (this.examined > MAX_REFERRERS_EXAMINED) {
+      throw new InputError(
+        OciErrorCode.ReferrersLimitExceeded,
+        `registry ${this.ref.registry} listed more than ${MAX_REFERRERS_EXAMINED} ${of} (MAX_REFERRERS_EXAMINED); refusing to examine more`,
+      );
+    }
   }
 }
 

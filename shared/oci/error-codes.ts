@@ -31,6 +31,8 @@ export const OciErrorCode = {
   CrossOriginLink: 'REGISTRY_CROSS_ORIGIN_LINK',
   /** InputError: a Bearer token realm over plain HTTP for a registry spoken to over HTTPS. */
   InsecureTokenRealm: 'REGISTRY_INSECURE_TOKEN_REALM',
+  /** InputError: a referrers listing past its bounds (descriptors examined or bytes read). */
+  ReferrersLimitExceeded: 'REFERRERS_LIMIT_EXCEEDED',
   /** InputError: an OCI image layout directory that is missing or malformed. */
   InvalidLayout: 'INVALID_OCI_LAYOUT',
 } as const;
