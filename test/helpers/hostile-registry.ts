@@ -124,8 +124,10 @@ export class HostileRegistry {
   }
 
   /** A signed envelope for the subject (fixture authority: its root is not an AWS Signer root). */
-  private envelopeObject(): Record<string, unknown> & { header: { x5c: string[] } } {
-    const { envelope } = signLikeAwsSigner(buildTestPayload(this.subject));
+  private envelopeObject(
+    target: { mediaType: string; digest: string; size: number } = this.subject,
+  ): Record<string, unknown> & { header: { x5c: string[] } } {
+    const { envelope } = signLikeAwsSigner(buildTestPayload(target));
     return JSON.parse(Buffer.from(envelope).toString('utf8')) as Record<string, unknown> & {
       header: { x5c: string[] };
     };
@@ -167,7 +169,9 @@ export class HostileRegistry {
       this.addSignature(Buffer.from(JSON.stringify(envelope)));
     }
     if (attack.kind === 'many-signatures') {
-      const envelope = Buffer.from(JSON.stringify(this.envelopeObject()));
+      // Signed for another artifact: it never verifies for the subject, whatever the trust store.
+      const other = { ...this.subject, digest: sha256('another artifact') };
+      const envelope = Buffer.from(JSON.stringify(this.envelopeObject(other)));
       const envelopeDigest = sha256(envelope);
       this.blobs.set(envelopeDigest, { bytes: envelope, mediaType: JOSE });
       this.smallEnvelope = { digest: envelopeDigest, size: envelope.length };
