@@ -11,7 +11,10 @@ import type { PayloadSigner } from '../../../shared/notary/types';
 import { DistributionRegistry } from '../../../shared/oci/distribution-registry';
 import { parseReference } from '../../../shared/oci/reference';
 import type { Reference } from '../../../shared/oci/reference';
-import { MediaType } from '../../../shared/oci/types';
+import { EMPTY_DESCRIPTOR, MediaType } from '../../../shared/oci/types';
+import { descriptorFor } from '../../../shared/oci/digest';
+import { marshalManifest } from '../../../shared/oci/go-json';
+import { MAX_JWS_ENVELOPE_BYTES } from '../../../shared/notary/jws';
 import { FakeRegistry } from '../../helpers/fake-registry';
 import { signLikeAwsSigner } from '../../helpers/test-signing-authority';
 import {
@@ -114,6 +117,29 @@ describe.each([
       signatureDigest: first.signatureDigest,
       signingJobId: first.signingJobId,
     });
+  });
+
+  // issue 9 item 3: the reuse check looks at the newest referrer first; a hostile one is bounded.
+  it('never fetches a newer referrer whose envelope is over the JWS envelope bound, and reuses the good one', async () => {
+    const image = await pushTestImage(registry, ref, 'v1');
+    const first = await signArtifact(deps, ref, { now: TEST_NOW, profileArn: PROFILE_ARN });
+    const huge = new Uint8Array(MAX_JWS_ENVELOPE_BYTES + 1).fill(0x20);
+    const hugeDesc = descriptorFor(huge, MediaType.JwsEnvelope);
+    await registry.pushBlob(ref, hugeDesc, huge);
+    await registry.pushBlob(ref, EMPTY_DESCRIPTOR, new TextEncoder().encode('{}'));
+    const manifest = marshalManifest({
+      schemaVersion: 2,
+      mediaType: MediaType.ImageManifest,
+      artifactType: MediaType.NotarySignature,
+      config: { ...EMPTY_DESCRIPTOR },
+      layers: [hugeDesc],
+      subject: { mediaType: image.mediaType, digest: image.digest, size: image.size },
+    });
+    await registry.pushManifest(ref, descriptorFor(manifest, MediaType.ImageManifest), manifest);
+    fake.resetRequests();
+    const second = await signArtifact(deps, ref, { now: TEST_NOW, profileArn: PROFILE_ARN });
+    expect(second).toMatchObject({ reused: true, signatureDigest: first.signatureDigest });
+    expect(fake.registryRequests().filter((r) => r.path.endsWith(`/blobs/${hugeDesc.digest}`))).toEqual([]);
   });
 
   it('signs again when forced, leaving two signatures', async () => {
