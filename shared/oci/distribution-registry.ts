@@ -75,21 +75,6 @@ export interface DistributionRegistryOptions {
 type Operation =
   'resolve' | 'fetchManifest' | 'fetchBlob' | 'pushBlob' | 'pushManifest' | 'listReferrers' | 'deleteIndex';
 
-const ECR_ACTIONS: Record<Operation, string[]> = {
-  resolve: ['ecr:BatchGetImage'],
-  fetchManifest: ['ecr:BatchGetImage'],
-  fetchBlob: ['ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'],
-  pushBlob: [
-    'ecr:BatchCheckLayerAvailability',
-    'ecr:InitiateLayerUpload',
-    'ecr:UploadLayerPart',
-    'ecr:CompleteLayerUpload',
-  ],
-  pushManifest: ['ecr:PutImage', 'ecr:BatchGetImage'],
-  listReferrers: ['ecr:BatchGetImage'],
-  deleteIndex: ['ecr:BatchDeleteImage'],
-};
-
 /** The `Registry` methods a stage calls. */
 export type RegistryMethod = Exclude<Operation, 'deleteIndex'>;
 
@@ -113,6 +98,12 @@ export const ECR_ACTIONS_BY_METHOD: Readonly<Record<RegistryMethod, readonly str
   ],
   pushManifest: ['ecr:PutImage', 'ecr:BatchGetImage'],
   listReferrers: ['ecr:BatchGetImage'],
+};
+
+/** The actions named in permission errors: the table above, plus the best-effort index delete. */
+const ECR_ACTIONS: Readonly<Record<Operation, readonly string[]>> = {
+  ...ECR_ACTIONS_BY_METHOD,
+  deleteIndex: ['ecr:BatchDeleteImage'],
 };
 
 /**

@@ -10,17 +10,13 @@ import { MAX_REFERRERS_EXAMINED, MAX_REFERRERS_BYTES } from '../../../shared/oci
 import { parseReference } from '../../../shared/oci/reference';
 import { MAX_JWS_ENVELOPE_BYTES, MAX_X5C_ENTRIES } from '../../../shared/notary/jws';
 import { MAX_SIGNATURE_BYTES_PER_IMAGE } from '../../../shared/notary/registry-signature-source';
-import { verifyImageReference } from '../../../shared/notary/verify-image-reference';
 import { HostileRegistry, type HostileAttack } from '../../helpers/hostile-registry';
 import { FakeRegistry } from '../../helpers/fake-registry';
 import {
   awsEnvelope,
-  fixturePolicy,
-  fixtureTrustStores,
-  NOW,
   pushImage,
   pushSignature,
-  RecordingRevocationChecker,
+  verifyWithFixtures,
 } from '../../unit/functions/verify-image/signed-images';
 
 const MiB = 1024 * 1024;
@@ -37,15 +33,7 @@ async function hostile(attack: HostileAttack): Promise<HostileRegistry> {
 
 const client = () => new DistributionRegistry({ plainHttp: true, retry: { sleep: async () => {} } });
 
-const verify = (registry: DistributionRegistry, reference: string) =>
-  verifyImageReference({
-    registry,
-    reference,
-    policyDocument: fixturePolicy(),
-    trustStores: fixtureTrustStores(),
-    revocationChecker: new RecordingRevocationChecker(),
-    now: NOW,
-  });
+const verify = verifyWithFixtures;
 
 describe('a hostile registry', () => {
   it('junk x5c: a signature with thousands of certificates fails on the envelope bound, unfetched', async () => {

@@ -6,14 +6,13 @@ import {
   signArtifact,
 } from '../../../shared/notary/sign-artifact';
 import type { SignArtifactDeps } from '../../../shared/notary/sign-artifact';
-import { parseSignatureManifest } from '../../../shared/notary/signature-manifest';
+import { buildSignatureManifest, parseSignatureManifest } from '../../../shared/notary/signature-manifest';
 import type { PayloadSigner } from '../../../shared/notary/types';
 import { DistributionRegistry } from '../../../shared/oci/distribution-registry';
 import { parseReference } from '../../../shared/oci/reference';
 import type { Reference } from '../../../shared/oci/reference';
-import { EMPTY_DESCRIPTOR, MediaType } from '../../../shared/oci/types';
+import { MediaType } from '../../../shared/oci/types';
 import { descriptorFor } from '../../../shared/oci/digest';
-import { marshalManifest } from '../../../shared/oci/go-json';
 import { MAX_JWS_ENVELOPE_BYTES } from '../../../shared/notary/jws';
 import { FakeRegistry } from '../../helpers/fake-registry';
 import { signLikeAwsSigner } from '../../helpers/test-signing-authority';
@@ -126,16 +125,9 @@ describe.each([
     const huge = new Uint8Array(MAX_JWS_ENVELOPE_BYTES + 1).fill(0x20);
     const hugeDesc = descriptorFor(huge, MediaType.JwsEnvelope);
     await registry.pushBlob(ref, hugeDesc, huge);
-    await registry.pushBlob(ref, EMPTY_DESCRIPTOR, new TextEncoder().encode('{}'));
-    const manifest = marshalManifest({
-      schemaVersion: 2,
-      mediaType: MediaType.ImageManifest,
-      artifactType: MediaType.NotarySignature,
-      config: { ...EMPTY_DESCRIPTOR },
-      layers: [hugeDesc],
-      subject: { mediaType: image.mediaType, digest: image.digest, size: image.size },
-    });
-    await registry.pushManifest(ref, descriptorFor(manifest, MediaType.ImageManifest), manifest);
+    const built = buildSignatureManifest({ subject: image, envelope: hugeDesc, annotations: {} });
+    await registry.pushBlob(ref, built.config.descriptor, built.config.bytes);
+    await registry.pushManifest(ref, built.descriptor, built.bytes);
     fake.resetRequests();
     const second = await signArtifact(deps, ref, { now: TEST_NOW, profileArn: PROFILE_ARN });
     expect(second).toMatchObject({ reused: true, signatureDigest: first.signatureDigest });
