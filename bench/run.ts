@@ -24,7 +24,7 @@ import { AWS_FIXTURE, loadTestSigningAuthority } from '../test/helpers/test-sign
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const KiB = 1024;
 
-/** Targets. Bundles are measured as SAM ships them (minified, SDK bundled, source map beside). */
+/** Targets. Bundles are measured as SAM ships them (minified, SDK bundled, no source map). */
 const TARGETS = {
   bundleBytes: 1024 * KiB,
   coldImportMs: 400,
