@@ -186,7 +186,14 @@ describe('npm run invoke', () => {
         VerifyImageFunction: { SIGNING_PROFILE_ARN: 'arn:of-the-other-function' },
       }),
     );
-    const run = invoke(['sign-image', eventFile('{}', 'env-event'), '--handler', probe, '--env-vars', envVars]);
+    const run = invoke([
+      'sign-image',
+      eventFile('{}', 'env-event'),
+      '--handler',
+      probe,
+      '--env-vars',
+      envVars,
+    ]);
     expect(run.stderr).toContain('SIGNING_PROFILE_ARN=arn:from-function\n');
     expect(run.stderr).toContain('POWERTOOLS_LOG_LEVEL=DEBUG\n');
     expect(run.stderr).toContain('NOT_IN_TEMPLATE=(unset)\n');
