@@ -45,6 +45,20 @@ function fingerprintsOf(resources: Resource[]): Record<string, string[]> {
 
 const PROFILE = 'arn:aws:signer:us-west-2:111122223333:/signing-profiles/stagesign';
 
+/** `stagesign policy export --kyverno --trust-policy <policy> --trust-stores <stores> …rest`. */
+function exportFiles(policyFile: string, storesFile: string, ...rest: string[]) {
+  return stagesign([
+    'policy',
+    'export',
+    '--kyverno',
+    '--trust-policy',
+    policyFile,
+    '--trust-stores',
+    storesFile,
+    ...rest,
+  ]);
+}
+
 describe('stagesign policy export --kyverno', () => {
   let ws: Workspace;
   beforeAll(async () => {
@@ -89,20 +103,15 @@ describe('stagesign policy export --kyverno', () => {
     const storesFile = path.join(ws.dir, 'trust-stores.json');
     await writeFile(policyFile, JSON.stringify(policy));
     await writeFile(storesFile, JSON.stringify({ 'ca:corp': ws.pki.rootPem }));
-    const r = await stagesign([
-      'policy',
-      'export',
-      '--kyverno',
-      '--trust-policy',
+    const r = await exportFiles(
       policyFile,
-      '--trust-stores',
       storesFile,
       '--name',
       'pipeline',
       '--cluster-policy',
       '--namespaces',
       'app, web',
-    ]);
+    );
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const resources = readBack(r.stdout);
@@ -139,15 +148,7 @@ describe('stagesign policy export --kyverno', () => {
         ],
       }),
     );
-    const r = await stagesign([
-      'policy',
-      'export',
-      '--kyverno',
-      '--trust-policy',
-      policyFile,
-      '--trust-stores',
-      storesFile,
-    ]);
+    const r = await exportFiles(policyFile, storesFile);
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('');
     expect(lines(r.stderr)).toEqual([

@@ -29,6 +29,7 @@ import {
   pushSignature,
 } from '../unit/functions/verify-image/signed-images';
 import { FakeRegistry } from './fake-registry';
+import { answerManifestHeads } from './manifest-heads';
 import { signLikeAwsSigner } from './test-signing-authority';
 
 export interface EventWorld {
@@ -55,25 +56,12 @@ async function registryWorld(stage: 'sign-image' | 'verify-image'): Promise<Even
   const fake = await FakeRegistry.start({ referrersApi: true, auth: { scheme: 'token', token: TOKEN } });
   // The events name images by digests whose content we cannot make: answer their HEADs directly
   // (the stages need the descriptor only).
-  for (const [repository, reference, desc] of [
+  answerManifestHeads(fake, [
     ['app', APP.digest, APP],
     ['app', 'v1', APP],
     ['worker', 'v1', WORKER],
     ['unsigned', UNSIGNED.digest, UNSIGNED],
-  ] as const) {
-    fake.intercept((request) =>
-      request.method === 'HEAD' && request.path === `/v2/${repository}/manifests/${reference}`
-        ? {
-            status: 200,
-            headers: {
-              'content-type': desc.mediaType,
-              'docker-content-digest': desc.digest,
-              'content-length': String(desc.size),
-            },
-          }
-        : undefined,
-    );
-  }
+  ]);
   // The repositories exist (a push to a repository the registry does not know is NAME_UNKNOWN).
   for (const repository of ['worker', 'unsigned'])
     fake.seedBlob(repository, new TextEncoder().encode(repository));

@@ -56,6 +56,26 @@ function storesOf(resources: KubernetesObject[]): TrustStore[] {
     });
 }
 
+/** A one-statement policy `app` for every registry, strict unless `extra` says otherwise. */
+function onePolicy(
+  trustStores: string[] = ['signingAuthority:aws-signer-ts'],
+  extra: Record<string, unknown> = {},
+  trustedIdentities: string[] = [PROFILE],
+): TrustPolicyDocument {
+  return parseTrustPolicy({
+    version: '1.0',
+    trustPolicies: [
+      {
+        name: 'app',
+        registryScopes: ['*'],
+        signatureVerification: { level: 'strict', ...extra },
+        trustStores,
+        trustedIdentities,
+      },
+    ],
+  });
+}
+
 const fingerprints = (stores: TrustStore[]) =>
   Object.fromEntries(stores.map((s) => [trustStoreRef(s), s.anchors.map((a) => a.sha256)]));
 
@@ -176,19 +196,8 @@ describe('kyvernoNotationResources', () => {
   );
 
   describe('what kyverno-notation-aws cannot hold', () => {
-    const statement = (extra: Record<string, unknown>, trustStores = ['signingAuthority:aws-signer-ts']) =>
-      parseTrustPolicy({
-        version: '1.0',
-        trustPolicies: [
-          {
-            name: 'app',
-            registryScopes: ['*'],
-            signatureVerification: { level: 'strict', ...extra },
-            trustStores,
-            trustedIdentities: [PROFILE],
-          },
-        ],
-      });
+    const statement = (extra: Record<string, unknown>, trustStores?: string[]) =>
+      onePolicy(trustStores, extra);
 
     it.each([
       [{ verifyTimestamp: 'afterCertExpiry' }, 'signatureVerification.verifyTimestamp to "afterCertExpiry"'],
@@ -236,18 +245,7 @@ describe('kyvernoNotationResources', () => {
   });
 
   it('gives stores whose names are no resource names, or repeat across types, distinct valid resource names', () => {
-    const document = parseTrustPolicy({
-      version: '1.0',
-      trustPolicies: [
-        {
-          name: 'app',
-          registryScopes: ['*'],
-          signatureVerification: { level: 'strict' },
-          trustStores: ['ca:Build_CA', 'signingAuthority:shared', 'ca:shared'],
-          trustedIdentities: ['*'],
-        },
-      ],
-    });
+    const document = onePolicy(['ca:Build_CA', 'signingAuthority:shared', 'ca:shared'], {}, ['*']);
     const stores = new TrustStoreSet([
       trustStoreFromPem('ca', 'Build_CA', rootPem),
       trustStoreFromPem('signingAuthority', 'shared', rootPem),
@@ -266,18 +264,7 @@ describe('kyvernoNotationResources', () => {
   });
 
   describe('the ClusterPolicy', () => {
-    const document = parseTrustPolicy({
-      version: '1.0',
-      trustPolicies: [
-        {
-          name: 'app',
-          registryScopes: ['*'],
-          signatureVerification: { level: 'strict' },
-          trustStores: ['signingAuthority:aws-signer-ts'],
-          trustedIdentities: [PROFILE],
-        },
-      ],
-    });
+    const document = onePolicy();
     const policyFor = (options: { namespaces: string[]; extensionNamespace?: string }) =>
       exportAndReadBack(document, TrustStoreSet.builtIn(), {
         trustPolicyName: 'pipeline',
