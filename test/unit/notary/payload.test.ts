@@ -8,6 +8,7 @@ import { suiteTitle } from '../../helpers/skip-notice';
 
 const VECTORS = fileURLToPath(new URL('../../../../shared/vectors/', import.meta.url));
 const haveVectors = existsSync(VECTORS);
+const VECTOR_SUITE = suiteTitle('against notation-go vectors', haveVectors, `${VECTORS} not found`);
 if (!haveVectors && process.env['STAGESIGN_REQUIRE_INTEGRATION'] === '1') {
   throw new Error(`conformance vectors are required in CI but ${VECTORS} does not exist`);
 }
@@ -117,50 +118,47 @@ describe('buildPayload', () => {
     });
   });
 
-  describe.skipIf(!haveVectors)(
-    suiteTitle('against notation-go vectors', haveVectors, `${VECTORS} not found (../shared/vectors)`),
-    () => {
-      it.each([
-        [
-          'internal/mock/testdata/ca_valid_sig_env.json',
-          {
-            mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
-            digest: 'sha256:60043cf45eaebc4c0867fea485a039b598f52fd09fd5b07b0b2d2f88fad9d74e',
-            size: 528,
-          },
-        ],
-        [
-          'internal/mock/testdata/sa_valid_sig_env.json',
-          {
-            mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
-            digest: 'sha256:60043cf45eaebc4c0867fea485a039b598f52fd09fd5b07b0b2d2f88fad9d74e',
-            size: 528,
-          },
-        ],
-      ])('reproduces the payload of %s byte for byte', (file, target) => {
-        expect(text(buildPayload(target))).toBe(vectorPayload(`notation-go/${file}`));
-      });
+  describe.skipIf(!haveVectors)(VECTOR_SUITE, () => {
+    it.each([
+      [
+        'internal/mock/testdata/ca_valid_sig_env.json',
+        {
+          mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+          digest: 'sha256:60043cf45eaebc4c0867fea485a039b598f52fd09fd5b07b0b2d2f88fad9d74e',
+          size: 528,
+        },
+      ],
+      [
+        'internal/mock/testdata/sa_valid_sig_env.json',
+        {
+          mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+          digest: 'sha256:60043cf45eaebc4c0867fea485a039b598f52fd09fd5b07b0b2d2f88fad9d74e',
+          size: 528,
+        },
+      ],
+    ])('reproduces the payload of %s byte for byte', (file, target) => {
+      expect(text(buildPayload(target))).toBe(vectorPayload(`notation-go/${file}`));
+    });
 
-      it('agrees with sig_env_with_metadata.json on content and on the annotations bytes', () => {
-        // This vector was marshalled from a map (every key sorted), not from notation-go's
-        // Payload struct, so only its annotations fragment can match byte for byte.
-        const signed = vectorPayload('notation-go/internal/mock/testdata/sig_env_with_metadata.json');
-        const ours = text(
-          buildPayload(
-            {
-              mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
-              digest: 'sha256:5a07385af4e6b6af81b0ebfd435aedccdfa3507f0609c658209e1aba57159b2b',
-              size: 942,
-            },
-            { 'io.wabbit-networks.buildTime': '1672944615', 'io.wabbit-networks.buildId': '123' },
-          ),
-        );
-        expect(JSON.parse(ours)).toEqual(JSON.parse(signed));
-        const annotations =
-          '"annotations":{"io.wabbit-networks.buildId":"123","io.wabbit-networks.buildTime":"1672944615"}';
-        expect(ours).toContain(annotations);
-        expect(signed).toContain(annotations);
-      });
-    },
-  );
+    it('agrees with sig_env_with_metadata.json on content and on the annotations bytes', () => {
+      // This vector was marshalled from a map (every key sorted), not from notation-go's
+      // Payload struct, so only its annotations fragment can match byte for byte.
+      const signed = vectorPayload('notation-go/internal/mock/testdata/sig_env_with_metadata.json');
+      const ours = text(
+        buildPayload(
+          {
+            mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+            digest: 'sha256:5a07385af4e6b6af81b0ebfd435aedccdfa3507f0609c658209e1aba57159b2b',
+            size: 942,
+          },
+          { 'io.wabbit-networks.buildTime': '1672944615', 'io.wabbit-networks.buildId': '123' },
+        ),
+      );
+      expect(JSON.parse(ours)).toEqual(JSON.parse(signed));
+      const annotations =
+        '"annotations":{"io.wabbit-networks.buildId":"123","io.wabbit-networks.buildTime":"1672944615"}';
+      expect(ours).toContain(annotations);
+      expect(signed).toContain(annotations);
+    });
+  });
 });

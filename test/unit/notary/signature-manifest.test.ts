@@ -17,6 +17,11 @@ import { suiteTitle } from '../../helpers/skip-notice';
 
 const VECTORS = fileURLToPath(new URL('../../../../shared/vectors/', import.meta.url));
 const haveVectors = existsSync(VECTORS);
+const ROOT_FINGERPRINT = suiteTitle(
+  'gives the AWS Signer root the fingerprint notation inspect prints',
+  haveVectors,
+  `${VECTORS} not found`,
+);
 if (!haveVectors && process.env['STAGESIGN_REQUIRE_INTEGRATION'] === '1') {
   throw new Error(`conformance vectors are required in CI but ${VECTORS} does not exist`);
 }
@@ -79,24 +84,17 @@ describe('signatureAnnotations', () => {
     expect(() => signatureAnnotations({ certificateChain: [], signingTime: new Date() })).toThrow(InputError);
   });
 
-  it.skipIf(!haveVectors)(
-    suiteTitle(
-      'gives the AWS Signer root the fingerprint notation inspect prints',
-      haveVectors,
-      `${VECTORS} not found (../shared/vectors)`,
-    ),
-    () => {
-      const pem = readFileSync(
-        `${VECTORS}kyverno-notation-aws/configs/samples/extracted/aws-signer-ts.aws-signer-notation-root.pem`,
-        'utf8',
-      );
-      const der = new Uint8Array(new X509Certificate(pem).raw);
-      const annotations = signatureAnnotations({ certificateChain: [der], signingTime: new Date() });
-      expect(annotations[THUMBPRINT_ANNOTATION]).toBe(
-        '["90a87d0543c3f094dbff9589b6649affe2f3d6e0f308799be2258461c686473f"]',
-      );
-    },
-  );
+  it.skipIf(!haveVectors)(ROOT_FINGERPRINT, () => {
+    const pem = readFileSync(
+      `${VECTORS}kyverno-notation-aws/configs/samples/extracted/aws-signer-ts.aws-signer-notation-root.pem`,
+      'utf8',
+    );
+    const der = new Uint8Array(new X509Certificate(pem).raw);
+    const annotations = signatureAnnotations({ certificateChain: [der], signingTime: new Date() });
+    expect(annotations[THUMBPRINT_ANNOTATION]).toBe(
+      '["90a87d0543c3f094dbff9589b6649affe2f3d6e0f308799be2258461c686473f"]',
+    );
+  });
 });
 
 describe('buildSignatureManifest', () => {
