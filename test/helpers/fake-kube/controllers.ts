@@ -116,9 +116,25 @@ export class Controllers {
   /** One reconciliation pass of every controller; concurrent calls run one after another. */
   step(): Promise<void> {
     const run = this.stepping.then(() => this.runStep());
-    this.stepping = run.catch(() => undefined);
+    this.stepping = run.catch((e: unknown) => {
+      this.errors.push(e);
+    });
     return run;
   }
+
+  private pending = 0;
+
+  /** A step unless one is already queued or running (for timers: steps never pile up). */
+  stepIfIdle(): Promise<void> {
+    if (this.pending > 0) return Promise.resolve();
+    this.pending += 1;
+    return this.step().finally(() => {
+      this.pending -= 1;
+    });
+  }
+
+  /** Errors thrown by steps that ran in the background (watch ticks, interval mode). */
+  readonly errors: unknown[] = [];
 
   private async runStep(): Promise<void> {
     this.steps += 1;

@@ -125,7 +125,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
         }
       },
       onWatchTick: async () => {
-        if (mode === 'poll') await controllers.step();
+        if (mode === 'poll') await controllers.stepIfIdle();
       },
     },
     tls,
@@ -144,7 +144,10 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
   const { port } = http.server.address() as AddressInfo;
   const timer =
     mode === 'interval'
-      ? setInterval(() => void controllers.step().catch(() => undefined), controllerOptions.intervalMs ?? 25)
+      ? setInterval(
+          () => void controllers.stepIfIdle().catch(() => undefined),
+          controllerOptions.intervalMs ?? 25,
+        )
       : undefined;
   return {
     endpoint: `https://127.0.0.1:${port}`,
