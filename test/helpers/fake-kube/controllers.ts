@@ -18,7 +18,6 @@ import { typeOf } from './discovery';
 import { recordEvent } from './events';
 import { normalisedImage, parseImage } from './images';
 import { canonical, clone, isObject } from './patch';
-import { selectorObjectMatches } from './selectors';
 import { KubeError } from './status';
 import { metaOf } from './store';
 
@@ -532,6 +531,8 @@ export class Controllers {
   }
 
   private async kubelet(pod: Obj): Promise<void> {
+    // Pods whose status a test (or the extension emulation) manages itself.
+    if ((metaOf(pod).annotations as Obj | undefined)?.['fake-kube/kubelet'] === 'manual') return;
     const status = clone((pod.status as Obj | undefined) ?? {});
     const spec = pod.spec as Obj;
     const uid = String(metaOf(pod).uid);
@@ -555,7 +556,7 @@ export class Controllers {
             String(metaOf(pod).namespace),
             String(metaOf(pod).name),
             current,
-            controller('scheduler'),
+            { ...controller('scheduler'), skipAdmission: true }, // pods/binding: no webhooks see it
           );
         }
       }
@@ -725,11 +726,4 @@ export class Controllers {
   private async writePodStatus(pod: Obj, status: Obj): Promise<void> {
     await this.writeStatus('pods', '', pod, status, 'kubelet');
   }
-
-  /** For tests: whether `obj`'s selector picks `labels`. */
-  static selects(obj: Obj, labels: Record<string, string>): boolean {
-    return selectorObjectMatches((obj.spec as Obj | undefined)?.selector as Obj | undefined, labels);
-  }
 }
-
-export { isObject };

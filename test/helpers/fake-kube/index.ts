@@ -51,6 +51,8 @@ export interface FakeKube {
   readonly caPem: string;
   readonly clusterName: string;
   readonly region: string;
+  /** The server's clock. */
+  clock(): Date;
   readonly api: FakeApi;
   readonly store: ObjectStore;
   readonly requests: RequestLog;
@@ -155,6 +157,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     caPem: tls.caPem,
     clusterName,
     region,
+    clock: now,
     api,
     store,
     requests,
@@ -210,3 +213,15 @@ export type { FaultHandle, FaultRule } from './faults';
 export type { RecordedKubeRequest } from './recorder';
 export type { RbacRule } from './server';
 export { KubeError, type KubeStatus } from './status';
+export {
+  EXTENSION_CONTAINER,
+  EXTENSION_LABELS,
+  EXTENSION_NAMESPACE,
+  installKyvernoNotationAws,
+  kyvernoImages,
+  verdictFromDigests,
+  type ImageVerdict,
+  type KyvernoImage,
+  type KyvernoNotationAws,
+  type KyvernoNotationAwsOptions,
+} from './kyverno-notation-aws';
