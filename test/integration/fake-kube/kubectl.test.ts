@@ -168,6 +168,73 @@ describe.skipIf(!KUBECTL)('fake-kube with kubectl', () => {
     expect(get).toEqual({ code: 0, out: '2/2' });
   });
 
+  it('rolls StatefulSets and DaemonSets out and back through ControllerRevisions', async () => {
+    fake.controllers.options.imageDigests!['nginx:1.26'] = `sha256:${'d'.repeat(64)}`;
+    writeFileSync(
+      path.join(dir, 'sets.yaml'),
+      [
+        'apiVersion: apps/v1',
+        'kind: StatefulSet',
+        'metadata: {name: db, namespace: shop}',
+        'spec:',
+        '  replicas: 2',
+        '  serviceName: db',
+        '  selector: {matchLabels: {app: db}}',
+        '  template:',
+        '    metadata: {labels: {app: db}}',
+        '    spec: {containers: [{name: db, image: "nginx:1.25"}]}',
+        '---',
+        'apiVersion: apps/v1',
+        'kind: DaemonSet',
+        'metadata: {name: agent, namespace: shop}',
+        'spec:',
+        '  selector: {matchLabels: {app: agent}}',
+        '  template:',
+        '    metadata: {labels: {app: agent}}',
+        '    spec: {containers: [{name: agent, image: "nginx:1.25"}]}',
+        '',
+      ].join('\n'),
+    );
+    expect((await kubectl('apply', '--server-side', '-f', path.join(dir, 'sets.yaml'))).out).toBe(
+      'statefulset.apps/db serverside-applied\ndaemonset.apps/agent serverside-applied\n',
+    );
+    // A defaulted RollingUpdate strategy has partition 0, so kubectl words it as a partitioned roll out.
+    expect((await kubectl('rollout', 'status', 'statefulset/db', '--timeout=20s')).out).toContain(
+      'partitioned roll out complete: 2 new pods have been updated...',
+    );
+    expect((await kubectl('rollout', 'status', 'daemonset/agent', '--timeout=20s')).out).toContain(
+      'daemon set "agent" successfully rolled out',
+    );
+    await kubectl('set', 'image', 'statefulset/db', 'db=nginx:1.26');
+    await kubectl('set', 'image', 'daemonset/agent', 'agent=nginx:1.26');
+    expect((await kubectl('rollout', 'status', 'statefulset/db', '--timeout=20s')).code).toBe(0);
+    expect((await kubectl('rollout', 'undo', 'statefulset/db')).out).toBe(
+      'statefulset.apps/db rolled back\n',
+    );
+    expect((await kubectl('rollout', 'undo', 'daemonset/agent')).out).toBe(
+      'daemonset.apps/agent rolled back\n',
+    );
+    const undoPatches = fake.requests.all.filter(
+      (r) => r.verb === 'patch' && r.contentType === 'application/strategic-merge-patch+json',
+    );
+    expect(undoPatches.length).toBeGreaterThanOrEqual(4);
+    expect((await kubectl('rollout', 'status', 'statefulset/db', '--timeout=20s')).code).toBe(0);
+    expect((await kubectl('rollout', 'status', 'daemonset/agent', '--timeout=20s')).code).toBe(0);
+    await fake.step(4);
+    const images = fake
+      .list('v1', 'Pod', 'shop')
+      .filter((p) => /^(db|agent)-/.test(String((p.metadata as { name: string }).name)))
+      .map((p) => (p.spec as { containers: { image: string }[] }).containers[0]!.image);
+    expect(images).toEqual(['nginx:1.25', 'nginx:1.25', 'nginx:1.25']);
+    const sts = fake.read('apps/v1', 'StatefulSet', 'shop', 'db')!.status as Record<string, unknown>;
+    expect(sts.currentRevision).toBe(sts.updateRevision);
+    const revisions = fake
+      .list('apps/v1', 'ControllerRevision', 'shop')
+      .filter((cr) => String((cr.metadata as { name: string }).name).startsWith('db-'))
+      .map((cr) => cr.revision);
+    expect(revisions.sort()).toEqual([2, 3]);
+  });
+
   it('is refused with 401 when the token is not an EKS token', async () => {
     const other = path.join(dir, 'bad-config');
     writeFileSync(
