@@ -102,6 +102,46 @@ describe('fake-kube with @kubernetes/client-node 1.4', () => {
     expect(again.metadata?.generation).toBe(1);
   });
 
+  it('reads, lists and creates through KubernetesObjectApi, and updates status through the subresource', async () => {
+    const objects = KubernetesObjectApi.makeApiClient(config());
+    await objects.create({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web', namespace: 'shop' },
+      spec: { ports: [{ port: 80 }] },
+    } as KubernetesObject);
+    const svc = await objects.read({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web', namespace: 'shop' },
+    });
+    expect((svc as unknown as { spec: { clusterIP: string } }).spec.clusterIP).toMatch(/^10\.100\./);
+    const list = await objects.list('v1', 'Service', 'shop');
+    expect(list.items.map((o) => o.metadata?.name)).toEqual(['web']);
+    // Discovery is fetched once per group version per client.
+    expect(fake.requests.count({ path: '/api/v1' })).toBe(1);
+    const apps = config().makeApiClient(AppsV1Api);
+    await objects.patch(
+      deployment(IMAGE_A),
+      undefined,
+      undefined,
+      'stagesign',
+      true,
+      PatchStrategy.ServerSideApply,
+    );
+    // The main endpoint ignores status; /status changes only status.
+    const replaced = await apps.replaceNamespacedDeploymentStatus({
+      name: 'web',
+      namespace: 'shop',
+      body: {
+        ...(await apps.readNamespacedDeployment({ name: 'web', namespace: 'shop' })),
+        status: { observedGeneration: 7 },
+      },
+    });
+    expect(replaced.status?.observedGeneration).toBe(7);
+    expect(replaced.metadata?.generation).toBe(1);
+  });
+
   it('rolls back with the JSON patch kubectl rollout undo sends', async () => {
     const objects = KubernetesObjectApi.makeApiClient(config());
     const apps = config().makeApiClient(AppsV1Api);
