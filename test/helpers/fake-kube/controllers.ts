@@ -753,13 +753,19 @@ export class Controllers {
 
   // --- kubelet --------------------------------------------------------------------------------
 
-  private outcome(image: string, container: Obj, pod: Obj): { digest?: string; failure?: PodFailure } {
-    const forced = this.options.podOutcome?.(image, container, pod);
+  private outcome(
+    image: string,
+    container: Obj,
+    pod: Obj,
+  ): { repository?: string; digest?: string; failure?: PodFailure | 'InvalidImageName' } {
     const parts = parseImage(image);
+    if (!parts) return { failure: 'InvalidImageName' };
+    const forced = this.options.podOutcome?.(image, container, pod);
     const digest = parts.digest ?? this.options.imageDigests?.[image];
-    if (forced && forced !== 'run') return { failure: forced };
+    if (forced && forced !== 'run')
+      return { repository: parts.repository, ...(digest ? { digest } : {}), failure: forced };
     if (!digest) return { failure: 'ErrImagePull' };
-    return { digest };
+    return { repository: parts.repository, digest };
   }
 
   private async kubelet(pod: Obj): Promise<void> {
@@ -834,7 +840,7 @@ export class Controllers {
     const statuses = containers.map((c) => {
       const image = String(c.image);
       const prev = previous.find((p) => p.name === c.name) ?? {};
-      const { digest, failure } = this.outcome(image, c, pod);
+      const { repository, digest, failure } = this.outcome(image, c, pod);
       const base = {
         name: c.name,
         image: normalisedImage(image),
@@ -866,6 +872,16 @@ export class Controllers {
                 },
               };
         }
+        case 'InvalidImageName':
+          return {
+            ...base,
+            state: {
+              waiting: {
+                reason: 'InvalidImageName',
+                message: `Failed to apply default image tag "${image}": couldn't parse image name "${image}": invalid reference format`,
+              },
+            },
+          };
         case 'ImagePullBackOff':
           return {
             ...base,
@@ -882,7 +898,7 @@ export class Controllers {
           const restarts = Number(prev.restartCount ?? 0) + 1;
           return {
             ...base,
-            imageID: digest ? `${parseImage(image).repository}@${digest}` : '',
+            imageID: digest ? `${repository}@${digest}` : '',
             restartCount: restarts,
             lastState: {
               terminated: {
@@ -904,7 +920,7 @@ export class Controllers {
         default:
           return {
             ...base,
-            imageID: `${parseImage(image).repository}@${digest}`,
+            imageID: `${repository}@${digest}`,
             containerID: `containerd://${safeSuffix(uid + String(c.name), 24)}`,
             ready: true,
             started: true,

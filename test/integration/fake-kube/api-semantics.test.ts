@@ -6,31 +6,20 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { request } from 'node:https';
 import {
-  ApiException,
   AppsV1Api,
   CoreV1Api,
-  KubeConfig,
   KubernetesObjectApi,
-  PatchStrategy,
+  type KubeConfig,
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import { checkEksToken, makeEksTestToken, startFakeKube, type FakeKube } from '../../helpers/fake-kube/index';
+import { apiFailure as failure, applyTo, kubeConfigFor, webDeployment } from './support';
 
 let fake: FakeKube;
+let kc: KubeConfig;
 let clock: Date;
 
-function kubeConfig(token = fake.token()): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'eks', server: fake.endpoint, caData: fake.caData }],
-    users: [{ name: 'lambda', token }],
-    contexts: [{ name: 'ctx', cluster: 'eks', user: 'lambda' }],
-    currentContext: 'ctx',
-  });
-  return kc;
-}
-
-const objects = (): KubernetesObjectApi => KubernetesObjectApi.makeApiClient(kubeConfig());
+const kubeConfig = (token?: string): KubeConfig => kubeConfigFor(fake, token);
 const configMap = (
   data: Record<string, string>,
   namespace = 'shop',
@@ -40,39 +29,18 @@ const configMap = (
   metadata: { name: 'settings', namespace },
   data,
 });
-const deployment = (image: string, replicas = 1): KubernetesObject & Record<string, unknown> => ({
-  apiVersion: 'apps/v1',
-  kind: 'Deployment',
-  metadata: { name: 'web', namespace: 'shop', labels: { tier: 'front' } },
-  spec: {
-    replicas,
-    selector: { matchLabels: { app: 'web' } },
-    template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image }] } },
-  },
-});
-const PINNED = `111122223333.dkr.ecr.us-east-1.amazonaws.com/web@sha256:${'a'.repeat(64)}`;
-
-async function failure(
-  p: Promise<unknown>,
-): Promise<{ code: number; body: Record<string, unknown>; headers: Record<string, string> }> {
-  const e = await p.then(
-    () => {
-      throw new Error('expected the request to fail');
-    },
-    (x: unknown) => x,
-  );
-  expect(e).toBeInstanceOf(ApiException);
-  const ex = e as ApiException<unknown>;
-  const body =
-    typeof ex.body === 'string'
-      ? (JSON.parse(ex.body) as Record<string, unknown>)
-      : ((ex.body ?? {}) as Record<string, unknown>);
-  return { code: ex.code, body, headers: ex.headers };
+/** `web` with a label, so that dropping labels can be seen. */
+function deployment(image: string, replicas = 1): KubernetesObject & Record<string, unknown> {
+  const d = webDeployment(image, replicas);
+  (d.metadata as Record<string, unknown>).labels = { tier: 'front' };
+  return d;
 }
+const PINNED = `111122223333.dkr.ecr.us-east-1.amazonaws.com/web@sha256:${'a'.repeat(64)}`;
 
 beforeEach(async () => {
   clock = new Date('2026-12-07T22:00:00Z');
   fake = await startFakeKube({ namespaces: ['shop'], now: () => clock, controllers: { mode: 'manual' } });
+  kc = kubeConfigFor(fake);
 });
 afterEach(async () => {
   await fake.close();
@@ -169,16 +137,7 @@ describe('RBAC and injected errors', () => {
       { verb: 'patch', resource: 'deployments', namespace: 'shop' },
       { resource: 'pods', subresource: 'log' },
     );
-    const e = await failure(
-      objects().patch(
-        deployment(PINNED),
-        undefined,
-        undefined,
-        'stagesign',
-        true,
-        PatchStrategy.ServerSideApply,
-      ),
-    );
+    const e = await failure(applyTo(kc, deployment(PINNED)));
     expect(e.code).toBe(403);
     expect(e.body).toMatchObject({
       reason: 'Forbidden',
@@ -200,9 +159,7 @@ describe('RBAC and injected errors', () => {
   });
 
   it('injects 409, 422 with field causes, 429 with Retry-After, 500 and 503, as often as asked', async () => {
-    const api = objects();
-    const apply = (): Promise<unknown> =>
-      api.patch(deployment(PINNED), undefined, undefined, 'stagesign', true, PatchStrategy.ServerSideApply);
+    const apply = (): Promise<unknown> => applyTo(kc, deployment(PINNED));
     fake.inject({ verb: 'patch', resource: 'deployments', status: 429, retryAfterSeconds: 7 });
     const throttled = await failure(apply());
     expect(throttled.code).toBe(429);
@@ -254,25 +211,10 @@ describe('RBAC and injected errors', () => {
 
 describe('server-side apply, dry-run and generation', () => {
   it('a dry-run changes nothing and a real apply records managed fields', async () => {
-    const api = objects();
-    const dry = await api.patch(
-      deployment(PINNED),
-      undefined,
-      'All',
-      'stagesign',
-      true,
-      PatchStrategy.ServerSideApply,
-    );
+    const dry = await applyTo(kc, deployment(PINNED), { dryRun: 'All' });
     expect(dry.metadata?.uid).toBeDefined();
     expect(fake.read('apps/v1', 'Deployment', 'shop', 'web')).toBeUndefined();
-    const applied = await api.patch(
-      deployment(PINNED),
-      undefined,
-      undefined,
-      'stagesign',
-      true,
-      PatchStrategy.ServerSideApply,
-    );
+    const applied = await applyTo(kc, deployment(PINNED));
     expect(applied.metadata).toMatchObject({
       generation: 1,
       creationTimestamp: new Date('2026-12-07T22:00:00Z'),
@@ -286,14 +228,7 @@ describe('server-side apply, dry-run and generation', () => {
       },
     });
     const rv = applied.metadata?.resourceVersion;
-    const dryChange = await api.patch(
-      deployment(PINNED, 3),
-      undefined,
-      'All',
-      'stagesign',
-      true,
-      PatchStrategy.ServerSideApply,
-    );
+    const dryChange = await applyTo(kc, deployment(PINNED, 3), { dryRun: 'All' });
     expect((dryChange as unknown as { spec: { replicas: number } }).spec.replicas).toBe(3);
     expect(fake.read('apps/v1', 'Deployment', 'shop', 'web')!.metadata).toMatchObject({
       resourceVersion: rv,
@@ -304,58 +239,19 @@ describe('server-side apply, dry-run and generation', () => {
   });
 
   it('bumps generation on spec changes only', async () => {
-    const api = objects();
-    await api.patch(
-      deployment(PINNED),
-      undefined,
-      undefined,
-      'stagesign',
-      true,
-      PatchStrategy.ServerSideApply,
-    );
+    await applyTo(kc, deployment(PINNED));
     const labelled = deployment(PINNED);
     (labelled.metadata as { labels: Record<string, string> }).labels.extra = 'yes';
-    expect(
-      (await api.patch(labelled, undefined, undefined, 'stagesign', true, PatchStrategy.ServerSideApply))
-        .metadata?.generation,
-    ).toBe(1);
-    expect(
-      (
-        await api.patch(
-          deployment(PINNED, 2),
-          undefined,
-          undefined,
-          'stagesign',
-          true,
-          PatchStrategy.ServerSideApply,
-        )
-      ).metadata?.generation,
-    ).toBe(2);
+    expect((await applyTo(kc, labelled)).metadata?.generation).toBe(1);
+    expect((await applyTo(kc, deployment(PINNED, 2))).metadata?.generation).toBe(2);
     // Fields an applier stops setting are removed.
     const d = fake.read('apps/v1', 'Deployment', 'shop', 'web')!;
     expect((d.metadata as { labels: Record<string, string> }).labels).toEqual({ tier: 'front' });
   });
 
   it('conflicts with another manager unless forced, with the server text and causes', async () => {
-    const api = objects();
-    await api.patch(
-      configMap({ a: '1' }),
-      undefined,
-      undefined,
-      'kubectl',
-      true,
-      PatchStrategy.ServerSideApply,
-    );
-    const e = await failure(
-      api.patch(
-        configMap({ a: '2' }),
-        undefined,
-        undefined,
-        'stagesign',
-        false,
-        PatchStrategy.ServerSideApply,
-      ),
-    );
+    await applyTo(kc, configMap({ a: '1' }), { manager: 'kubectl' });
+    const e = await failure(applyTo(kc, configMap({ a: '2' }), { force: false }));
     expect(e.code).toBe(409);
     expect(e.body).toMatchObject({
       reason: 'Conflict',
@@ -366,19 +262,11 @@ describe('server-side apply, dry-run and generation', () => {
         ],
       },
     });
-    const forced = await api.patch(
-      configMap({ a: '2' }),
-      undefined,
-      undefined,
-      'stagesign',
-      true,
-      PatchStrategy.ServerSideApply,
-    );
+    const forced = await applyTo(kc, configMap({ a: '2' }));
     expect(forced.metadata?.managedFields?.map((m) => m.manager)).toEqual(['stagesign']);
   });
 
   it('requires fieldManager for apply, and a namespace that exists', async () => {
-    const kc = kubeConfig();
     const noManager = await failure(
       KubernetesObjectApi.makeApiClient(kc).patch(
         configMap({}),
@@ -386,22 +274,13 @@ describe('server-side apply, dry-run and generation', () => {
         undefined,
         undefined,
         undefined,
-        PatchStrategy.ServerSideApply,
+        'application/apply-patch+yaml',
       ),
     );
     expect(noManager.body.message).toBe(
       'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
     );
-    const missingNs = await failure(
-      objects().patch(
-        configMap({}, 'absent'),
-        undefined,
-        undefined,
-        'stagesign',
-        true,
-        PatchStrategy.ServerSideApply,
-      ),
-    );
+    const missingNs = await failure(applyTo(kc, configMap({}, 'absent')));
     expect(missingNs).toMatchObject({
       code: 404,
       body: { message: 'namespaces "absent" not found', details: { name: 'absent', kind: 'namespaces' } },
@@ -411,9 +290,7 @@ describe('server-side apply, dry-run and generation', () => {
   it('validates like the server: 422 with causes', async () => {
     const bad = deployment(PINNED);
     (bad.spec as { template: { metadata: { labels: object } } }).template.metadata.labels = { app: 'other' };
-    const e = await failure(
-      objects().patch(bad, undefined, undefined, 'stagesign', true, PatchStrategy.ServerSideApply),
-    );
+    const e = await failure(applyTo(kc, bad));
     expect(e.body).toMatchObject({
       reason: 'Invalid',
       message:
@@ -441,14 +318,7 @@ describe('server-side apply, dry-run and generation', () => {
 
 describe('reads, selectors and deletion', () => {
   it('filters by label and field selectors and refuses unsupported field labels', async () => {
-    await objects().patch(
-      deployment(PINNED, 2),
-      undefined,
-      undefined,
-      'stagesign',
-      true,
-      PatchStrategy.ServerSideApply,
-    );
+    await applyTo(kc, deployment(PINNED, 2));
     await fake.step(2);
     const core = kubeConfig().makeApiClient(CoreV1Api);
     const rs = (await kubeConfig().makeApiClient(AppsV1Api).listNamespacedReplicaSet({ namespace: 'shop' }))
@@ -472,17 +342,10 @@ describe('reads, selectors and deletion', () => {
   });
 
   it('deletes with background propagation (owned ReplicaSets and Pods go too) or orphans them', async () => {
-    const api = objects();
-    await api.patch(
-      deployment(PINNED, 2),
-      undefined,
-      undefined,
-      'stagesign',
-      true,
-      PatchStrategy.ServerSideApply,
-    );
+    await applyTo(kc, deployment(PINNED, 2));
     await fake.step(2);
     expect(fake.list('v1', 'Pod', 'shop')).toHaveLength(2);
+    const api = KubernetesObjectApi.makeApiClient(kc);
     const status = await api.delete(
       { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'shop' } },
       undefined,
@@ -496,14 +359,7 @@ describe('reads, selectors and deletion', () => {
       details: { name: 'web', group: 'apps', kind: 'deployments' },
     });
     expect(fake.list('apps/v1', 'ReplicaSet', 'shop')).toHaveLength(1);
-    await api.patch(
-      deployment(PINNED, 2),
-      undefined,
-      undefined,
-      'stagesign',
-      true,
-      PatchStrategy.ServerSideApply,
-    );
+    await applyTo(kc, deployment(PINNED, 2));
     await api.delete(
       { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'shop' } },
       undefined,

@@ -4,8 +4,10 @@
  * a Deployment past its progress deadline, and what a poll-driven rollout looks like step by step.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { AppsV1Api, CoreV1Api, KubeConfig, type V1Deployment } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, type V1Deployment } from '@kubernetes/client-node';
 import { startFakeKube, type ControllerOptions, type FakeKube } from '../../helpers/fake-kube/index';
+import { kubeConfigFor } from './support';
 
 let fake: FakeKube | undefined;
 afterEach(async () => {
@@ -19,13 +21,7 @@ async function start(
   controllers: ControllerOptions & { mode?: 'poll' | 'manual' },
 ): Promise<{ fake: FakeKube; kc: KubeConfig }> {
   fake = await startFakeKube({ namespaces: ['shop'], controllers });
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'eks', server: fake.endpoint, caData: fake.caData }],
-    users: [{ name: 'lambda', token: fake.token() }],
-    contexts: [{ name: 'ctx', cluster: 'eks', user: 'lambda' }],
-    currentContext: 'ctx',
-  });
+  const kc = kubeConfigFor(fake);
   await fake.seed({
     apiVersion: 'apps/v1',
     kind: 'Deployment',
