@@ -19,7 +19,7 @@ import { ConfigurationError } from '../errors';
 import { digestProblem, parseReference } from '../oci/reference';
 import type { KubeObject } from './cluster';
 import { describeObject, describeSource } from './manifests';
-import type { ManifestObject, ManifestSource } from './manifests';
+import type { ManifestObject } from './manifests';
 
 /** A verified image as the verify stage hands it over (`VERIFIED_IMAGES`). */
 export interface PinTarget {
