@@ -177,6 +177,7 @@ export async function deployManifest(
         cluster,
         plan.filter((p) => !deferred(p)),
         options,
+        deps.concurrency ?? 8,
       );
     } catch (error) {
       throw withSuffix(error, 'Preflight (dry run): nothing was changed.');
@@ -193,7 +194,7 @@ export async function deployManifest(
       if (!deferredChecked && p.object.kind !== 'Namespace' && p.object.kind !== 'PriorityClass') {
         ctx.setPhase('preflight (dry run) of objects in the new namespaces');
         try {
-          await preflight(cluster, plan.filter(deferred), options);
+          await preflight(cluster, plan.filter(deferred), options, deps.concurrency ?? 8);
         } catch (error) {
           // Only the new Namespaces were written: take them away again, whatever onFailure says.
           const steps = await rollBack(cluster, applied.map(toApplied), 'rollback', options);
@@ -324,17 +325,36 @@ export function preflightPod(workload: KubeObject): KubeObject | undefined {
   };
 }
 
-/** Dry-runs every object, then a Pod from every pod template. The first denial throws. */
+/**
+ * Dry-runs every object, then a Pod from every pod template, a few at a time (dry runs change
+ * nothing, so their order does not matter). The denial of the earliest object in apply order is
+ * thrown.
+ */
 async function preflight(
   cluster: KubeCluster,
   plan: readonly Planned[],
   options: CallOptions,
+  concurrency: number,
 ): Promise<void> {
-  for (const p of plan) await cluster.apply(p.object, { dryRun: true, ...options });
-  for (const p of plan) {
+  const attempt = async (fn: () => Promise<unknown>): Promise<{ error: unknown } | undefined> => {
+    try {
+      await fn();
+      return undefined;
+    } catch (error) {
+      return { error };
+    }
+  };
+  const objects = await mapBounded(plan, concurrency, (p) =>
+    attempt(() => cluster.apply(p.object, { dryRun: true, ...options })),
+  );
+  const objectDenial = objects.find((e) => e !== undefined);
+  if (objectDenial) throw objectDenial.error;
+  const pods = await mapBounded(plan, concurrency, (p) => {
     const pod = preflightPod(p.object);
-    if (pod) await cluster.createDryRunPod(pod, options);
-  }
+    return pod ? attempt(() => cluster.createDryRunPod(pod, options)) : Promise.resolve(undefined);
+  });
+  const podDenial = pods.find((e) => e !== undefined);
+  if (podDenial) throw podDenial.error;
 }
 
 /** What one poll saw of one workload. */

@@ -116,6 +116,8 @@ describe('the deploy-manifest stage against a fake cluster', () => {
       continuationToken?: string;
       cluster?: KubeCluster;
       clock?: () => Date;
+      marginMs?: number;
+      concurrency?: number;
     } = {},
   ): Promise<JobReport> {
     const deps: DeployManifestDeps = {
@@ -125,7 +127,8 @@ describe('the deploy-manifest stage against a fake cluster', () => {
       },
       environment: parseDeployManifestEnvironment({ AWS_REGION: 'us-east-1' }),
       sleep: () => Promise.resolve(),
-      continuationMarginMs: 1000,
+      continuationMarginMs: options.marginMs ?? 1000,
+      ...(options.concurrency ? { concurrency: options.concurrency } : {}),
     };
     const reporter = new RecordingReporter();
     const event = jobEvent(
@@ -197,9 +200,16 @@ describe('the deploy-manifest stage against a fake cluster', () => {
     });
 
     it('sends a bounded, known set of requests', async () => {
-      success(await run({ manifests: 'k8s/' }, { 'k8s/app.yaml': `${deployment()}---\n${SERVICE}` }));
+      success(
+        await run(
+          { manifests: 'k8s/' },
+          { 'k8s/app.yaml': `${deployment()}---\n${SERVICE}` },
+          { concurrency: 1 },
+        ),
+      );
       // The whole conversation: discovery, a GET of each object (its state before the job),
-      // the dry runs, the two applies, then polls until the rollout is done (16 requests).
+      // the dry runs, the two applies, then polls until the rollout is done (16 requests). One
+      // request at a time, so the order is fixed.
       expect(
         kube.requests.all.map((r) => `${r.method} ${r.path}${r.dryRun ? ' (dry run)' : ''} ${r.status}`),
       ).toEqual([
@@ -395,17 +405,26 @@ describe('the deploy-manifest stage against a fake cluster', () => {
 
     it("fails on ProgressDeadlineExceeded with kubectl's words", async () => {
       await kube.close();
-      kube = await startFakeKube({
-        namespaces: ['prod'],
-        controllers: { podOutcome: () => 'CrashLoopBackOff', progressDeadlineSteps: 1 },
-      });
+      kube = await startFakeKube({ namespaces: ['prod'], controllers: { progressDeadlineSteps: 2 } });
       cluster = new ClientNodeCluster({
         endpoint: kube.endpoint,
         caData: kube.caData,
         token: () => Promise.resolve(kube.token()),
       });
+      // The new Pods cannot be created (the webhook is unreachable): not a verdict, so the stage
+      // keeps waiting until the controller gives up.
+      kube.addAdmissionHook({
+        name: 'mutate.kyverno.svc-fail',
+        phase: 'mutating',
+        review: (r) =>
+          r.kind.kind === 'Pod' && !r.dryRun
+            ? webhookUnavailable('mutate.kyverno.svc-fail')
+            : { allowed: true },
+      });
       const f = failure(await run({}, { 'deployment.yaml': deployment() }));
       expect(f.code).toBe('ROLLOUT_FAILED');
+      expect(f.message).toMatch(/^Deployment prod\/web: deployment "web" exceeded its progress deadline/);
+      expect(f.message).toContain('Rolled back: deleted Deployment prod/web.');
     });
   });
 
@@ -481,6 +500,24 @@ describe('the deploy-manifest stage against a fake cluster', () => {
       expect(second.executionDetails?.summary).toContain('deployment "web" successfully rolled out');
       expect(kube.requests.writes().length).toBe(writes); // nothing applied again
       expect(readDeployed(second.outputVariables?.DEPLOYED)[0]!.revision).toBe('1');
+    });
+
+    it('keeps the continuation token within 2048 characters for 50 workloads and their Services', async () => {
+      await kube.close();
+      kube = await startFakeKube({ namespaces: ['prod'], controllers: { mode: 'manual' } });
+      cluster = new ClientNodeCluster({
+        endpoint: kube.endpoint,
+        caData: kube.caData,
+        token: () => Promise.resolve(kube.token()),
+      });
+      const docs = Array.from({ length: 50 }, (_, i) =>
+        [deployment(`web-${i}`, 'image'), SERVICE.replace('name: web', `name: web-${i}`)].join('---\n'),
+      ).join('---\n');
+      const first = await run({}, { 'deployment.yaml': docs }, { remainingMs: 120_000, marginMs: 114_000 });
+      if (first.kind !== 'continuation')
+        throw new Error(`expected a continuation, got ${JSON.stringify(first)}`);
+      expect(first.continuationToken.length).toBeLessThanOrEqual(2048);
+      expect(kube.requests.writes()).toHaveLength(100);
     });
 
     it('times out after timeoutSeconds from the first invocation and rolls back', async () => {
