@@ -207,15 +207,15 @@ describe('the deploy-manifest stage against a fake cluster', () => {
           { concurrency: 1 },
         ),
       );
-      // The whole conversation: discovery, a GET of each object (its state before the job),
+      // The whole conversation: discovery (once per API group version), a GET of each object (its state before the job),
       // the dry runs, the two applies, then polls until the rollout is done (16 requests). One
       // request at a time, so the order is fixed.
       expect(
         kube.requests.all.map((r) => `${r.method} ${r.path}${r.dryRun ? ' (dry run)' : ''} ${r.status}`),
       ).toEqual([
         'GET /api/v1 200',
-        'GET /apis/apps/v1 200',
         'GET /api/v1/namespaces/prod/services/web 404',
+        'GET /apis/apps/v1 200',
         'GET /apis/apps/v1/namespaces/prod/deployments/web 404',
         'PATCH /api/v1/namespaces/prod/services/web (dry run) 201',
         'PATCH /apis/apps/v1/namespaces/prod/deployments/web (dry run) 201',
