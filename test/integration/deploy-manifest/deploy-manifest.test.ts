@@ -3,7 +3,9 @@
  * real ClientNodeCluster adapter (TLS against the fake's test CA, EKS-shaped bearer tokens), run
  * by the action runtime with a recording reporter. Request counts are asserted; timings never.
  */
+import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseManifests } from '../../../shared/kube/manifests';
 import type { KubeCluster } from '../../../shared/kube/cluster';
 import { ClientNodeCluster } from '../../../shared/kube/kube-cluster';
 import { createLogger } from '../../../shared/log';
@@ -476,6 +478,70 @@ describe('the deploy-manifest stage against a fake cluster', () => {
       expect(f.code).toBe('IMAGE_NOT_VERIFIED');
       expect(connects).toBe(0);
       expect(kube.requests.all).toEqual([]);
+    });
+  });
+
+  describe('the shipped RBAC manifest', () => {
+    it('allows every request the stage sends (apply, dry runs, polls, rollback), and nothing else is needed', async () => {
+      const rbac = parseManifests(
+        new Map([
+          [
+            'r.yaml',
+            readFileSync(new URL('../../../shared/kube/rbac/stagesign-deployer.yaml', import.meta.url)),
+          ],
+        ]),
+        ['r.yaml'],
+        'default',
+      );
+      const rules = rbac
+        .filter((o) => o.object.kind === 'ClusterRole')
+        .flatMap(
+          (o) =>
+            (
+              o.object as unknown as {
+                rules: Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }>;
+              }
+            ).rules,
+        );
+      const allowed = (group: string, resource: string, verb: string) =>
+        rules.some(
+          (r) => r.apiGroups.includes(group) && r.resources.includes(resource) && r.verbs.includes(verb),
+        );
+      // happy path, then a rollback to an earlier revision, then a deletion of created objects
+      success(await run({}, { 'deployment.yaml': `${deployment()}---\n${SERVICE}` }));
+      kube.addAdmissionHook({
+        name: 'mutate.kyverno.svc-fail',
+        phase: 'mutating',
+        review: (r) =>
+          r.kind.kind === 'Pod' && !r.dryRun && JSON.stringify(r.object).includes(UNSIGNED)
+            ? deny('mutate.kyverno.svc-fail', SHAPE_A(SIGNED))
+            : { allowed: true },
+      });
+      const v3 = [
+        { image: `${ECR}/app:v3`, imageUri: `${ECR}/app@${UNSIGNED}`, digest: UNSIGNED, name: 'web' },
+      ];
+      const ns = 'apiVersion: v1\nkind: Namespace\nmetadata: { name: shop }\n';
+      failure(
+        await run(
+          { verifiedImages: v3 },
+          {
+            'deployment.yaml': `${deployment('web', `${ECR}/app:v3`)}---\n${SERVICE}---\n${ns}---\n${deployment('api', `${ECR}/app:v3`).replace('name: api', 'name: api\n  namespace: shop')}`,
+          },
+        ),
+      );
+      const used = new Set(
+        kube.requests.all
+          .filter((r) => r.resource !== undefined)
+          .map((r) => `${r.group ?? ''}|${r.resource}${r.subresource ? `/${r.subresource}` : ''}|${r.verb}`),
+      );
+      expect([...used].filter((u) => !allowed(...(u.split('|') as [string, string, string])))).toEqual(
+        // Namespaces are cluster-scoped: the separate stagesign-deployer-namespaces ClusterRole.
+        [],
+      );
+      expect(used).toContain('apps|deployments|patch');
+      expect(used).toContain('|pods|create');
+      expect(used).toContain('apps|replicasets|list');
+      expect(used).toContain('|namespaces|delete');
     });
   });
 
