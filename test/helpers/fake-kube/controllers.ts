@@ -18,7 +18,6 @@ import { typeOf } from './discovery';
 import { recordEvent } from './events';
 import { normalisedImage, parseImage } from './images';
 import { canonical, clone, isObject } from './patch';
-import { selectorObjectMatches } from './selectors';
 import { KubeError } from './status';
 import { metaOf } from './store';
 
@@ -116,9 +115,25 @@ export class Controllers {
   /** One reconciliation pass of every controller; concurrent calls run one after another. */
   step(): Promise<void> {
     const run = this.stepping.then(() => this.runStep());
-    this.stepping = run.catch(() => undefined);
+    this.stepping = run.catch((e: unknown) => {
+      this.errors.push(e);
+    });
     return run;
   }
+
+  private pending = 0;
+
+  /** A step unless one is already queued or running (for timers: steps never pile up). */
+  stepIfIdle(): Promise<void> {
+    if (this.pending > 0) return Promise.resolve();
+    this.pending += 1;
+    return this.step().finally(() => {
+      this.pending -= 1;
+    });
+  }
+
+  /** Errors thrown by steps that ran in the background (watch ticks, interval mode). */
+  readonly errors: unknown[] = [];
 
   private async runStep(): Promise<void> {
     this.steps += 1;
@@ -516,6 +531,8 @@ export class Controllers {
   }
 
   private async kubelet(pod: Obj): Promise<void> {
+    // Pods whose status a test (or the extension emulation) manages itself.
+    if ((metaOf(pod).annotations as Obj | undefined)?.['fake-kube/kubelet'] === 'manual') return;
     const status = clone((pod.status as Obj | undefined) ?? {});
     const spec = pod.spec as Obj;
     const uid = String(metaOf(pod).uid);
@@ -539,7 +556,7 @@ export class Controllers {
             String(metaOf(pod).namespace),
             String(metaOf(pod).name),
             current,
-            controller('scheduler'),
+            { ...controller('scheduler'), skipAdmission: true }, // pods/binding: no webhooks see it
           );
         }
       }
@@ -709,11 +726,4 @@ export class Controllers {
   private async writePodStatus(pod: Obj, status: Obj): Promise<void> {
     await this.writeStatus('pods', '', pod, status, 'kubelet');
   }
-
-  /** For tests: whether `obj`'s selector picks `labels`. */
-  static selects(obj: Obj, labels: Record<string, string>): boolean {
-    return selectorObjectMatches((obj.spec as Obj | undefined)?.selector as Obj | undefined, labels);
-  }
 }
-
-export { isObject };

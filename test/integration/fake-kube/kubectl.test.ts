@@ -1,0 +1,187 @@
+/**
+ * Fidelity check with the real kubectl: discovery, OpenAPI-driven server-side field validation,
+ * server-side apply, `rollout status` (list + watch from the list's resourceVersion),
+ * `set image` (strategic merge patch), `rollout undo` (JSON patch), `logs`, `get`.
+ * Skips loudly without kubectl (CI installs Debian's kubernetes-client: see .ci/run).
+ */
+import { execFile } from 'node:child_process';
+import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeKube, type FakeKube } from '../../helpers/fake-kube/index';
+
+function findKubectl(): string | undefined {
+  for (const dir of [...(process.env.PATH ?? '').split(path.delimiter), '/usr/bin']) {
+    const candidate = path.join(dir, 'kubectl');
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not in this directory
+    }
+  }
+  return undefined;
+}
+
+const KUBECTL = findKubectl();
+if (!KUBECTL) {
+  const message =
+    'kubectl not found on PATH: skipping the kubectl fidelity tests of fake-kube (install kubernetes-client)';
+  console.warn(`\n*** ${message} ***\n`);
+  if (process.env.STAGESIGN_REQUIRE_INTEGRATION) throw new Error(message);
+}
+
+const DIGEST = `sha256:${'c'.repeat(64)}`;
+let fake: FakeKube;
+let dir: string;
+
+function kubectl(...args: string[]): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      KUBECTL!,
+      ['--kubeconfig', path.join(dir, 'config'), ...args],
+      { env: { PATH: process.env.PATH ?? '', HOME: dir }, timeout: 30_000, maxBuffer: 1 << 20 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, out: `${stdout}${stderr}` });
+      },
+    );
+  });
+}
+
+describe.skipIf(!KUBECTL)('fake-kube with kubectl', () => {
+  beforeAll(async () => {
+    fake = await startFakeKube({
+      namespaces: ['shop'],
+      controllers: { imageDigests: { 'nginx:1.25': DIGEST } },
+    });
+    dir = mkdtempSync(path.join(tmpdir(), 'fake-kube-kubectl-'));
+    writeFileSync(
+      path.join(dir, 'config'),
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [
+          { name: 'eks', cluster: { server: fake.endpoint, 'certificate-authority-data': fake.caData } },
+        ],
+        users: [{ name: 'lambda', user: { token: fake.token() } }],
+        contexts: [{ name: 'ctx', context: { cluster: 'eks', user: 'lambda', namespace: 'shop' } }],
+        'current-context': 'ctx',
+      }),
+    );
+    writeFileSync(
+      path.join(dir, 'web.yaml'),
+      [
+        'apiVersion: apps/v1',
+        'kind: Deployment',
+        'metadata: {name: web, namespace: shop}',
+        'spec:',
+        '  replicas: 2',
+        '  selector: {matchLabels: {app: web}}',
+        '  template:',
+        '    metadata: {labels: {app: web}}',
+        '    spec: {containers: [{name: web, image: "nginx:1.25"}]}',
+        '',
+      ].join('\n'),
+    );
+  });
+  afterAll(async () => {
+    await fake?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('applies server-side, follows the rollout, rolls back and reads logs', async () => {
+    const applied = await kubectl('apply', '--server-side', '-f', path.join(dir, 'web.yaml'));
+    expect(applied).toEqual({ code: 0, out: 'deployment.apps/web serverside-applied\n' });
+    const patch = fake.requests.matching({ verb: 'patch', resource: 'deployments' })[0]!;
+    expect(patch.contentType).toBe('application/apply-patch+yaml');
+    expect(patch.query).toMatchObject({ fieldManager: 'kubectl', fieldValidation: 'Strict', force: 'false' });
+
+    const status = await kubectl('rollout', 'status', 'deployment/web', '--timeout=20s');
+    expect(status.code).toBe(0);
+    expect(status.out).toContain('deployment "web" successfully rolled out');
+    expect(fake.requests.count({ verb: 'watch', resource: 'deployments' })).toBeGreaterThanOrEqual(1);
+
+    const pods = fake.list('v1', 'Pod', 'shop');
+    expect(pods).toHaveLength(2);
+    const pod = String((pods[0]!.metadata as Record<string, unknown>).name);
+    expect(
+      (pods[0]!.status as { containerStatuses: { imageID: string }[] }).containerStatuses[0]!.imageID,
+    ).toBe(`docker.io/library/nginx@${DIGEST}`);
+
+    // A second apply by another manager that changes the image conflicts.
+    writeFileSync(
+      path.join(dir, 'web2.yaml'),
+      readFileSync(path.join(dir, 'web.yaml'), 'utf8').replace('nginx:1.25', 'nginx:1.26'),
+    );
+    const conflict = await kubectl(
+      'apply',
+      '--server-side',
+      '--field-manager=other',
+      '-f',
+      path.join(dir, 'web2.yaml'),
+    );
+    expect(conflict.code).not.toBe(0);
+    expect(conflict.out).toContain(
+      'Apply failed with 1 conflict: conflict with "kubectl" using apps/v1: .spec.template.spec.containers[name="web"].image',
+    );
+
+    expect((await kubectl('set', 'image', 'deployment/web', 'web=nginx:1.26')).out).toContain(
+      'image updated',
+    );
+    await fake.step(3);
+    const undo = await kubectl('rollout', 'undo', 'deployment/web');
+    expect(undo).toEqual({ code: 0, out: 'deployment.apps/web rolled back\n' });
+    const jsonPatch = fake.requests.matching({ verb: 'patch', resource: 'deployments' }).at(-1)!;
+    expect(jsonPatch.contentType).toBe('application/json-patch+json');
+    expect((await kubectl('rollout', 'status', 'deployment/web', '--timeout=20s')).out).toContain(
+      'successfully rolled out',
+    );
+    const d = fake.read('apps/v1', 'Deployment', 'shop', 'web')!;
+    expect(
+      (d.metadata as { annotations: Record<string, string> }).annotations[
+        'deployment.kubernetes.io/revision'
+      ],
+    ).toBe('3');
+    const history = await kubectl('rollout', 'history', 'deployment/web');
+    expect(history.out).toMatch(/2\s+<none>\n3\s+<none>/);
+
+    const t0 = new Date(Date.now() - 5_000);
+    fake.logs.append('shop', pod, 'web', 'first line\nsecond line', t0);
+    fake.logs.append('shop', pod, 'web', 'third line', new Date());
+    expect(await kubectl('logs', pod, '-c', 'web')).toEqual({
+      code: 0,
+      out: 'first line\nsecond line\nthird line\n',
+    });
+    expect((await kubectl('logs', pod, '--tail=1', '--timestamps')).out).toMatch(
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z third line\n$/,
+    );
+
+    const get = await kubectl(
+      'get',
+      'deployment',
+      'web',
+      '-o',
+      'jsonpath={.status.updatedReplicas}/{.status.availableReplicas}',
+    );
+    expect(get).toEqual({ code: 0, out: '2/2' });
+  });
+
+  it('is refused with 401 when the token is not an EKS token', async () => {
+    const other = path.join(dir, 'bad-config');
+    writeFileSync(
+      other,
+      readFileSync(path.join(dir, 'config'), 'utf8').replace(/"token":"[^"]+"/, '"token":"abc"'),
+    );
+    const out = await new Promise<string>((resolve) =>
+      execFile(
+        KUBECTL!,
+        ['--kubeconfig', other, 'get', 'pods'],
+        { env: { PATH: '', HOME: dir } },
+        (_e, so, se) => resolve(`${so}${se}`),
+      ),
+    );
+    expect(out).toContain('error: You must be logged in to the server (Unauthorized)');
+  });
+});
