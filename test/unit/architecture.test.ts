@@ -11,7 +11,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const SOURCE_ROOTS = ['functions', 'shared', 'cli', 'scripts', 'bench'];
 
 /**
- * I/O adapter files inside shared/notary and shared/oci: the only files there allowed to touch
+ * I/O adapter files inside shared/notary, shared/oci and shared/kube: the only files there allowed to touch
  * AWS SDKs, http, fs, process.env or the clock. Add a file here only when it is an adapter
  * behind a small interface (architecture.md §1.1), and keep its pure logic in another file.
  */
@@ -20,6 +20,8 @@ const ADAPTER_ALLOWLIST = new Set([
   'shared/oci/registry-auth.ts', // ECR GetAuthorizationToken + registry token exchange
   'shared/oci/oci-layout-registry.ts', // OCI image layout on disk (fs)
   'shared/notary/trust-store-directory.ts', // notation trust store folders (fs)
+  'shared/kube/eks-connection.ts', // EKS DescribeCluster + the presigned STS token
+  'shared/kube/kube-cluster.ts', // the Kubernetes API through @kubernetes/client-node (https)
 ]);
 
 const FORBIDDEN_IN_PURE_MODULES = [
@@ -31,6 +33,7 @@ const FORBIDDEN_IN_PURE_MODULES = [
   /^(node:)?fs(\/promises)?$/,
   /^(node:)?child_process$/,
   /^undici$/,
+  /^@kubernetes\//,
 ];
 
 const FORBIDDEN_CODE_IN_PURE_MODULES: [RegExp, string][] = [
@@ -87,7 +90,8 @@ const files: SourceFile[] = SOURCE_ROOTS.flatMap((dir) => walk(path.join(root, d
 });
 
 const stageOf = (rel: string): string | undefined => /^functions\/([^/]+)\//.exec(rel)?.[1];
-const isPureDomainFile = (rel: string) => /^shared\/(notary|oci)\//.test(rel) && !ADAPTER_ALLOWLIST.has(rel);
+const isPureDomainFile = (rel: string) =>
+  /^shared\/(notary|oci|kube)\//.test(rel) && !ADAPTER_ALLOWLIST.has(rel);
 
 function violations(check: (file: SourceFile) => string[]): string[] {
   return files.flatMap((file) => check(file).map((why) => `${file.rel}: ${why}`));
@@ -101,7 +105,7 @@ describe('architecture (dependency direction, architecture.md §3)', () => {
     );
   });
 
-  it('keeps pure shared/notary and shared/oci files free of AWS SDKs, http, fs, process.env and the clock', () => {
+  it('keeps pure shared/notary, shared/oci and shared/kube files free of AWS SDKs, @kubernetes, http, fs, process.env and the clock', () => {
     const found = violations((file) => {
       if (!isPureDomainFile(file.rel)) return [];
       const bad = file.imports
