@@ -33,11 +33,6 @@ export function signatureFailedMessage(signatureDigest: string, error: string): 
   return `Signature ${signatureDigest} failed verification with error: ${error}`;
 }
 
-/** A failed validation's detail line. */
-export function validationFailedMessage(type: ValidationType, error: string): string {
-  return `${type} validation failed. Failure reason: ${error}`;
-}
-
 /** A logged (not enforced) failure, printed as a warning on success. */
 export function loggedFailureWarning(type: ValidationType, error: string): string {
   return `Warning: ${type} was set to "log" and failed with error: ${error}`;
@@ -74,10 +69,6 @@ export function pluginNotFoundMessage(plugin: string): string {
 
 export function pluginMinVersionMessage(plugin: string, installed: string, required: string): string {
   return `found plugin ${plugin} with version ${installed} but signature verification needs plugin version greater than or equal to ${required}`;
-}
-
-export function pluginWithoutVerifyCapabilityMessage(plugin: string): string {
-  return `digital signature requires plugin "${plugin}" with signature verification capabilities ("SIGNATURE_VERIFIER.TRUSTED_IDENTITY" and/or "SIGNATURE_VERIFIER.REVOCATION_CHECK") installed`;
 }
 
 /** A plugin *error* (not a failed result): always fatal. */

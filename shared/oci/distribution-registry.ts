@@ -23,14 +23,8 @@ import {
 } from './referrers-index';
 import { RegistryAuth, type BasicCredentials, type RegistryAccess } from './registry-auth';
 import type { CallOptions, PushManifestOptions, Registry } from './registry';
-import {
-  backoffDelay,
-  isRetryableStatus,
-  parseRetryAfter,
-  resolveRetryOptions,
-  type ResolvedRetryOptions,
-  type RetryOptions,
-} from './retry-policy';
+import { backoffDelay, isRetryableStatus, parseRetryAfter, REGISTRY_RETRY_DEFAULTS } from './retry-policy';
+import { resolveRetryOptions, type ResolvedRetryOptions, type RetryOptions } from '../retry';
 import { MediaType, type Descriptor, type ImageIndex } from './types';
 
 /** The few logger methods this client uses; a Powertools `Logger` fits. */
@@ -138,7 +132,7 @@ export class DistributionRegistry implements Registry {
 
   constructor(private readonly options: DistributionRegistryOptions = {}) {
     this.fetchFn = options.fetch ?? globalThis.fetch;
-    this.retry = resolveRetryOptions(options.retry);
+    this.retry = resolveRetryOptions(options.retry, REGISTRY_RETRY_DEFAULTS);
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.auth = new RegistryAuth({
       ...(options.ecr ? { ecr: options.ecr } : {}),

@@ -4,7 +4,8 @@ import { DependencyError, InputError, PermissionError } from '../errors';
 import type { AuthChallenge } from './auth-challenge';
 import { OciErrorCode } from './error-codes';
 import { parseEcrHost, type EcrHost } from './reference';
-import { boundedRequestHandler } from '../aws-request-handler';
+import { describeAwsError } from '../aws/aws-error';
+import { boundedRequestHandler } from '../aws/request-handler';
 
 /** What a request needs on a repository, mapped to token scopes `repository:<name>:<actions>`. */
 export type RegistryAccess = 'pull' | 'push' | 'delete';
@@ -291,9 +292,8 @@ export class RegistryAuth {
       output = await client.send(new GetAuthorizationTokenCommand({}), signal ? { abortSignal: signal } : {});
     } catch (cause) {
       if (signal?.aborted) throw abortedError(`ecr:GetAuthorizationToken in ${host.region}`, signal, cause);
-      const name = (cause as { name?: string }).name ?? '';
-      const status = (cause as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      if (name === 'AccessDeniedException' || name === 'AccessDenied' || status === 403) {
+      const { code: name, kind } = describeAwsError(cause);
+      if (kind === 'access-denied') {
         throw new PermissionError(
           OciErrorCode.EcrAuthDenied,
           `ecr:GetAuthorizationToken was denied in ${host.region}; allow the action ecr:GetAuthorizationToken on resource "*" for this role`,
