@@ -21,9 +21,16 @@
  *    leads with the Kubernetes/Kyverno text and ends with what was rolled back.
  */
 import { createHash } from 'node:crypto';
-import { errorOfKind, InputError, isStagesignError, VerificationError } from '../../shared/errors';
+import {
+  ConfigurationError,
+  errorOfKind,
+  InputError,
+  isStagesignError,
+  VerificationError,
+} from '../../shared/errors';
 import type { StagesignError } from '../../shared/errors';
 import type { CallOptions } from '../../shared/abort';
+import { mapBounded } from '../../shared/concurrency';
 import type { KubeCluster, KubeObject, ObjectRef } from '../../shared/kube/cluster';
 import { pinImages, podTemplateOf, POD_SPEC_PATHS } from '../../shared/kube/image-pinning';
 import type { PinnedObject } from '../../shared/kube/image-pinning';
@@ -45,9 +52,10 @@ import {
 import type { AppliedObject, PriorState } from '../../shared/kube/rollback';
 import { ROLLOUT_KINDS, rolloutStatus } from '../../shared/kube/rollout-status';
 import type { RolloutStatus } from '../../shared/kube/rollout-status';
-import { DEPLOYED_VARIABLE, writeDeployed } from '../../shared/pipeline/deployed-handoff';
-import type { DeployedWorkload } from '../../shared/pipeline/deployed-handoff';
+import { DEPLOYED, writeDeployed } from '../../shared/pipeline/handoff';
+import type { DeployedWorkload } from '../../shared/pipeline/handoff';
 import type { ActionSpec, StageContext, StageInput, StageOutcome } from '../../shared/pipeline/action';
+import { pickInputArtifact } from '../../shared/pipeline/input-artifact';
 import type { Job } from '../../shared/pipeline/job';
 import { parseDeployManifestParams } from './params';
 import type { DeployManifestEnvironment, DeployManifestParams } from './params';
@@ -262,8 +270,18 @@ async function planFromArtifact(
   params: DeployManifestParams,
   ctx: StageContext,
 ): Promise<Planned[]> {
-  const artifactName = params.inputArtifact ?? job.inputArtifacts[0]?.name ?? '(none)';
-  const files = await ctx.readInputArtifact(params.inputArtifact);
+  const artifactName = pickInputArtifact(
+    job.inputArtifacts.map((a) => a.name),
+    params.inputArtifact,
+    'the manifests (UserParameters.manifests)',
+  );
+  if (artifactName === undefined) {
+    throw new ConfigurationError(
+      'INPUT_ARTIFACT_MISSING',
+      "The action has no input artifact: add the artifact holding the manifests (UserParameters.manifests) to the action's InputArtifacts.",
+    );
+  }
+  const files = await ctx.readInputArtifact(artifactName);
   const paths = selectManifestFiles(files.keys(), params.manifests, artifactName);
   const objects = inInstallOrder(parseManifests(files, paths, params.namespace));
   return pinImages(objects, params.verifiedImages, params.allowUnverified).map((p) => ({
@@ -551,7 +569,7 @@ async function success(
     kind: 'success',
     summary: lines.length > 0 ? lines.join('\n') : `applied ${applied.length} objects (${how})`,
     outputVariables: {
-      [DEPLOYED_VARIABLE]: writeDeployed(deployed),
+      [DEPLOYED]: writeDeployed(deployed),
       CLUSTER: params.clusterName,
       NAMESPACE: params.namespace,
     },
@@ -645,22 +663,4 @@ function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
       { once: true },
     );
   });
-}
-
-/** Runs `fn` over `items` with at most `limit` in flight; results keep the input order. */
-async function mapBounded<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return out;
 }

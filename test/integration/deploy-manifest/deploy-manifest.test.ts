@@ -11,7 +11,7 @@ import { ClientNodeCluster } from '../../../shared/kube/kube-cluster';
 import { createLogger } from '../../../shared/log';
 import { RecordingReporter, runPipelineAction } from '../../../shared/pipeline';
 import type { ArtifactStore, JobReport } from '../../../shared/pipeline';
-import { readDeployed } from '../../../shared/pipeline/deployed-handoff';
+import { readDeployed } from '../../../shared/pipeline/handoff';
 import { deployManifestAction } from '../../../functions/deploy-manifest/deploy-manifest';
 import type { DeployManifestDeps } from '../../../functions/deploy-manifest/deploy-manifest';
 import { parseDeployManifestEnvironment } from '../../../functions/deploy-manifest/params';

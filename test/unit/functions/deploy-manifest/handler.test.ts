@@ -9,7 +9,7 @@ import type { Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { clearLocalReporter, RecordingReporter, useLocalReporter } from '../../../../shared/pipeline';
 import type { JobReport, PipelineHandler } from '../../../../shared/pipeline';
-import { readDeployed } from '../../../../shared/pipeline/deployed-handoff';
+import { readDeployed } from '../../../../shared/pipeline/handoff';
 import { EVENT_SECRETS, fakeContext, loadEvent } from '../../../helpers/codepipeline-events';
 import {
   ECR,
