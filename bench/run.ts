@@ -269,7 +269,7 @@ rows.push({
       event,
       { awsRequestId: 'bench', getRemainingTimeInMillis: () => 120_000 },
       deployManifestAction({
-        connect: () => Promise.resolve(cluster),
+        cluster: { connect: () => Promise.resolve(cluster) },
         environment: parseDeployManifestEnvironment({}),
       }),
       {

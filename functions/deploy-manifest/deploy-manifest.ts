@@ -31,7 +31,7 @@ import {
 import type { StagesignError } from '../../shared/errors';
 import type { CallOptions } from '../../shared/abort';
 import { mapBounded } from '../../shared/concurrency';
-import type { KubeCluster, KubeObject, ObjectRef } from '../../shared/kube/cluster';
+import type { ClusterConnector, KubeCluster, KubeObject, ObjectRef } from '../../shared/kube/cluster';
 import { pinImages, podTemplateOf, POD_SPEC_PATHS } from '../../shared/kube/image-pinning';
 import type { PinnedObject } from '../../shared/kube/image-pinning';
 import {
@@ -63,7 +63,7 @@ import type { DeployManifestEnvironment, DeployManifestParams } from './params';
 /** What the stage needs from the outside world. */
 export interface DeployManifestDeps {
   /** The cluster for a name or ARN (EKS DescribeCluster + token, cached per container). */
-  connect(clusterName: string, options: CallOptions): Promise<KubeCluster>;
+  readonly cluster: ClusterConnector;
   /** The environment, parsed at cold start. */
   readonly environment: DeployManifestEnvironment;
   /** Sleep between polls (tests make it instant). */
@@ -144,7 +144,7 @@ export async function deployManifest(
   }
 
   ctx.setPhase(`connecting to cluster ${params.clusterName}`);
-  const cluster = await deps.connect(params.clusterName, { signal: ctx.signal });
+  const cluster = await deps.cluster.connect(params.clusterName, { signal: ctx.signal });
   const options = { signal: ctx.signal };
 
   if (state) {

@@ -29,7 +29,9 @@ import { abortedError, throwIfAborted } from '../abort';
 import type { CallOptions } from '../abort';
 import { ConfigurationError, DependencyError, isStagesignError } from '../errors';
 import { isRetryableStatus, kubeApiFailure, parseStatus } from './api-failure';
+import type { EksConnection } from './eks-connection';
 import type {
+  ClusterConnector,
   JsonPatchOperation,
   KubeCluster,
   KubeObject,
@@ -485,4 +487,29 @@ function statusCodeOf(error: unknown): number | undefined {
     if (e.name !== 'DependencyError' && typeof code === 'number') return code;
   }
   return undefined;
+}
+
+/**
+ * EKS clusters by name or ARN: DescribeCluster through the connection (cached), then one
+ * {@link ClientNodeCluster} per cluster and container, its tokens signed by the connection.
+ */
+export class EksClusterConnector implements ClusterConnector {
+  private readonly clusters = new Map<string, KubeCluster>();
+
+  constructor(private readonly eks: EksConnection) {}
+
+  async connect(clusterName: string, options: CallOptions = {}): Promise<KubeCluster> {
+    const endpoint = await this.eks.describe(clusterName, options);
+    const key = `${endpoint.region}/${endpoint.name}`;
+    let cluster = this.clusters.get(key);
+    if (!cluster) {
+      cluster = new ClientNodeCluster({
+        endpoint: endpoint.endpoint,
+        caData: endpoint.caData,
+        token: () => this.eks.token(endpoint),
+      });
+      this.clusters.set(key, cluster);
+    }
+    return cluster;
+  }
 }

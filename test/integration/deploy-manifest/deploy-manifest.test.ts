@@ -123,9 +123,11 @@ describe('the deploy-manifest stage against a fake cluster', () => {
     } = {},
   ): Promise<JobReport> {
     const deps: DeployManifestDeps = {
-      connect: () => {
-        connects++;
-        return Promise.resolve(options.cluster ?? cluster);
+      cluster: {
+        connect: () => {
+          connects++;
+          return Promise.resolve(options.cluster ?? cluster);
+        },
       },
       environment: parseDeployManifestEnvironment({ AWS_REGION: 'us-east-1' }),
       sleep: () => Promise.resolve(),
