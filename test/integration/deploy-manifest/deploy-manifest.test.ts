@@ -110,6 +110,18 @@ describe('the deploy-manifest stage against a fake cluster', () => {
     await kube.close();
   });
 
+  /** A fresh fake cluster with these controller options (and a cluster adapter for it). */
+  async function restartKube(controllers: NonNullable<Parameters<typeof startFakeKube>[0]>['controllers']) {
+    cluster.close();
+    await kube.close();
+    kube = await startFakeKube({ namespaces: ['prod'], ...(controllers ? { controllers } : {}) });
+    cluster = new ClientNodeCluster({
+      endpoint: kube.endpoint,
+      caData: kube.caData,
+      token: () => Promise.resolve(kube.token()),
+    });
+  }
+
   async function run(
     userParameters: Record<string, unknown>,
     files: Record<string, string>,
@@ -388,16 +400,7 @@ describe('the deploy-manifest stage against a fake cluster', () => {
     });
 
     it('fails a rollout whose Pods are stuck in ImagePullBackOff and rolls it back', async () => {
-      await kube.close();
-      kube = await startFakeKube({
-        namespaces: ['prod'],
-        controllers: { podOutcome: () => 'ImagePullBackOff' },
-      });
-      cluster = new ClientNodeCluster({
-        endpoint: kube.endpoint,
-        caData: kube.caData,
-        token: () => Promise.resolve(kube.token()),
-      });
+      await restartKube({ podOutcome: () => 'ImagePullBackOff' });
       const f = failure(await run({}, { 'deployment.yaml': deployment() }));
       expect(f.type).toBe('JobFailed');
       expect(f.code).toBe('ROLLOUT_FAILED');
@@ -408,13 +411,7 @@ describe('the deploy-manifest stage against a fake cluster', () => {
     });
 
     it("fails on ProgressDeadlineExceeded with kubectl's words", async () => {
-      await kube.close();
-      kube = await startFakeKube({ namespaces: ['prod'], controllers: { progressDeadlineSteps: 2 } });
-      cluster = new ClientNodeCluster({
-        endpoint: kube.endpoint,
-        caData: kube.caData,
-        token: () => Promise.resolve(kube.token()),
-      });
+      await restartKube({ progressDeadlineSteps: 2 });
       // The new Pods cannot be created (the webhook is unreachable): not a verdict, so the stage
       // keeps waiting until the controller gives up.
       kube.addAdmissionHook({
@@ -549,13 +546,7 @@ describe('the deploy-manifest stage against a fake cluster', () => {
 
   describe('waiting across invocations', () => {
     it('continues when the invocation runs out of time and finishes on the next one', async () => {
-      await kube.close();
-      kube = await startFakeKube({ namespaces: ['prod'], controllers: { mode: 'manual' } });
-      cluster = new ClientNodeCluster({
-        endpoint: kube.endpoint,
-        caData: kube.caData,
-        token: () => Promise.resolve(kube.token()),
-      });
+      await restartKube({ mode: 'manual' });
       const first = await run({}, { 'deployment.yaml': deployment() }, { remainingMs: 8_000 });
       if (first.kind !== 'continuation')
         throw new Error(`expected a continuation, got ${JSON.stringify(first)}`);
@@ -571,13 +562,7 @@ describe('the deploy-manifest stage against a fake cluster', () => {
     });
 
     it('keeps the continuation token within 2048 characters for 50 workloads and their Services', async () => {
-      await kube.close();
-      kube = await startFakeKube({ namespaces: ['prod'], controllers: { mode: 'manual' } });
-      cluster = new ClientNodeCluster({
-        endpoint: kube.endpoint,
-        caData: kube.caData,
-        token: () => Promise.resolve(kube.token()),
-      });
+      await restartKube({ mode: 'manual' });
       const docs = Array.from({ length: 50 }, (_, i) =>
         [deployment(`web-${i}`, 'image'), SERVICE.replace('name: web', `name: web-${i}`)].join('---\n'),
       ).join('---\n');
@@ -589,13 +574,7 @@ describe('the deploy-manifest stage against a fake cluster', () => {
     });
 
     it('times out after timeoutSeconds from the first invocation and rolls back', async () => {
-      await kube.close();
-      kube = await startFakeKube({ namespaces: ['prod'], controllers: { mode: 'manual' } });
-      cluster = new ClientNodeCluster({
-        endpoint: kube.endpoint,
-        caData: kube.caData,
-        token: () => Promise.resolve(kube.token()),
-      });
+      await restartKube({ mode: 'manual' });
       let now = new Date('2026-12-07T10:00:00Z');
       const clock = () => now;
       const first = await run(
