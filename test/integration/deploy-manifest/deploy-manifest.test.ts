@@ -17,6 +17,7 @@ import type { DeployManifestDeps } from '../../../functions/deploy-manifest/depl
 import { parseDeployManifestEnvironment } from '../../../functions/deploy-manifest/params';
 import { fakeContext, jobEvent } from '../../helpers/codepipeline-events';
 import { deny, startFakeKube, webhookUnavailable } from '../../helpers/fake-kube';
+import { installKyvernoNotationAws, verdictFromDigests } from '../../helpers/fake-kube/kyverno-notation-aws';
 import type { AdmissionRequest, FakeKube } from '../../helpers/fake-kube';
 
 const ECR = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
@@ -385,6 +386,23 @@ describe('the deploy-manifest stage against a fake cluster', () => {
       expect(kube.read('v1', 'Service', 'prod', 'web')).toBeUndefined();
     });
 
+    it('deletes every object it applied with onFailure delete, also ones that existed before', async () => {
+      await kube.seed(yamlDeployment(`${ECR}/app@${OLD}`));
+      kube.addAdmissionHook({
+        name: 'mutate.kyverno.svc-fail',
+        phase: 'mutating',
+        review: (r) =>
+          r.kind.kind === 'Pod' && !r.dryRun && JSON.stringify(r.object).includes(SIGNED)
+            ? deny('mutate.kyverno.svc-fail', SHAPE_A(SIGNED))
+            : { allowed: true },
+      });
+      const f = failure(
+        await run({ onFailure: 'delete' }, { 'deployment.yaml': `${deployment()}---\n${SERVICE}` }),
+      );
+      expect(f.message).toMatch(/Rolled back: deleted Deployment prod\/web; deleted Service prod\/web\.$/);
+      expect(kube.read('apps/v1', 'Deployment', 'prod', 'web')).toBeUndefined();
+    });
+
     it('leaves everything in place with onFailure none, and says so', async () => {
       kube.addAdmissionHook({
         name: 'mutate.kyverno.svc-fail',
@@ -469,6 +487,30 @@ describe('the deploy-manifest stage against a fake cluster', () => {
       kube.inject({ status: 503, verb: 'get', resource: 'deployments' });
       success(await run({}, { 'deployment.yaml': deployment() }));
       expect(kube.requests.count({ verb: 'patch', resource: 'deployments', dryRun: false })).toBe(2);
+    });
+
+    it('maps 409 to a JobFailed naming the request', async () => {
+      kube.inject({ status: 409, verb: 'patch', resource: 'deployments', dryRun: false });
+      const f = failure(await run({}, { 'deployment.yaml': deployment() }));
+      expect(f.type).toBe('JobFailed');
+      expect(f.code).toBe('KUBE_REQUEST_REJECTED');
+      expect(f.message).toMatch(
+        /^The API server refused apply deployments\.apps "web" in namespace "prod" \(409/,
+      );
+    });
+
+    it('reports a misconfigured kyverno-notation-aws (Token is not authorized) as ConfigurationError, not a rejection', async () => {
+      await installKyvernoNotationAws(kube, {
+        shape: 'A',
+        namespaces: ['prod'],
+        verdict: verdictFromDigests([SIGNED]),
+        tokenAuthorized: false,
+      });
+      const f = failure(await run({}, { 'deployment.yaml': deployment() }));
+      expect(f.type).toBe('ConfigurationError');
+      expect(f.code).toBe('ADMISSION_EXTENSION_MISCONFIGURED');
+      expect(f.message).toContain('Token is not authorized');
+      expect(kube.requests.writes()).toEqual([]);
     });
 
     it('refuses an unverified image before touching the cluster', async () => {
