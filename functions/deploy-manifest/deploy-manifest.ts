@@ -400,7 +400,11 @@ async function observe(
   }
   const namespace = workload.metadata.namespace ?? p.ref.namespace ?? 'default';
   const first = rolloutStatus({ workload }, since);
-  if (first.state !== 'waiting' || first.message.includes('spec update to be observed'))
+  // A passed progress deadline still reads the new ReplicaSet and its events, to say why.
+  const deadlineExceeded = first.state === 'failed' && first.reason === 'ProgressDeadlineExceeded';
+  if (first.state === 'done' || (first.state === 'failed' && !deadlineExceeded))
+    return { workload, status: first };
+  if (first.state === 'waiting' && first.message.includes('spec update to be observed'))
     return { workload, status: first };
   const selector = selectorOf(workload);
   let newReplicaSet: KubeObject | undefined;
@@ -429,7 +433,7 @@ async function observe(
     numberReady?: number;
   };
   const desired = (eventsFor.spec as { replicas?: number } | undefined)?.replicas ?? 1;
-  const missing = (rsStatus.replicas ?? 0) < desired || workload.kind !== 'Deployment';
+  const missing = (rsStatus.replicas ?? 0) < desired || workload.kind !== 'Deployment' || deadlineExceeded;
   const events = missing
     ? await cluster.list(
         'v1',

@@ -442,7 +442,9 @@ describe('the deploy-manifest stage against a fake cluster', () => {
       });
       const f = failure(await run({}, { 'deployment.yaml': deployment() }));
       expect(f.code).toBe('ROLLOUT_FAILED');
-      expect(f.message).toMatch(/^Deployment prod\/web: deployment "web" exceeded its progress deadline/);
+      expect(f.message).toMatch(
+        /^Deployment prod\/web: deployment "web" exceeded its progress deadline; last FailedCreate: Error creating: Internal error occurred: failed calling webhook "mutate\.kyverno\.svc-fail"/,
+      );
       expect(f.message).toContain('Rolled back: deleted Deployment prod/web.');
     });
   });

@@ -198,6 +198,41 @@ describe('rolloutStatus failure signals', () => {
     });
   });
 
+  it('says why the progress deadline passed when the new Pods could not be created', () => {
+    const stuck = deployment({
+      observedGeneration: 2,
+      conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' }],
+    });
+    const event = {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: {},
+      reason: 'FailedCreate',
+      message: 'Error creating: pods "web-1-x" is forbidden: exceeded quota: compute',
+      lastTimestamp: '2026-12-07T10:00:05Z',
+    };
+    expect(rolloutStatus({ workload: stuck, events: [event] }, SINCE)).toMatchObject({
+      state: 'failed',
+      reason: 'ProgressDeadlineExceeded',
+      message:
+        'deployment "web" exceeded its progress deadline; last FailedCreate: Error creating: pods "web-1-x" is forbidden: exceeded quota: compute',
+    });
+  });
+
+  it('does not fail an OnDelete rollout kubectl cannot follow: it was applied', () => {
+    const ds: KubeObject = {
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: { name: 'agent' },
+      spec: { updateStrategy: { type: 'OnDelete' } },
+    };
+    expect(rolloutStatus({ workload: ds }, SINCE)).toEqual({
+      state: 'done',
+      message:
+        'rollout status is only available for RollingUpdate strategy type: DaemonSet "agent" applied, not followed',
+    });
+  });
+
   it.each(['ImagePullBackOff', 'ErrImagePull', 'CrashLoopBackOff', 'CreateContainerConfigError'])(
     'fails on a Pod stuck in %s',
     (reason) => {
