@@ -115,6 +115,7 @@ export function kyvernoImages(obj: Obj, kind: string): KyvernoImage[] {
   for (const field of ['initContainers', 'containers', 'ephemeralContainers']) {
     ((spec?.[field] as Obj[] | undefined) ?? []).forEach((c, i) => {
       const p = parseImage(String(c.image ?? ''));
+      if (!p) return; // Kyverno cannot parse it either; the API server's validation or the kubelet reports it.
       const [registry, ...rest] = p.repository.split('/');
       const path = rest.join('/');
       const tag = p.digest ? (p.tag ?? '') : (p.tag ?? 'latest');

@@ -78,8 +78,9 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size > limit) {
+        // Keep reading (and discarding) so the client sees the 413 rather than a reset.
+        chunks.length = 0;
         reject(new BodyTooLarge());
-        req.destroy();
         return;
       }
       chunks.push(c);
@@ -226,7 +227,8 @@ export class KubeHttpServer {
     } catch (e) {
       if (e instanceof BodyTooLarge) {
         finish(413);
-        return sendError(res, errors.tooLarge(this.deps.maxBodyBytes));
+        const e = errors.tooLarge(this.deps.maxBodyBytes);
+        return send(res, e.code, e.status, { Connection: 'close' });
       }
       throw e;
     }

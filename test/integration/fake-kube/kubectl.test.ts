@@ -35,6 +35,12 @@ if (!KUBECTL) {
 const DIGEST = `sha256:${'c'.repeat(64)}`;
 let fake: FakeKube;
 let dir: string;
+/** kubectl's minor version: before 1.24 it validates against /openapi/v2 (protobuf), which the fake does not serve. */
+let minor = 0;
+
+function validate(): string[] {
+  return minor < 24 ? ['--validate=false'] : [];
+}
 
 function kubectl(...args: string[]): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
@@ -52,6 +58,17 @@ function kubectl(...args: string[]): Promise<{ code: number; out: string }> {
 
 describe.skipIf(!KUBECTL)('fake-kube with kubectl', () => {
   beforeAll(async () => {
+    const version = await new Promise<string>((resolve) =>
+      execFile(KUBECTL!, ['version', '--client', '-o', 'json'], (_e, stdout) => resolve(stdout)),
+    );
+    minor = Number.parseInt(
+      (JSON.parse(version) as { clientVersion: { minor: string } }).clientVersion.minor,
+      10,
+    );
+    if (minor < 24)
+      console.warn(
+        `kubectl 1.${minor}: applying with --validate=false (client-side validation needs /openapi/v2)`,
+      );
     fake = await startFakeKube({
       namespaces: ['shop'],
       controllers: { imageDigests: { 'nginx:1.25': DIGEST } },
@@ -92,11 +109,12 @@ describe.skipIf(!KUBECTL)('fake-kube with kubectl', () => {
   });
 
   it('applies server-side, follows the rollout, rolls back and reads logs', async () => {
-    const applied = await kubectl('apply', '--server-side', '-f', path.join(dir, 'web.yaml'));
+    const applied = await kubectl('apply', '--server-side', ...validate(), '-f', path.join(dir, 'web.yaml'));
     expect(applied).toEqual({ code: 0, out: 'deployment.apps/web serverside-applied\n' });
     const patch = fake.requests.matching({ verb: 'patch', resource: 'deployments' })[0]!;
     expect(patch.contentType).toBe('application/apply-patch+yaml');
-    expect(patch.query).toMatchObject({ fieldManager: 'kubectl', fieldValidation: 'Strict', force: 'false' });
+    expect(patch.query).toMatchObject({ fieldManager: 'kubectl', force: 'false' });
+    if (minor >= 24) expect(patch.query.fieldValidation).toBe('Strict');
 
     const status = await kubectl('rollout', 'status', 'deployment/web', '--timeout=20s');
     expect(status.code).toBe(0);
@@ -118,6 +136,7 @@ describe.skipIf(!KUBECTL)('fake-kube with kubectl', () => {
     const conflict = await kubectl(
       'apply',
       '--server-side',
+      ...validate(),
       '--field-manager=other',
       '-f',
       path.join(dir, 'web2.yaml'),
@@ -166,6 +185,73 @@ describe.skipIf(!KUBECTL)('fake-kube with kubectl', () => {
       'jsonpath={.status.updatedReplicas}/{.status.availableReplicas}',
     );
     expect(get).toEqual({ code: 0, out: '2/2' });
+  });
+
+  it('rolls StatefulSets and DaemonSets out and back through ControllerRevisions', async () => {
+    fake.controllers.options.imageDigests!['nginx:1.26'] = `sha256:${'d'.repeat(64)}`;
+    writeFileSync(
+      path.join(dir, 'sets.yaml'),
+      [
+        'apiVersion: apps/v1',
+        'kind: StatefulSet',
+        'metadata: {name: db, namespace: shop}',
+        'spec:',
+        '  replicas: 2',
+        '  serviceName: db',
+        '  selector: {matchLabels: {app: db}}',
+        '  template:',
+        '    metadata: {labels: {app: db}}',
+        '    spec: {containers: [{name: db, image: "nginx:1.25"}]}',
+        '---',
+        'apiVersion: apps/v1',
+        'kind: DaemonSet',
+        'metadata: {name: agent, namespace: shop}',
+        'spec:',
+        '  selector: {matchLabels: {app: agent}}',
+        '  template:',
+        '    metadata: {labels: {app: agent}}',
+        '    spec: {containers: [{name: agent, image: "nginx:1.25"}]}',
+        '',
+      ].join('\n'),
+    );
+    expect(
+      (await kubectl('apply', '--server-side', ...validate(), '-f', path.join(dir, 'sets.yaml'))).out,
+    ).toBe('statefulset.apps/db serverside-applied\ndaemonset.apps/agent serverside-applied\n');
+    // A defaulted RollingUpdate strategy has partition 0, so kubectl words it as a partitioned roll out.
+    expect((await kubectl('rollout', 'status', 'statefulset/db', '--timeout=20s')).out).toContain(
+      'partitioned roll out complete: 2 new pods have been updated...',
+    );
+    expect((await kubectl('rollout', 'status', 'daemonset/agent', '--timeout=20s')).out).toContain(
+      'daemon set "agent" successfully rolled out',
+    );
+    await kubectl('set', 'image', 'statefulset/db', 'db=nginx:1.26');
+    await kubectl('set', 'image', 'daemonset/agent', 'agent=nginx:1.26');
+    expect((await kubectl('rollout', 'status', 'statefulset/db', '--timeout=20s')).code).toBe(0);
+    expect((await kubectl('rollout', 'undo', 'statefulset/db')).out).toBe(
+      'statefulset.apps/db rolled back\n',
+    );
+    expect((await kubectl('rollout', 'undo', 'daemonset/agent')).out).toBe(
+      'daemonset.apps/agent rolled back\n',
+    );
+    const undoPatches = fake.requests.all.filter(
+      (r) => r.verb === 'patch' && r.contentType === 'application/strategic-merge-patch+json',
+    );
+    expect(undoPatches.length).toBeGreaterThanOrEqual(4);
+    expect((await kubectl('rollout', 'status', 'statefulset/db', '--timeout=20s')).code).toBe(0);
+    expect((await kubectl('rollout', 'status', 'daemonset/agent', '--timeout=20s')).code).toBe(0);
+    await fake.step(4);
+    const images = fake
+      .list('v1', 'Pod', 'shop')
+      .filter((p) => /^(db|agent)-/.test(String((p.metadata as { name: string }).name)))
+      .map((p) => (p.spec as { containers: { image: string }[] }).containers[0]!.image);
+    expect(images).toEqual(['nginx:1.25', 'nginx:1.25', 'nginx:1.25']);
+    const sts = fake.read('apps/v1', 'StatefulSet', 'shop', 'db')!.status as Record<string, unknown>;
+    expect(sts.currentRevision).toBe(sts.updateRevision);
+    const revisions = fake
+      .list('apps/v1', 'ControllerRevision', 'shop')
+      .filter((cr) => String((cr.metadata as { name: string }).name).startsWith('db-'))
+      .map((cr) => cr.revision);
+    expect(revisions.sort()).toEqual([2, 3]);
   });
 
   it('is refused with 401 when the token is not an EKS token', async () => {

@@ -1,13 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  ApiException,
-  AppsV1Api,
-  CoreV1Api,
-  KubeConfig,
-  KubernetesObjectApi,
-  PatchStrategy,
-  type KubernetesObject,
-} from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import {
   EXTENSION_CONTAINER,
   EXTENSION_NAMESPACE,
@@ -16,6 +8,7 @@ import {
   verdictFromDigests,
   type FakeKube,
 } from '../../helpers/fake-kube/index';
+import { apiFailure, applyTo, kubeConfigFor, webDeployment } from './support';
 
 const REPO = '111122223333.dkr.ecr.us-east-1.amazonaws.com/web';
 const SIGNED = `sha256:${'1'.repeat(64)}`;
@@ -25,34 +18,12 @@ const TAGS = { [`${REPO}:v1`]: SIGNED, [`${REPO}:v1-unsigned`]: UNSIGNED };
 let fake: FakeKube;
 let kc: KubeConfig;
 
-function deployment(image: string): KubernetesObject & Record<string, unknown> {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: 'web', namespace: 'shop' },
-    spec: {
-      replicas: 2,
-      selector: { matchLabels: { app: 'web' } },
-      template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image }] } },
-    },
-  };
-}
+const deployment = (image: string): KubernetesObject & Record<string, unknown> => webDeployment(image, 2);
+const apply = (obj: KubernetesObject): Promise<KubernetesObject> => applyTo(kc, obj);
 
-async function apply(obj: KubernetesObject, dryRun?: string): Promise<KubernetesObject> {
-  return KubernetesObjectApi.makeApiClient(kc).patch(
-    obj,
-    undefined,
-    dryRun,
-    'stagesign',
-    true,
-    PatchStrategy.ServerSideApply,
-  );
-}
-
-function failure(e: unknown): { code: number; status: Record<string, unknown> } {
-  expect(e).toBeInstanceOf(ApiException);
-  const ex = e as ApiException<string>;
-  return { code: ex.code, status: JSON.parse(ex.body) as Record<string, unknown> };
+async function failure(p: Promise<unknown>): Promise<{ code: number; status: Record<string, unknown> }> {
+  const { code, body } = await apiFailure(p);
+  return { code, status: body };
 }
 
 async function extensionLog(pod: string, previous = false): Promise<string> {
@@ -66,13 +37,7 @@ async function extensionLog(pod: string, previous = false): Promise<string> {
 
 beforeEach(async () => {
   fake = await startFakeKube({ namespaces: ['shop'], controllers: { mode: 'manual' } });
-  kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'eks', server: fake.endpoint, caData: fake.caData }],
-    users: [{ name: 'lambda', token: fake.token() }],
-    contexts: [{ name: 'ctx', cluster: 'eks', user: 'lambda' }],
-    currentContext: 'ctx',
-  });
+  kc = kubeConfigFor(fake);
 });
 afterEach(async () => {
   await fake.close();
@@ -162,18 +127,16 @@ describe('kyverno-notation-aws Shape A (Pod-only mutate policy check-images)', (
     });
 
     // A Pod dry-run (the deploy stage's preflight) gets the same text synchronously.
-    const e = await kc
-      .makeApiClient(CoreV1Api)
-      .createNamespacedPod({
+    const { code, status } = await failure(
+      kc.makeApiClient(CoreV1Api).createNamespacedPod({
         namespace: 'shop',
         dryRun: 'All',
         body: {
           metadata: { generateName: 'web-' },
           spec: { containers: [{ name: 'web', image: `${REPO}:v1-unsigned` }] },
         },
-      })
-      .catch((x: unknown) => x);
-    const { code, status } = failure(e);
+      }),
+    );
     expect(code).toBe(400);
     expect(status).toEqual({
       kind: 'Status',
@@ -197,11 +160,7 @@ describe('kyverno-notation-aws Shape A (Pod-only mutate policy check-images)', (
       spec: { containers: [{ name: 'web', image: `${REPO}:v1` }] },
     };
     const core = kc.makeApiClient(CoreV1Api);
-    const denied = failure(
-      await core
-        .createNamespacedPod({ namespace: 'shop', dryRun: 'All', body: pod })
-        .catch((x: unknown) => x),
-    );
+    const denied = await failure(core.createNamespacedPod({ namespace: 'shop', dryRun: 'All', body: pod }));
     expect(denied.status.message).toContain(
       'failed to fetch data for APICall: HTTP 406 Not Acceptable: Token is not authorized\n]',
     );
@@ -210,11 +169,7 @@ describe('kyverno-notation-aws Shape A (Pod-only mutate policy check-images)', (
     );
 
     kna.set({ unavailable: true });
-    const down = failure(
-      await core
-        .createNamespacedPod({ namespace: 'shop', dryRun: 'All', body: pod })
-        .catch((x: unknown) => x),
-    );
+    const down = await failure(core.createNamespacedPod({ namespace: 'shop', dryRun: 'All', body: pod }));
     expect(down.code).toBe(500);
     expect(down.status).toMatchObject({
       reason: 'InternalError',
@@ -273,7 +228,7 @@ describe('kyverno-notation-aws Shape A (Pod-only mutate policy check-images)', (
     expect(restarts).toEqual({ [first!]: 0, [second!]: 1 });
     await kna.replace(0);
     expect(kna.pods[0]).not.toBe(first);
-    const gone = failure(await extensionLog(first!).catch((x: unknown) => x));
+    const gone = await failure(extensionLog(first!));
     expect(gone.code).toBe(404);
   });
 });
@@ -281,8 +236,7 @@ describe('kyverno-notation-aws Shape A (Pod-only mutate policy check-images)', (
 describe('kyverno-notation-aws Shape B (validate policy, autogenerated for Deployments)', () => {
   it('denies the Deployment at apply with HTTP 400 and stores nothing', async () => {
     await installKyvernoNotationAws(fake, { shape: 'B', verdict: verdictFromDigests([SIGNED], TAGS) });
-    const e = await apply(deployment(`${REPO}:v1-unsigned`)).catch((x: unknown) => x);
-    const { code, status } = failure(e);
+    const { code, status } = await failure(apply(deployment(`${REPO}:v1-unsigned`)));
     expect(code).toBe(400);
     const message = String(status.message);
     expect(
