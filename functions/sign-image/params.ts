@@ -12,6 +12,7 @@
  * | `forceResign`           | sign again even when a reusable signature exists (default false)      |
  * | `signatureFormat`       | `oci-1.1` (default) or `legacy` (notation CLI 1.x manifest shape)      |
  * | `signPlatformManifests` | for an image index, also sign every platform manifest (default false) |
+ * | `userMetadata`          | `{"key":"value"}` signed into the payload, as `notation sign -m key=value` |
  */
 import { ConfigurationError } from '../../shared/errors';
 import type { SignatureManifestShape } from '../../shared/notary/signature-manifest';
@@ -32,9 +33,17 @@ export interface SignImageParams {
   readonly force: boolean;
   readonly shape: SignatureManifestShape;
   readonly signPlatformManifests: boolean;
+  /** Signed into the payload's annotations (`notation sign -m`); absent when not given. */
+  readonly userMetadata?: Readonly<Record<string, string>>;
 }
 
-const STAGE_KEYS = ['signingProfileArn', 'forceResign', 'signatureFormat', 'signPlatformManifests'] as const;
+const STAGE_KEYS = [
+  'signingProfileArn',
+  'forceResign',
+  'signatureFormat',
+  'signPlatformManifests',
+  'userMetadata',
+] as const;
 const KNOWN_KEYS: ReadonlySet<string> = new Set<string>([...IMAGE_SOURCE_KEYS, ...STAGE_KEYS]);
 const SHAPES: readonly SignatureManifestShape[] = ['oci-1.1', 'legacy'];
 
@@ -113,6 +122,7 @@ export function parseSignImageParams(
     force: optionalBoolean(up.forceResign, 'UserParameters.forceResign'),
     shape: parseShape(up.signatureFormat),
     signPlatformManifests: optionalBoolean(up.signPlatformManifests, 'UserParameters.signPlatformManifests'),
+    ...(up.userMetadata !== undefined ? { userMetadata: parseUserMetadata(up.userMetadata) } : {}),
   };
 }
 
@@ -126,6 +136,21 @@ function profileFrom(arn: string, source: SignImageParams['profileSource']): Sig
     }
     throw error;
   }
+}
+
+function parseUserMetadata(value: unknown): Record<string, string> {
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    Array.isArray(value) ||
+    Object.values(value).some((v) => typeof v !== 'string')
+  ) {
+    throw new ConfigurationError(
+      'USER_PARAMETERS_INVALID',
+      `UserParameters.userMetadata must be an object of string values, e.g. {"buildId":"123"}, but is ${JSON.stringify(value)}.`,
+    );
+  }
+  return { ...(value as Record<string, string>) };
 }
 
 function optionalBoolean(value: unknown, field: string): boolean {

@@ -172,6 +172,7 @@ async function signImages(
           shape: params.shape,
           signPlatformManifests: params.signPlatformManifests,
           profileArn: params.profile.arn,
+          ...(params.userMetadata ? { userMetadata: params.userMetadata } : {}),
           subject,
           signal: ctx.signal,
         },

@@ -144,6 +144,27 @@ describe('sign-image stage', () => {
     expect(await registry.listReferrers(ref, image, MediaType.NotarySignature)).toHaveLength(2);
   });
 
+  it('signs UserParameters.userMetadata into the payload (notation sign -m) and reuses only a signature carrying it', async () => {
+    const ref = parseReference(`${fake.host}/app:v1`);
+    await pushTestImage(registry, ref, 'v1');
+    const report = await run({ image: `${fake.host}/app:v1`, userMetadata: { buildId: '42' } });
+    expect(report.kind).toBe('success');
+    const payload = JSON.parse(text(signer.payloads[0])) as { targetArtifact: { annotations?: unknown } };
+    expect(payload.targetArtifact.annotations).toEqual({ buildId: '42' });
+    await run({ image: `${fake.host}/app:v1`, userMetadata: { buildId: '42' } });
+    expect(signer.calls).toBe(1);
+    await run({ image: `${fake.host}/app:v1`, userMetadata: { buildId: '43' } });
+    expect(signer.calls).toBe(2);
+  });
+
+  it('refuses a userMetadata that is not an object of strings, naming the field', async () => {
+    const report = await run({ image: `${fake.host}/app:v1`, userMetadata: { buildId: 42 } });
+    expect(report.kind).toBe('failure');
+    expect(report.kind === 'failure' && report.failureDetails.message).toContain(
+      'UserParameters.userMetadata must be an object of string values, e.g. {"buildId":"123"}, but is {"buildId":42}.',
+    );
+  });
+
   it('signs several images under indexed variable names with a JSON summary', async () => {
     const a = await pushTestImage(registry, parseReference(`${fake.host}/a:1`), '1');
     const b = await pushTestImage(registry, parseReference(`${fake.host}/b:1`), '1', 'b');
