@@ -18,17 +18,18 @@ import {
   NAMESPACE,
   startArtifactStandIn,
   startDeployScenario,
-  startDescribeClusterStandIn,
 } from '../test/helpers/deploy-manifest-scenarios';
+import { startEksStandIn } from '../test/helpers/eks-stand-in';
 
 const DEFAULT_EVENTS = ['happy-path', 'unsigned-image', 'pod-rejected-rollback'];
 
 async function runOne(event: string, artifactsEndpoint: string): Promise<number> {
   const scenario = await startDeployScenario(event);
   const { kube } = scenario;
-  const eks = await startDescribeClusterStandIn((name) =>
-    name === kube.clusterName ? { endpoint: kube.endpoint, caData: kube.caData } : undefined,
-  );
+  const eks = await startEksStandIn({
+    region: kube.region,
+    clusters: [{ name: kube.clusterName, endpoint: kube.endpoint, caData: kube.caData }],
+  });
   try {
     const before = deploymentImage(kube);
     console.log(`\n=== ${event} ===`);
@@ -58,7 +59,7 @@ async function runOne(event: string, artifactsEndpoint: string): Promise<number>
       child.on('exit', (code) => resolve(code ?? 1));
     });
     console.log(`exit status ${status}`);
-    console.log(`DescribeCluster calls: ${eks.calls.length}`);
+    console.log(`DescribeCluster calls: ${eks.requests.length}`);
     console.log(
       `Kubernetes API requests (${kube.requests.all.length}, ${kube.requests.writes().length} non-dry-run writes):`,
     );

@@ -4,7 +4,8 @@
  *
  * - the input artifacts the events name (by S3 object key), served by a tiny path-style S3
  *   GetObject stand-in (the real S3Client of the artifact store, via AWS_ENDPOINT_URL_S3);
- * - an EKS DescribeCluster REST-JSON stand-in (the real EKSClient, via AWS_ENDPOINT_URL_EKS);
+ * - the EKS DescribeCluster stand-in of test/helpers/eks-stand-in.ts (the real EKSClient, via
+ *   AWS_ENDPOINT_URL_EKS), started by the callers;
  * - per event, a fake cluster (test/helpers/fake-kube) with kyverno-notation-aws installed
  *   (Shape A, Pod-only mutate policy) that accepts only {@link SIGNED}.
  *
@@ -135,49 +136,6 @@ export async function startArtifactStandIn(): Promise<{ endpoint: string; close(
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
-}
-
-/**
- * EKS `DescribeCluster` (REST-JSON, `GET /clusters/<name>`) answering for the clusters
- * `lookup` knows; others get the service's ResourceNotFoundException.
- */
-export async function startDescribeClusterStandIn(
-  lookup: (name: string) => { endpoint: string; caData: string } | undefined,
-): Promise<{ endpoint: string; calls: string[]; close(): Promise<void> }> {
-  const calls: string[] = [];
-  const server = createServer((req, res) => {
-    const match = /^\/clusters\/([^/?]+)/.exec(req.url ?? '');
-    const name = match ? decodeURIComponent(match[1]!) : '';
-    calls.push(`${req.method} ${req.url}`);
-    const found = req.method === 'GET' && name ? lookup(name) : undefined;
-    if (!found) {
-      res.writeHead(404, {
-        'content-type': 'application/json',
-        'x-amzn-errortype': 'ResourceNotFoundException',
-      });
-      res.end(JSON.stringify({ message: `No cluster found for name: ${name}.` }));
-      return;
-    }
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(
-      JSON.stringify({
-        cluster: {
-          name,
-          arn: `arn:aws:eks:${REGION}:123456789012:cluster/${name}`,
-          status: 'ACTIVE',
-          endpoint: found.endpoint,
-          certificateAuthority: { data: found.caData },
-          version: '1.32',
-        },
-      }),
-    );
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    calls,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

@@ -18,8 +18,9 @@ import {
   SIGNED,
   startArtifactStandIn,
   startDeployScenario,
-  startDescribeClusterStandIn,
 } from '../../../helpers/deploy-manifest-scenarios';
+import { startEksStandIn } from '../../../helpers/eks-stand-in';
+import type { EksStandIn } from '../../../helpers/eks-stand-in';
 import type { DeployScenario } from '../../../helpers/deploy-manifest-scenarios';
 
 type Expected =
@@ -117,7 +118,7 @@ describe('the deploy-manifest handler on the sample events', () => {
   const savedEnv = { ...process.env };
   let artifacts: Awaited<ReturnType<typeof startArtifactStandIn>>;
   let scenario: DeployScenario | undefined;
-  let eks: Awaited<ReturnType<typeof startDescribeClusterStandIn>> | undefined;
+  let eks: EksStandIn | undefined;
 
   beforeAll(async () => {
     artifacts = await startArtifactStandIn();
@@ -145,9 +146,9 @@ describe('the deploy-manifest handler on the sample events', () => {
   it.each(Object.entries(EXPECTED))('%s', async (name, expected) => {
     scenario = await startDeployScenario(name);
     const kube = scenario.kube;
-    eks = await startDescribeClusterStandIn((cluster) =>
-      cluster === 'prod' ? { endpoint: kube.endpoint, caData: kube.caData } : undefined,
-    );
+    eks = await startEksStandIn({
+      clusters: [{ name: 'prod', endpoint: kube.endpoint, caData: kube.caData }],
+    });
     process.env = {
       ...savedEnv,
       AWS_REGION: 'us-east-1',
@@ -177,6 +178,8 @@ describe('the deploy-manifest handler on the sample events', () => {
       expect(report.failureDetails.message).toMatch(expected.message);
     }
     expected.check?.(report, scenario);
+    // DescribeCluster once per container (cold start per event), and only when the cluster is needed.
+    expect(eks.requests.length).toBeLessThanOrEqual(1);
     const text = JSON.stringify(report);
     for (const secret of EVENT_SECRETS) expect(text).not.toContain(secret);
     expect(text).not.toContain('k8s-aws-v1.');
