@@ -202,15 +202,14 @@ function judgeImage(facts: WorkloadFacts, image: DeployedImage, input: JudgeInpu
       reason: notationText(lastFailure.error),
     };
   }
-  for (const message of facts.denials) {
-    const verdict = fromDenial(message, image, facts.images, 'replica-set');
-    if (verdict?.verdict === 'infrastructure' && (verdict.kind === 'configuration' || input.final)) {
-      return { ...base, ...verdict };
-    }
-  }
+  const infraDenials = facts.denials
+    .map((message) => fromDenial(message, image, facts.images, 'replica-set'))
+    .filter((v): v is Extract<Denial, { verdict: 'infrastructure' }> => v?.verdict === 'infrastructure');
+  const misconfigured = infraDenials.find((v) => v.kind === 'configuration');
+  if (misconfigured) return { ...base, ...misconfigured };
   const infra = infrastructure(input.extension, facts);
-  if (infra && (infra.code !== 'EXTENSION_NOT_READY' || input.final) && input.evidence === 'logs')
-    return { ...base, ...infra };
+  if (infra && (infra.code !== 'EXTENSION_NOT_READY' || input.final)) return { ...base, ...infra };
+  if (input.final && infraDenials[0]) return { ...base, ...infraDenials[0] };
   if (!input.final) {
     return { ...base, verdict: 'pending', reason: facts.rollout?.message ?? 'the workload is gone' };
   }
