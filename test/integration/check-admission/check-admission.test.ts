@@ -4,7 +4,9 @@
  * both Kyverno rejection shapes, rollback, the extension down, 403 on pods/log, `Token is not
  * authorized`, a namespace no policy covers, and continuation across invocations.
  */
+import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import { checkAdmissionAction } from '../../../functions/check-admission/check-admission';
 import type { CheckAdmissionDeps } from '../../../functions/check-admission/check-admission';
 import { ClientNodeCluster } from '../../../shared/kube/kube-cluster';
@@ -13,7 +15,7 @@ import { RecordingReporter, runPipelineAction } from '../../../shared/pipeline';
 import type { JobReport } from '../../../shared/pipeline';
 import { fakeContext, jobEvent } from '../../helpers/codepipeline-events';
 import { startFakeKube } from '../../helpers/fake-kube/index';
-import type { FakeKube } from '../../helpers/fake-kube/index';
+import type { FakeKube, RecordedKubeRequest } from '../../helpers/fake-kube/index';
 import { EXTENSION_NAMESPACE, appImage, emulateKyvernoNotationAws } from '../../helpers/kyverno-notation-aws';
 import type { ExtensionEmulationOptions } from '../../helpers/kyverno-notation-aws';
 import { SIGNED, TOKEN_IN_DUMP, UNSIGNED } from '../../fixtures/kyverno-logs/names';
@@ -108,6 +110,38 @@ async function check(
   return reporter.reports[0]!;
 }
 
+interface Rule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+}
+type RbacDoc = {
+  kind: string;
+  metadata: { name: string; namespace?: string };
+  rules?: Rule[];
+  roleRef?: { kind: string; name: string };
+};
+const RBAC = parseAllDocuments(
+  readFileSync(new URL('../../../kubernetes/stagesign-admission-checker-rbac.yaml', import.meta.url), 'utf8'),
+).map((d) => d.toJS() as RbacDoc);
+
+/** Whether kubernetes/stagesign-admission-checker-rbac.yaml (its bindings for `prod`) allows `request`. */
+function allowedByManifest(request: RecordedKubeRequest, withRollback: boolean): boolean {
+  if (request.resource === undefined) return true; // discovery: system:discovery allows it
+  const resource = request.subresource ? `${request.resource}/${request.subresource}` : request.resource;
+  return RBAC.filter((d) => d.kind === 'RoleBinding' && d.metadata.namespace === request.namespace)
+    .filter((b) => withRollback || b.metadata.name !== 'stagesign-admission-rollback')
+    .flatMap(
+      (b) => RBAC.find((r) => r.kind === b.roleRef!.kind && r.metadata.name === b.roleRef!.name)?.rules ?? [],
+    )
+    .some(
+      (rule) =>
+        rule.apiGroups.includes(request.group ?? '') &&
+        rule.resources.includes(resource) &&
+        rule.verbs.includes(request.verb ?? ''),
+    );
+}
+
 const success = (report: JobReport) => {
   if (report.kind !== 'success') throw new Error(`expected a success, got ${JSON.stringify(report)}`);
   return report;
@@ -138,6 +172,10 @@ describe('check-admission against the fake API server', () => {
     );
     // Read-only, and every replica's log read with timestamps, a byte limit and sinceSeconds.
     expect(fake.requests.writes()).toEqual([]);
+    const forbidden = fake.requests.matching({}).filter((r) => !allowedByManifest(r, false));
+    expect(forbidden.map((r) => `${r.verb} ${r.resource}/${r.subresource ?? ''} in ${r.namespace}`)).toEqual(
+      [],
+    );
     const logReads = fake.requests.matching({ subresource: 'log', namespace: EXTENSION_NAMESPACE });
     expect(new Set(logReads.map((r) => r.name)).size).toBe(2);
     for (const read of logReads) {
@@ -155,7 +193,11 @@ describe('check-admission against the fake API server', () => {
     await deploy(SIGNED);
     await fake.step(4);
     const deployed = [await deploy(UNSIGNED)];
+    fake.requests.clear();
     const f = failure(await check({ deployed }));
+    // Every request, the rollback's patch included, is one the RBAC manifest grants.
+    expect(fake.requests.count({ verb: 'patch', resource: 'deployments' })).toBe(1);
+    expect(fake.requests.matching({}).filter((r) => !allowedByManifest(r, true))).toEqual([]);
     expect(f).toMatchObject({ type: 'JobFailed', code: 'ADMISSION_REJECTED' });
     expect(f.message).toContain(
       `deployment prod/web, container app: rejected by kyverno-notation-aws: signature verification failed: no signature is associated with "${appImage(UNSIGNED)}", make sure the artifact was signed successfully`,
