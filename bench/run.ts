@@ -27,6 +27,11 @@ const KiB = 1024;
 /** Targets. Bundles are measured as SAM ships them (minified, SDK bundled, source map beside). */
 const TARGETS = {
   bundleBytes: 1024 * KiB,
+  /**
+   * The Kubernetes stages bundle @kubernetes/client-node 1.4, whose generated models do not
+   * tree-shake (eks-and-kyverno.md §2.9: 1.53 MB for KubeConfig + CoreV1Api alone).
+   */
+  kubeBundleBytes: 2048 * KiB,
   coldImportMs: 400,
   coldRssBytes: 120 * 1024 * KiB,
   verifyMedianMs: 10,
@@ -69,14 +74,17 @@ await import(process.argv[1]);
 const ms = performance.now() - t0;
 console.log(JSON.stringify({ ms, rss: process.memoryUsage().rss }));
 `;
+/** Stages that talk to Kubernetes (their bundles carry client-node). */
+const KUBE_STAGES = new Set(['deploy-manifest', 'check-admission']);
 for (const stage of stages.sort()) {
   const bundle = join(dist, stage, 'handler.mjs');
   const size = statSync(bundle).size;
+  const limit = KUBE_STAGES.has(stage) ? TARGETS.kubeBundleBytes : TARGETS.bundleBytes;
   rows.push({
     name: `${stage} bundle`,
     value: `${(size / KiB).toFixed(1)} KiB`,
-    target: `≤ ${TARGETS.bundleBytes / KiB} KiB`,
-    ok: size <= TARGETS.bundleBytes,
+    target: `≤ ${limit / KiB} KiB`,
+    ok: size <= limit,
   });
   const times: number[] = [];
   const rss: number[] = [];
