@@ -37,6 +37,16 @@ const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/sign')).signCommand,
   },
   {
+    name: 'login',
+    summary: 'Log in to a registry, storing the credential as notation and docker do',
+    load: async () => (await import('./commands/login')).loginCommand,
+  },
+  {
+    name: 'logout',
+    summary: 'Log out from a registry, removing its stored credential',
+    load: async () => (await import('./commands/login')).logoutCommand,
+  },
+  {
     name: 'policy show',
     summary: 'Show the trust policy',
     load: async () => (await import('./commands/policy-show')).policyShowCommand,
@@ -44,6 +54,20 @@ const COMMANDS: readonly CommandEntry[] = [
 ];
 
 export const VERSION = '0.1.0';
+
+/** `stagesign policy --help`: the policy command group, as cobra prints a parent command's help. */
+const POLICY_HELP = `Manage the trust policy of the notation configuration directory
+
+Usage:
+  stagesign policy [command]
+
+Available Commands:
+  show        Show the trust policy (validated with notation's rules)
+
+Flags:
+  -h, --help   help for policy
+
+Use "stagesign policy [command] --help" for more information about a command.`;
 
 /** The top-level help. */
 export function rootHelp(): string {
@@ -75,8 +99,18 @@ function findCommand(argv: string[]): { entry: CommandEntry; rest: string[] } | 
 /** Runs `stagesign` with `argv` (without the node and script paths); resolves to the exit status. */
 export async function run(argv: string[], io: CliIo = processIo()): Promise<number> {
   const [first] = argv;
+  if (first === 'help' && argv.length > 1) return run([...argv.slice(1), '--help'], io);
   if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
     io.out(rootHelp());
+    return EXIT_OK;
+  }
+  if (first === 'policy' && (argv[1] === undefined || argv[1] === '-h' || argv[1] === '--help')) {
+    if (argv[1] === undefined) {
+      io.err('Error: policy needs a subcommand: show');
+      io.err("Run 'stagesign policy --help' for usage.");
+      return EXIT_FAILURE;
+    }
+    io.out(POLICY_HELP);
     return EXIT_OK;
   }
   if (first === '--version' || first === 'version') {

@@ -1,7 +1,7 @@
 /**
  * notation's configuration layout, read as `notation` reads it: the directory from `--config-dir`,
- * else `$XDG_CONFIG_HOME/notation`, else `~/.config/notation` (notation-go `dir.UserConfigDir` on
- * Linux); in it `trustpolicy.oci.json`, falling back to `trustpolicy.json`, and
+ * else `$NOTATION_CONFIG`, else `$XDG_CONFIG_HOME/notation`, else `~/.config/notation` (notation-go
+ * `dir/path.go` `loadUserPath` on Linux); in it `trustpolicy.oci.json`, falling back to `trustpolicy.json`, and
  * `truststore/x509/<ca|signingAuthority|tsa>/<name>/` (see `loadTrustStoreDirectory`).
  */
 import { readFile } from 'node:fs/promises';
@@ -18,16 +18,42 @@ export const TRUST_POLICY_FILES = ['trustpolicy.oci.json', 'trustpolicy.json'] a
 /** Error code when neither trust policy file exists. */
 export const TRUST_POLICY_MISSING = 'TRUST_POLICY_MISSING';
 
-/** The notation configuration directory for `--config-dir` (wins), `XDG_CONFIG_HOME`, or the home directory. */
+/** Where the notation configuration directory came from, in notation's lookup order. */
+export type ConfigDirSource = '--config-dir' | 'NOTATION_CONFIG' | 'XDG_CONFIG_HOME' | 'home directory';
+
+/** The notation configuration directory and why it was chosen. */
+export interface ResolvedConfigDir {
+  path: string;
+  source: ConfigDirSource;
+}
+
+/**
+ * The notation configuration directory: `--config-dir` (wins), else `NOTATION_CONFIG` (notation-go
+ * `dir/path.go` reads it before the XDG default), else `$XDG_CONFIG_HOME/notation`, else
+ * `~/.config/notation`.
+ */
+export function resolveNotationConfigDir(
+  flag: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+  homedir: string,
+): ResolvedConfigDir {
+  if (flag !== undefined && flag !== '') return { path: path.resolve(flag), source: '--config-dir' };
+  const fromEnv = env['NOTATION_CONFIG'];
+  if (fromEnv !== undefined && fromEnv !== '')
+    return { path: path.resolve(fromEnv), source: 'NOTATION_CONFIG' };
+  const xdg = env['XDG_CONFIG_HOME'];
+  if (xdg !== undefined && xdg !== '' && path.isAbsolute(xdg))
+    return { path: path.join(xdg, 'notation'), source: 'XDG_CONFIG_HOME' };
+  return { path: path.join(homedir, '.config', 'notation'), source: 'home directory' };
+}
+
+/** The notation configuration directory's path (see {@link resolveNotationConfigDir}). */
 export function notationConfigDir(
   flag: string | undefined,
   env: Readonly<Record<string, string | undefined>>,
   homedir: string,
 ): string {
-  if (flag !== undefined && flag !== '') return path.resolve(flag);
-  const xdg = env['XDG_CONFIG_HOME'];
-  if (xdg !== undefined && xdg !== '' && path.isAbsolute(xdg)) return path.join(xdg, 'notation');
-  return path.join(homedir, '.config', 'notation');
+  return resolveNotationConfigDir(flag, env, homedir).path;
 }
 
 /** A trust policy file's raw text and where it was found. */
@@ -63,7 +89,15 @@ export async function readTrustPolicyFile(configDir: string): Promise<TrustPolic
 
 /** Reads and validates the trust policy of `configDir` (notation's rules and messages). */
 export async function loadTrustPolicy(configDir: string): Promise<TrustPolicyDocument> {
-  return parseTrustPolicy((await readTrustPolicyFile(configDir)).text);
+  return (await loadTrustPolicyWithPath(configDir)).document;
+}
+
+/** Like {@link loadTrustPolicy}, also saying which file was read (for `-v`). */
+export async function loadTrustPolicyWithPath(
+  configDir: string,
+): Promise<{ document: TrustPolicyDocument; path: string }> {
+  const file = await readTrustPolicyFile(configDir);
+  return { document: parseTrustPolicy(file.text), path: file.path };
 }
 
 /**

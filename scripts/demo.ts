@@ -31,7 +31,8 @@ import type { ActionSpec } from '../shared/pipeline/action';
 import { RecordingReporter } from '../shared/pipeline/recording-reporter';
 import type { JobReport } from '../shared/pipeline/reporter';
 import { LocalKeySigner } from '../shared/signer/local-key-signer';
-import { signImageSpec } from '../functions/sign-image/sign-image';
+import { signImageAction } from '../functions/sign-image/sign-image';
+import { parseSignImageEnvironment } from '../functions/sign-image/params';
 import { parseVerifyImageEnvironment } from '../functions/verify-image/params';
 import type { VerifyImageParams } from '../functions/verify-image/params';
 import { verifyImageAction } from '../functions/verify-image/verify-image';
@@ -123,10 +124,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     certificateChainPem: pki.chainPem,
     signingAgent: 'stagesign-demo',
   });
-  const signSpec = signImageSpec({
+  const signSpec = signImageAction({
     registry,
     signerFor: () => signer,
-    env: { SIGNING_PROFILE_ARN: DEMO_PROFILE_ARN },
+    environment: parseSignImageEnvironment({ SIGNING_PROFILE_ARN: DEMO_PROFILE_ARN }),
   });
   const verifySpec = verifyImageSpec(registry, policy, pki.rootPem);
 
@@ -260,15 +261,15 @@ function verifyImageSpec(
     TRUST_POLICY: policyJson,
     TRUST_STORES: JSON.stringify({ 'ca:demo': rootPem }),
   });
-  const revocationChecker: RevocationChecker = {
+  const revocation: RevocationChecker = {
     getRevocationStatus: () =>
       Promise.reject(
         new DependencyError('DEMO_NO_AWS', 'the demo has no AWS Signer to ask about revocation'),
       ),
   };
   return verifyImageAction({
-    registryFor: () => registry,
-    revocationChecker,
+    registry,
+    revocation,
     parameters: {
       read: (name: string) =>
         Promise.reject(new ConfigurationError('DEMO_NO_SSM', `the demo has no SSM parameter ${name}`)),

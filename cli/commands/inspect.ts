@@ -9,7 +9,15 @@ import type { Command } from '../command';
 import type { CliIo } from '../io';
 import { describeSignature } from '../describe-signature';
 import type { SignatureDetails } from '../describe-signature';
-import { openTarget } from '../open-target';
+import { notationConfigDir } from '../notation-config';
+import {
+  explainRegistryFailure,
+  openTarget,
+  REGISTRY_FLAGS_HELP,
+  REGISTRY_OPTIONS,
+  targetOptionsFromFlags,
+} from '../open-target';
+import type { Target } from '../open-target';
 import { parseCommandLine } from '../parse-command-line';
 import { printError } from '../print-error';
 import { renderTree } from '../tree';
@@ -21,7 +29,8 @@ import { MediaType } from '../../shared/oci/types';
 import type { Descriptor } from '../../shared/oci/types';
 
 const OPTIONS = {
-  'plain-http': { type: 'boolean' },
+  ...REGISTRY_OPTIONS,
+  'config-dir': { type: 'string' },
   'oci-layout': { type: 'boolean' },
   output: { type: 'string', short: 'o' },
 } as const;
@@ -47,10 +56,11 @@ fingerprints, subjects, expiry) and the signed artifact, and whether the envelop
 integrity check. It does not decide trust: use "stagesign verify" for that.
 
 Flags:
-      --oci-layout      the reference names an OCI image layout directory
-      --plain-http      use plain HTTP instead of HTTPS to talk to the registry
-  -o, --output string   output format: text or json (default "text")
-  -h, --help            help for inspect`,
+      --oci-layout                  the reference names an OCI image layout directory
+${REGISTRY_FLAGS_HELP}
+      --config-dir string           notation configuration directory (credentials, insecureRegistries)
+  -o, --output string               output format: text or json (default "text")
+  -h, --help                        help for inspect`,
 
   async run(args, io) {
     const { values, positionals, help } = parseCommandLine('inspect', args, OPTIONS, 1);
@@ -66,11 +76,13 @@ Flags:
     let subject: Descriptor;
     const signatures: SignatureDetails[] = [];
     const skipped: Array<{ digest: string; error: string }> = [];
+    let target: Target | undefined;
     try {
-      const target = openTarget(positionals[0]!, {
-        ociLayout: values['oci-layout'] === true,
-        plainHttp: values['plain-http'] === true,
-      });
+      target = await openTarget(
+        positionals[0]!,
+        targetOptionsFromFlags(values, notationConfigDir(values['config-dir'], io.env, io.homedir)),
+        io,
+      );
       subject = await target.registry.resolve(target.ref);
       if (target.ref.digest === undefined && target.ref.tag !== undefined)
         io.err(`Warning: ${TAG_WARNING.replace('%s', target.ref.tag)}`);
@@ -89,7 +101,7 @@ Flags:
         }
       }
     } catch (error) {
-      printError(io, error);
+      printError(io, await explainRegistryFailure(target, error));
       return EXIT_FAILURE;
     }
 

@@ -4,15 +4,25 @@
  * notation plugin) or with a local key and certificate chain (as `notation sign --key`), and pushes
  * the signature to the image's registry or OCI layout.
  */
+import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Command } from '../command';
 import { loadTrustStores, notationConfigDir } from '../notation-config';
-import { openTarget } from '../open-target';
+import {
+  explainRegistryFailure,
+  openTarget,
+  REGISTRY_FLAGS_HELP,
+  REGISTRY_OPTIONS,
+  targetOptionsFromFlags,
+} from '../open-target';
+import type { Target } from '../open-target';
 import { parseCommandLine } from '../parse-command-line';
+import { parseUserMetadata } from '../user-metadata';
 import { printError } from '../print-error';
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../usage-error';
 import { ConfigurationError } from '../../shared/errors';
 import { signArtifact } from '../../shared/notary/sign-artifact';
+import { TrustStoreSet, trustStoreFromPem } from '../../shared/notary/trust-store';
 import type { SignatureManifestShape } from '../../shared/notary/signature-manifest';
 import type { PayloadSigner } from '../../shared/notary/types';
 import { formatReference } from '../../shared/oci/reference';
@@ -25,8 +35,9 @@ const OPTIONS = {
   key: { type: 'string' },
   cert: { type: 'string' },
   expiry: { type: 'string', short: 'e' },
-  'plain-http': { type: 'boolean' },
+  ...REGISTRY_OPTIONS,
   'oci-layout': { type: 'boolean' },
+  'user-metadata': { type: 'string', short: 'm', multiple: true },
   force: { type: 'boolean' },
   'signature-manifest': { type: 'string' },
   'config-dir': { type: 'string' },
@@ -49,9 +60,10 @@ Usage:
   signed), or with --oci-layout <path>@sha256:<digest> or <path>:<tag>.
 
 With --signing-profile the payload is signed by AWS Signer SignPayload (your AWS credentials; the
-profile's region). An existing signature of the same profile that still verifies is reused unless
---force is given. With --key/--cert the payload is signed locally under the notary.x509 scheme
-(the chain file holds the leaf certificate first, then its issuers up to the root).
+profile's region). With --key/--cert the payload is signed locally under the notary.x509 scheme
+(the chain file holds the leaf certificate first, then its issuers up to the root). An existing
+signature of the same profile (or the same signing certificate) that still verifies and carries the
+same user metadata is reused unless --force is given.
 
 Flags:
       --signing-profile string      AWS Signer signing profile ARN
@@ -60,12 +72,13 @@ Flags:
       --cert string                 PEM certificate chain, leaf first (local signing)
   -e, --expiry string               signature validity for local signing, e.g. 24h, 90m, 3600s
       --signature-manifest string   oci-1.1 (artifactType, the default) or legacy (notation 1.x shape)
+  -m, --user-metadata key=value     metadata signed into the payload (repeatable); "verify -m" can require it
       --force                       sign again even when a reusable signature exists
       --config-dir string           notation configuration directory whose signingAuthority trust stores
                                     a reusable signature may chain to, besides the built-in AWS Signer
                                     roots (default: $XDG_CONFIG_HOME/notation, else ~/.config/notation)
       --oci-layout                  the reference names an OCI image layout directory
-      --plain-http                  use plain HTTP instead of HTTPS to talk to the registry
+${REGISTRY_FLAGS_HELP}
   -v, --verbose                     say why an existing signature was not reused
   -h, --help                        help for sign`,
 
@@ -93,29 +106,33 @@ Flags:
       );
     }
     const shape = parseShape(values['signature-manifest']);
+    const userMetadata = parseUserMetadata(values['user-metadata'], 'sign');
     const expirySeconds = values.expiry === undefined ? undefined : parseDuration(values.expiry);
 
+    const configDir = notationConfigDir(values['config-dir'], io.env, io.homedir);
+    let target: Target | undefined;
     try {
-      const target = openTarget(positionals[0]!, {
-        ociLayout: values['oci-layout'] === true,
-        plainHttp: values['plain-http'] === true,
-      });
+      target = await openTarget(positionals[0]!, targetOptionsFromFlags(values, configDir), io);
       let signer: PayloadSigner;
+      let reuseLocalKey: { leafSha256: string; trustStores: TrustStoreSet } | undefined;
       if (profileArn !== undefined) {
         signer = new AwsSignerPayloadSigner({ profileArn });
       } else {
-        signer = new LocalKeySigner({
+        const certificateChainPem = await readInput(values.cert!, '--cert');
+        const local = new LocalKeySigner({
           privateKeyPem: await readInput(values.key!, '--key'),
-          certificateChainPem: await readInput(values.cert!, '--cert'),
+          certificateChainPem,
           now: () => io.now(),
           ...(expirySeconds !== undefined ? { expirySeconds } : {}),
         });
+        signer = local;
+        reuseLocalKey = localKeyReuse(local.certificateChain);
       }
       if (target.ref.digest === undefined && target.ref.tag !== undefined)
         io.err(`Warning: ${SIGN_TAG_WARNING.replace('%s', target.ref.tag)}`);
       // Reused signatures must chain to a trusted signing authority: the built-in AWS Signer
       // roots plus the notation configuration's stores.
-      const trustStores = await loadTrustStores(notationConfigDir(values['config-dir'], io.env, io.homedir));
+      const trustStores = await loadTrustStores(configDir);
       const logger = {
         debug: (_message: string, attributes?: Record<string, unknown>) =>
           io.err(
@@ -136,6 +153,8 @@ Flags:
           force: values.force === true,
           shape,
           ...(profileArn !== undefined ? { profileArn } : {}),
+          ...(reuseLocalKey !== undefined ? { reuseLocalKey } : {}),
+          ...(userMetadata !== undefined ? { userMetadata } : {}),
         },
       );
       const signatureRef = formatReference({
@@ -151,11 +170,24 @@ Flags:
       else io.out(`Pushed the signature to ${signatureRef}`);
       return EXIT_OK;
     } catch (error) {
-      printError(io, error);
+      printError(io, await explainRegistryFailure(target, error));
       return EXIT_FAILURE;
     }
   },
 };
+
+/**
+ * What a local-key signature must have to be reused: the same leaf certificate (so the same key)
+ * and a chain to the root of `--cert`, which serves as the only `ca` store.
+ */
+function localKeyReuse(chain: Uint8Array[]): { leafSha256: string; trustStores: TrustStoreSet } {
+  const leaf = new X509Certificate(chain[0]!);
+  const root = new X509Certificate(chain[chain.length - 1]!);
+  return {
+    leafSha256: leaf.fingerprint256.replace(/:/g, '').toLowerCase(),
+    trustStores: new TrustStoreSet([trustStoreFromPem('ca', 'stagesign-local-key', root.toString())]),
+  };
+}
 
 function parseShape(value: string | undefined): SignatureManifestShape {
   if (value === undefined || value === 'oci-1.1') return 'oci-1.1';

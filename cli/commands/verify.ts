@@ -9,12 +9,24 @@
  */
 import type { Command } from '../command';
 import type { CliIo } from '../io';
-import { loadTrustPolicy, loadTrustStores, notationConfigDir } from '../notation-config';
-import { openTarget } from '../open-target';
+import { loadTrustPolicyWithPath, loadTrustStores, resolveNotationConfigDir } from '../notation-config';
+import {
+  explainRegistryFailure,
+  openTarget,
+  REGISTRY_FLAGS_HELP,
+  REGISTRY_OPTIONS,
+  targetOptionsFromFlags,
+} from '../open-target';
+import type { Target } from '../open-target';
+import { selectPolicy } from '../../shared/notary/trust-policy';
+import type { TrustPolicyDocument } from '../../shared/notary/trust-policy';
 import { parseCommandLine } from '../parse-command-line';
+import { parseUserMetadata } from '../user-metadata';
 import { printError } from '../print-error';
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../usage-error';
 import { isStagesignError } from '../../shared/errors';
+import { OciErrorCode } from '../../shared/oci/error-codes';
+import { CREDENTIALS_CONFIG_INVALID } from '../registry-credentials';
 import { SIGNATURE_RETRIEVAL_FAILED } from '../../shared/notary/registry-signature-source';
 import {
   DEFAULT_LAYOUT_SCOPE,
@@ -25,8 +37,8 @@ import type { VerifyImageReferenceResult } from '../../shared/notary/verify-imag
 import { AwsSignerRevocationChecker } from '../../shared/signer/aws-signer-revocation-checker';
 
 const OPTIONS = {
+  ...REGISTRY_OPTIONS,
   'config-dir': { type: 'string' },
-  'plain-http': { type: 'boolean' },
   'oci-layout': { type: 'boolean' },
   scope: { type: 'string' },
   'max-signatures': { type: 'string' },
@@ -53,15 +65,17 @@ signingAuthority:aws-us-gov-signer-ts. ECR registries authenticate with your AWS
 AWS Signer signatures are checked for revocation with signer:GetRevocationStatus.
 
 Flags:
-      --config-dir string         notation configuration directory (default: $XDG_CONFIG_HOME/notation,
-                                  else ~/.config/notation)
+      --config-dir string         notation configuration directory (default: $NOTATION_CONFIG, else
+                                  $XDG_CONFIG_HOME/notation, else ~/.config/notation)
       --oci-layout                the reference names an OCI image layout directory
       --scope string              with --oci-layout: the trust policy scope the layout is verified under
                                   (default "${DEFAULT_LAYOUT_SCOPE}"; a "*" statement applies as well)
-      --plain-http                use plain HTTP instead of HTTPS to talk to the registry
+${REGISTRY_FLAGS_HELP}
       --max-signatures int        maximum number of signatures to evaluate (default ${DEFAULT_MAX_SIGNATURES})
   -m, --user-metadata key=value   payload annotation every accepted signature must carry (repeatable)
-  -v, --verbose                   print why each rejected signature failed (-d/--debug: the same)
+  -v, --verbose                   print the configuration used and why each rejected signature failed
+  -d, --debug                     also print the verifier's debug log: statement, trust stores and each
+                                  step's result per signature (no secrets)
   -h, --help                      help for verify
 
 Exit status: 0 when a signature verified (or the policy skips verification), 1 otherwise.`,
@@ -73,26 +87,42 @@ Exit status: 0 when a signature verified (or the policy skips verification), 1 o
       return EXIT_OK;
     }
     const maxSignatures = parseMaxSignatures(values['max-signatures']);
-    const userMetadata = parseUserMetadata(values['user-metadata']);
-    const verbose = values.verbose === true || values.debug === true;
+    const userMetadata = parseUserMetadata(values['user-metadata'], 'verify');
+    const debug = values.debug === true;
+    const verbose = values.verbose === true || debug;
     if (values.scope !== undefined && values['oci-layout'] !== true)
       throw new UsageError('--scope is only valid with --oci-layout', 'verify');
-    const configDir = notationConfigDir(values['config-dir'], io.env, io.homedir);
+    const config = resolveNotationConfigDir(values['config-dir'], io.env, io.homedir);
+    const configDir = config.path;
+    const log = (line: string) => io.err(`[debug] ${line}`);
+    if (verbose) io.err(`Using notation configuration directory ${configDir} (from ${config.source})`);
 
     let result: VerifyImageReferenceResult;
+    let target: Target | undefined;
+    let policyDocument: TrustPolicyDocument | undefined;
     try {
-      const target = openTarget(positionals[0]!, {
-        ociLayout: values['oci-layout'] === true,
-        plainHttp: values['plain-http'] === true,
-      });
-      const [policyDocument, trustStores] = await Promise.all([
-        loadTrustPolicy(configDir),
+      target = await openTarget(
+        positionals[0]!,
+        targetOptionsFromFlags(values, configDir, debug ? log : undefined),
+        io,
+      );
+      const [policy, trustStores] = await Promise.all([
+        loadTrustPolicyWithPath(configDir),
         loadTrustStores(configDir),
       ]);
+      policyDocument = policy.document;
+      if (verbose) io.err(`Using trust policy ${policy.path}`);
+      if (debug)
+        log(
+          `Trust stores available: ${trustStores
+            .list()
+            .map((s) => `${s.type}:${s.name}`)
+            .join(', ')}`,
+        );
       result = await verifyImageReference({
         registry: target.registry,
         reference: target.ref,
-        policyDocument,
+        policyDocument: policy.document,
         trustStores,
         revocationChecker: new AwsSignerRevocationChecker(),
         now: io.now(),
@@ -101,9 +131,11 @@ Exit status: 0 when a signature verified (or the policy skips verification), 1 o
         ...(values.scope !== undefined ? { layoutScope: values.scope } : {}),
       });
     } catch (error) {
-      printError(io, error, verificationPrefix(error));
+      const explained = await explainRegistryFailure(target, error);
+      printError(io, explained, verificationPrefix(explained));
       return EXIT_FAILURE;
     }
+    if (debug && policyDocument) for (const line of debugLines(result, policyDocument)) log(line);
     return report(io, result, verbose);
   },
 };
@@ -117,6 +149,8 @@ export function report(io: CliIo, result: VerifyImageReferenceResult, verbose: b
       io.out(result.message);
       return EXIT_OK;
     case 'verified':
+      // Signatures rejected before the one that passed (notation logs them at -v as well).
+      if (verbose) for (const failure of result.failures) for (const line of failure.lines) io.err(line);
       for (const warning of result.warnings) io.err(warning);
       if (result.warnings.length > 0) io.err('');
       io.out(result.message);
@@ -134,6 +168,57 @@ export function report(io: CliIo, result: VerifyImageReferenceResult, verbose: b
 }
 
 /**
+ * The verifier's debug log, as notation-go logs it at debug level (`verifier/verifier.go`): the
+ * statement that applied with its level, trust stores and identities, then per signature each
+ * step's validation type, action and result. Digests, names and reasons only: never secrets.
+ */
+export function debugLines(
+  result: VerifyImageReferenceResult,
+  policyDocument: TrustPolicyDocument,
+): string[] {
+  const out = [`Check verification level against artifact ${result.digestReference}`];
+  if (result.policyName === '') return out;
+  let statement;
+  try {
+    statement = selectPolicy(policyDocument, result.digestReference);
+  } catch {
+    statement = policyDocument.trustPolicies.find((p) => p.name === result.policyName);
+  }
+  if (statement) {
+    out.push(
+      `Trust policy statement "${statement.name}": level ${statement.signatureVerification.level}, trust stores [${statement.trustStores.join(', ')}], trusted identities [${statement.trustedIdentities.join(', ')}]`,
+    );
+  }
+  if (result.outcome === 'skipped') return [...out, 'Skipping signature verification'];
+  for (const signature of result.evaluated) {
+    out.push(`Verify signature ${signature.signatureDigest} against artifact ${result.descriptor.digest}`);
+    for (const step of signature.steps) {
+      const state = step.passed
+        ? step.detail === 'skipped by trust policy'
+          ? 'skipped'
+          : 'passed'
+        : 'failed';
+      out.push(
+        `  ${step.step} (${step.type}, action ${step.action}): ${state}${step.error !== undefined ? `. Failure reason: ${step.error}` : step.detail !== undefined && state === 'passed' ? ` (${step.detail})` : ''}`,
+      );
+    }
+    out.push(`Signature ${signature.signatureDigest}: ${signature.passed ? 'verified' : 'rejected'}`);
+  }
+  return out;
+}
+
+/** Configuration errors raised before verification starts: printed in their own words. */
+const OWN_WORDS: ReadonlySet<string> = new Set([
+  'TRUST_POLICY_INVALID',
+  'TRUST_POLICY_MISSING',
+  'TRUST_STORE_INVALID',
+  'NOT_AN_OCI_REGISTRY',
+  OciErrorCode.PlainHttpRegistry,
+  OciErrorCode.EcrCredentialsMissing,
+  CREDENTIALS_CONFIG_INVALID,
+]);
+
+/**
  * notation prefixes every error of `notation.Verify` (no applicable policy, missing trust store,
  * unretrievable signature) with "signature verification failed: "; reference, registry and
  * configuration-file errors that happen before it keep their own words.
@@ -142,14 +227,7 @@ function verificationPrefix(error: unknown): string {
   if (!isStagesignError(error)) return '';
   if (error.code === SIGNATURE_RETRIEVAL_FAILED) return 'signature verification failed: ';
   if (error.kind === 'verification') return 'signature verification failed: ';
-  if (
-    error.kind === 'configuration' &&
-    error.code !== 'TRUST_POLICY_INVALID' &&
-    error.code !== 'TRUST_POLICY_MISSING' &&
-    error.code !== 'TRUST_STORE_INVALID'
-  ) {
-    return 'signature verification failed: ';
-  }
+  if (error.kind === 'configuration' && !OWN_WORDS.has(error.code)) return 'signature verification failed: ';
   return '';
 }
 
@@ -173,22 +251,4 @@ function parseMaxSignatures(value: string | undefined): number {
     );
   }
   return n;
-}
-
-function parseUserMetadata(entries: string[] | undefined): Record<string, string> | undefined {
-  if (entries === undefined || entries.length === 0) return undefined;
-  const metadata: Record<string, string> = {};
-  for (const entry of entries) {
-    const eq = entry.indexOf('=');
-    if (eq <= 0)
-      throw new UsageError(
-        `could not parse flag user-metadata: "${entry}" is not a key=value pair`,
-        'verify',
-      );
-    const key = entry.slice(0, eq);
-    if (key in metadata)
-      throw new UsageError(`could not parse flag user-metadata: duplicate key "${key}"`, 'verify');
-    metadata[key] = entry.slice(eq + 1);
-  }
-  return metadata;
 }

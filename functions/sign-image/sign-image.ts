@@ -20,7 +20,7 @@
  * `SIGNING_JOB_ARN`, `SIGNING_PROFILE_VERSION_ARN`; several → the same per image as
  * `IMAGE_<n>_URI`, `IMAGE_<n>_DIGEST`, `IMAGE_<n>_SIGNATURE_DIGEST`, `IMAGE_<n>_SIGNING_JOB_ARN`,
  * `IMAGE_<n>_SIGNING_PROFILE_VERSION_ARN` (n = 1, 2, … in input order). Always `SIGNED_IMAGES`:
- * a JSON array of {@link SignedImageSummary}. Variables that are unknown (a local-key signer has no
+ * a JSON array of `SignedImage` (shared/pipeline/handoff.ts, which verify-image reads). Variables that are unknown (a local-key signer has no
  * job ARN) are left out.
  *
  * The output artifact (when declared) is rebuilt from every input entry, not from the signed
@@ -29,29 +29,26 @@
  * Every registry and Signer call gets `ctx.signal`: when the wrapper's deadline guard reports the
  * job as timed out, the calls in flight end and nothing more is signed or pushed for it.
  */
-import { errorOfKind, isStagesignError, mostActionableKind } from '../../shared/errors';
-import type { ErrorKind } from '../../shared/errors';
+import { mapBounded } from '../../shared/concurrency';
+import { isStagesignError } from '../../shared/errors';
+import { itemsFailedHeadline, summariseItemFailures, withMessage } from '../../shared/item-failures';
 import { signArtifact } from '../../shared/notary/sign-artifact';
 import type { SignedArtifact } from '../../shared/notary/sign-artifact';
 import type { TrustStoreSet } from '../../shared/notary/trust-store';
 import type { PayloadSigner, RevocationChecker } from '../../shared/notary/types';
 import type { Registry } from '../../shared/oci/registry';
 import type { Descriptor } from '../../shared/oci/types';
-import type {
-  ActionSpec,
-  OutputArtifactFiles,
-  StageContext,
-  StageOutcome,
-} from '../../shared/pipeline/action';
+import type { ActionSpec, OutputArtifactFiles, StageContext } from '../../shared/pipeline/action';
+import { SIGNED_IMAGES, writeSignedImages } from '../../shared/pipeline/handoff';
+import type { SignedImage } from '../../shared/pipeline/handoff';
 import { collectImageSources, imageSourceKey } from '../../shared/pipeline/image-sources';
 import type { ImageSource } from '../../shared/pipeline/image-sources';
-import type { Job } from '../../shared/pipeline/job';
 import type { SigningProfileArn } from '../../shared/signer/signing-profile-arn';
 import { parseSignImageParams } from './params';
-import type { SignImageParams } from './params';
+import type { SignImageEnvironment, SignImageParams } from './params';
 
 /** How many images are signed at the same time. */
-export const SIGN_CONCURRENCY = 4;
+const SIGN_CONCURRENCY = 4;
 
 /** What the stage needs; the handler builds the deployed ones, tests pass fakes. */
 export interface SignImageDeps {
@@ -62,74 +59,56 @@ export interface SignImageDeps {
   readonly trustStores?: TrustStoreSet;
   /** When given, revoked existing signatures are not reused. */
   readonly revocation?: RevocationChecker;
-  /** The function's environment (`SIGNING_PROFILE_ARN`). */
-  readonly env: Readonly<Record<string, string | undefined>>;
+  /** The function's environment (`SIGNING_PROFILE_ARN`), parsed at cold start. */
+  readonly environment: SignImageEnvironment;
   /** Default {@link SIGN_CONCURRENCY}. */
   readonly concurrency?: number;
 }
 
 /** What happened to one image. */
-export type ImageOutcome =
+type ImageOutcome =
   | { readonly source: ImageSource; readonly status: 'signed' | 'reused'; readonly result: SignedArtifact }
   | { readonly source: ImageSource; readonly status: 'failed'; readonly error: unknown };
 
 type Done = Extract<ImageOutcome, { status: 'signed' | 'reused' }>;
 
-/** One entry of the `SIGNED_IMAGES` variable and of `signatures.json`. */
-export interface SignedImageSummary {
-  readonly name?: string;
-  /** The reference as given. */
-  readonly source: string;
-  readonly imageUri: string;
-  readonly digest: string;
-  readonly signatureDigest: string;
-  readonly reused: boolean;
-  readonly signingJobArn?: string;
-  readonly signingProfileVersionArn?: string;
-  readonly signedAt: string;
-}
-
-/** The stage, as the pipeline wrapper runs it. */
-export function signImageSpec(deps: SignImageDeps): ActionSpec<SignImageParams> {
+/**
+ * The stage as the action runtime runs it: `pipelineAction(signImageAction(deps))` is the Lambda
+ * handler; local runners (the demo, the tests) pass the same spec to `runPipelineAction`.
+ */
+export function signImageAction(deps: SignImageDeps): ActionSpec<SignImageParams> {
   return {
     stage: 'sign-image',
-    parseParams: (job) => parseSignImageParams(job.userParameters, deps.env),
+    parseParams: (job) => parseSignImageParams(job.userParameters, deps.environment),
     // The stage never asks for a continuation; a token (a retried old job) is ignored and the
     // work is redone, which is safe because signing reuses existing signatures.
-    run: async ({ job, params, ctx }) => signImageStage(deps, job, params, ctx),
-  };
-}
-
-/** Collects the images, signs them and turns the outcomes into the report. */
-export async function signImageStage(
-  deps: SignImageDeps,
-  job: Job,
-  params: SignImageParams,
-  ctx: Pick<StageContext, 'now' | 'logger' | 'setPhase' | 'readInputArtifact' | 'signal'>,
-): Promise<StageOutcome<never>> {
-  ctx.setPhase('reading the images to sign');
-  const { images, entries } = await collectImageSources(params.sources, {
-    inputArtifactNames: job.inputArtifacts.map((a) => a.name),
-    readInputArtifact: (name) => ctx.readInputArtifact(name),
-  });
-  ctx.setPhase(`signing ${images.length} image${images.length === 1 ? '' : 's'} with ${params.profile.arn}`);
-  const outcomes = await signImages(deps, params, images, ctx);
-  const failed = outcomes.filter((o) => o.status === 'failed');
-  if (failed.length > 0) throw failureFor(outcomes);
-  const done = outcomes as Done[];
-  const jobId = done.map((o) => o.result.signingJobId).find((id) => id !== undefined);
-  return {
-    kind: 'success',
-    summary: summaryOf(done),
-    ...(jobId !== undefined ? { externalExecutionId: jobId } : {}),
-    outputVariables: outputVariablesOf(done),
-    ...(job.outputArtifacts.length > 0
-      ? {
-          outputArtifacts: Object.fromEntries(
-            job.outputArtifacts.map((a) => [a.name, outputFilesOf(entries, done)]),
-          ),
-        }
-      : {}),
+    run: async ({ job, params, ctx }) => {
+      ctx.setPhase('reading the images to sign');
+      const { images, entries } = await collectImageSources(params.sources, {
+        inputArtifactNames: job.inputArtifacts.map((a) => a.name),
+        readInputArtifact: (name) => ctx.readInputArtifact(name),
+      });
+      ctx.setPhase(
+        `signing ${images.length} image${images.length === 1 ? '' : 's'} with ${params.profile.arn}`,
+      );
+      const outcomes = await signImages(deps, params, images, ctx);
+      if (outcomes.some((o) => o.status === 'failed')) throw failureFor(outcomes);
+      const done = outcomes as Done[];
+      const jobId = done.map((o) => o.result.signingJobId).find((id) => id !== undefined);
+      return {
+        kind: 'success',
+        summary: summaryOf(done),
+        ...(jobId !== undefined ? { externalExecutionId: jobId } : {}),
+        outputVariables: outputVariablesOf(done),
+        ...(job.outputArtifacts.length > 0
+          ? {
+              outputArtifacts: Object.fromEntries(
+                job.outputArtifacts.map((a) => [a.name, outputFilesOf(entries, done)]),
+              ),
+            }
+          : {}),
+      };
+    },
   };
 }
 
@@ -138,7 +117,7 @@ export async function signImageStage(
  * first; each distinct registry/repository/digest is then signed once (at most `deps.concurrency`
  * at a time) and its result is shared by every reference that resolved to it.
  */
-export async function signImages(
+async function signImages(
   deps: SignImageDeps,
   params: SignImageParams,
   images: readonly ImageSource[],
@@ -193,6 +172,7 @@ export async function signImages(
           shape: params.shape,
           signPlatformManifests: params.signPlatformManifests,
           profileArn: params.profile.arn,
+          ...(params.userMetadata ? { userMetadata: params.userMetadata } : {}),
           subject,
           signal: ctx.signal,
         },
@@ -214,31 +194,13 @@ export async function signImages(
   return outcomes;
 }
 
-/** `fn` over `items` with at most `width` calls in flight; results in input order. */
-async function mapBounded<T, R>(
-  items: readonly T[],
-  width: number,
-  fn: (item: T, index: number) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index] as T, index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(width, items.length)) }, worker));
-  return results;
-}
-
 /**
  * `Successfully signed <registry>/<repo>@sha256:…`, one line per signed image (references that
  * resolved to one image give one line) and platform manifest. With several images a count line
  * comes first (`Signed 12 images (3 reused)`), so that it survives the console's 2048-character
  * cut when the per-image lines do not.
  */
-export function summaryOf(done: readonly Done[]): string {
+function summaryOf(done: readonly Done[]): string {
   const lines: string[] = [];
   const results = distinctResults(done);
   if (results.length > 1) {
@@ -259,7 +221,7 @@ export function summaryOf(done: readonly Done[]): string {
 }
 
 /** The output variables (see the module comment for the names). */
-export function outputVariablesOf(done: readonly Done[]): Record<string, string> {
+function outputVariablesOf(done: readonly Done[]): Record<string, string> {
   const variables: Record<string, string> = {};
   // One image: IMAGE_URI, IMAGE_DIGEST, SIGNATURE_DIGEST, …; several: IMAGE_<n>_ before every name.
   const put = (image: string, other: string, r: SignedArtifact): void => {
@@ -273,7 +235,7 @@ export function outputVariablesOf(done: readonly Done[]): Record<string, string>
   };
   if (done.length === 1) put('IMAGE_', '', (done[0] as (typeof done)[number]).result);
   else done.forEach((o, i) => put(`IMAGE_${i + 1}_`, `IMAGE_${i + 1}_`, o.result));
-  variables.SIGNED_IMAGES = JSON.stringify(done.map(summaryEntry));
+  variables[SIGNED_IMAGES] = writeSignedImages(done.map(summaryEntry));
   return variables;
 }
 
@@ -289,7 +251,7 @@ export function outputVariablesOf(done: readonly Done[]): Record<string, string>
  * - `signatures.json`: one record per entry (so that each container finds its signature), with
  *   the platform manifests' records where signed.
  */
-export function outputFilesOf(entries: readonly ImageSource[], done: readonly Done[]): OutputArtifactFiles {
+function outputFilesOf(entries: readonly ImageSource[], done: readonly Done[]): OutputArtifactFiles {
   const byKey = new Map(done.map((o) => [imageSourceKey(o.source), o.result]));
   const rows = entries.map((source) => {
     const result = byKey.get(imageSourceKey(source));
@@ -350,13 +312,7 @@ function distinctResults(done: readonly Done[]): SignedArtifact[] {
   return results;
 }
 
-function summaryEntry({
-  source,
-  result,
-}: {
-  source: ImageSource;
-  result: SignedArtifact;
-}): SignedImageSummary {
+function summaryEntry({ source, result }: { source: ImageSource; result: SignedArtifact }): SignedImage {
   return {
     ...(source.name !== undefined ? { name: source.name } : {}),
     source: source.text,
@@ -372,28 +328,18 @@ function summaryEntry({
   };
 }
 
-/** An image's error kind; errors that are not ours count as input errors (JobFailed). */
-function kindOf(error: unknown): ErrorKind {
-  return isStagesignError(error) ? error.kind : 'input';
-}
-
 /**
  * The error to report when at least one image failed: one image → its own error, prefixed with
- * the image; several → an error of the most severe kind (code `SIGN_IMAGES_FAILED` unless all
- * failures share one code) whose message lists every image and its outcome.
+ * the image; several → the shared "N of M items failed" summary (code `SIGN_IMAGES_FAILED` unless
+ * all failures share one code) whose message lists every image and its outcome.
  */
-export function failureFor(outcomes: readonly ImageOutcome[]): Error {
+function failureFor(outcomes: readonly ImageOutcome[]): Error {
   const failures = outcomes.filter(
     (o): o is Extract<ImageOutcome, { status: 'failed' }> => o.status === 'failed',
   );
-  const kind = mostActionableKind(failures.map((f) => kindOf(f.error)));
-  const worst = failures.find((f) => kindOf(f.error) === kind) ?? failures[0]!;
-  if (outcomes.length === 1) {
-    const { source, error } = worst;
-    const text = `${source.text} (${source.origin}): ${messageOf(error)}`;
-    return isStagesignError(error)
-      ? errorOfKind(error.kind, error.code, text, { cause: error })
-      : new Error(text, { cause: error });
+  const [only] = outcomes;
+  if (outcomes.length === 1 && only?.status === 'failed') {
+    return withMessage(only.error, `${only.source.text} (${only.source.origin}): ${messageOf(only.error)}`);
   }
   const lines = outcomes.map((o) => {
     const where = `${o.source.text} (${o.source.origin})`;
@@ -406,11 +352,12 @@ export function failureFor(outcomes: readonly ImageOutcome[]): Error {
         return `- ${where}: failed: ${messageOf(o.error)}`;
     }
   });
-  const message = `Signing failed for ${failures.length} of ${outcomes.length} images; the others are signed:\n${lines.join('\n')}`;
-  if (!isStagesignError(worst.error)) return new Error(message, { cause: worst.error });
-  const codes = new Set(failures.map((f) => (isStagesignError(f.error) ? f.error.code : '')));
-  const code = codes.size === 1 ? worst.error.code : 'SIGN_IMAGES_FAILED';
-  return errorOfKind(worst.error.kind, code, message, { cause: worst.error });
+  const message = `${itemsFailedHeadline('Signing', failures.length, outcomes.length, 'images')}; the others are signed:\n${lines.join('\n')}`;
+  return summariseItemFailures(
+    failures.map((f) => ({ error: f.error })),
+    message,
+    { mixedCode: 'SIGN_IMAGES_FAILED' },
+  );
 }
 
 function messageOf(error: unknown): string {

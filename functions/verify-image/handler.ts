@@ -1,23 +1,23 @@
 /**
- * verify-image Lambda handler: wiring only. Clients are built once per container; the
- * environment is parsed at cold start (an invalid one is reported on every job, never thrown).
+ * The verify-image Lambda: wiring only (architecture.md §7). At cold start the environment is
+ * parsed once (an invalid one is kept and reported on every job, never thrown here) and the
+ * clients are built; the stage itself is `verify-image.ts`.
  */
+import { createSsmClient, SsmParameterReader } from '../../shared/aws/ssm-parameter-reader';
 import { createLogger } from '../../shared/log';
 import { lambdaRegistry } from '../../shared/oci/lambda-registry';
 import { pipelineAction } from '../../shared/pipeline';
 import { AwsSignerRevocationChecker } from '../../shared/signer/aws-signer-revocation-checker';
 import { parseVerifyImageEnvironment } from './params';
-import { createSsmClient, SsmParameterReader } from './ssm-parameter-reader';
 import { verifyImageAction } from './verify-image';
 import type { VerifyImageDeps } from './verify-image';
 
 const environment = parseVerifyImageEnvironment(process.env);
 const logger = createLogger('verify-image');
-// Built once per container; its warnings go to the stage logger.
-const registry = lambdaRegistry(logger);
 const deps: VerifyImageDeps = {
-  registryFor: () => registry,
-  revocationChecker: new AwsSignerRevocationChecker(),
+  // Built once per container; its warnings go to the stage logger.
+  registry: lambdaRegistry(logger),
+  revocation: new AwsSignerRevocationChecker(),
   parameters: new SsmParameterReader(createSsmClient()),
   environment,
 };

@@ -13,8 +13,8 @@
  * report naming the variable and the fix.
  */
 import { ConfigurationError } from '../../shared/errors';
-import { formatReference } from '../../shared/oci/reference';
-import { IMAGE_SOURCE_KEYS, parseImageSourceParams } from '../../shared/pipeline/image-sources';
+import { readSignedImages } from '../../shared/pipeline/handoff';
+import { dedupeImages, IMAGE_SOURCE_KEYS, parseImageSourceParams } from '../../shared/pipeline/image-sources';
 import type { ImageSource, ImageSourceParams } from '../../shared/pipeline/image-sources';
 import { DEFAULT_MAX_SIGNATURES } from '../../shared/notary/verify-image-reference';
 import { parseTrustPolicy } from '../../shared/notary/trust-policy';
@@ -25,10 +25,10 @@ import type { TrustStore } from '../../shared/notary/trust-store';
 /** Error code of every bad UserParameters field of this stage. */
 export const PARAM_INVALID = 'VERIFY_PARAMETERS_INVALID';
 /** Error code of a bad environment variable (the template or the function configuration is wrong). */
-export const ENV_INVALID = 'VERIFY_ENVIRONMENT_INVALID';
+const ENV_INVALID = 'VERIFY_ENVIRONMENT_INVALID';
 
 /** Default number of images verified at the same time. */
-export const DEFAULT_CONCURRENCY = 4;
+const DEFAULT_CONCURRENCY = 4;
 const MAX_CONCURRENCY = 16;
 /** Upper bound of `maxSignatures` (a runaway value would only cost time and registry requests). */
 const MAX_MAX_SIGNATURES = 1000;
@@ -204,9 +204,9 @@ export function parseVerifyImageParams(
     }
   }
   const base = parseImageSourceParams(params);
-  const signed = params.signedImages === undefined ? [] : readSignedImages(params.signedImages);
+  const signed = params.signedImages === undefined ? [] : readSignedImagesParam(params.signedImages);
   const imageSources: ImageSourceParams =
-    signed.length === 0 ? base : { ...base, images: dedupe([...base.images, ...signed]) };
+    signed.length === 0 ? base : { ...base, images: dedupeImages([...base.images, ...signed]) };
   const out: VerifyImageParams = { imageSources, maxSignatures: DEFAULT_MAX_SIGNATURES };
   if (params.trustPolicyPath !== undefined) {
     const path = params.trustPolicyPath;
@@ -253,49 +253,16 @@ export function parseVerifyImageParams(
 export const SIGNED_IMAGES_FORM = '{"signedImages": #{SignVariables.SIGNED_IMAGES}}';
 
 /**
- * `signedImages` as the sign stage publishes it: the JSON array of `SIGNED_IMAGES`, written
- * unquoted in UserParameters ({@link SIGNED_IMAGES_FORM}) so that CodePipeline's substitution
- * leaves an array in the JSON. Entries are references or objects with an `image`/`imageUri` and
- * optional `digest`.
- *
- * A string is refused, even one holding a JSON array: CodePipeline substitutes variables as raw
- * text, so the quoted form `"#{SignVariables.SIGNED_IMAGES}"` never arrives as a string (it
- * breaks the UserParameters JSON instead); a string here means a hand-written or mis-escaped
- * configuration that would break once the real variable is substituted.
+ * `signedImages` as the sign stage publishes it (`SIGNED_IMAGES`, read by the shared hand-off
+ * reader), each entry parsed like `UserParameters.image` with messages naming its field, and
+ * keeping its container `name`.
  */
-function readSignedImages(value: unknown): ImageSource[] {
+function readSignedImagesParam(value: unknown): ImageSource[] {
   const field = 'UserParameters.signedImages';
-  if (typeof value === 'string') {
-    throw invalid(
-      `${field} must be a JSON array, not a string: write the sign stage's variable without quotes, ${SIGNED_IMAGES_FORM}, so that CodePipeline substitutes the array itself`,
-    );
-  }
-  if (!Array.isArray(value))
-    throw invalid(
-      `${field} must be a JSON array of image references or {"image":…,"digest":…} objects, e.g. ${SIGNED_IMAGES_FORM}`,
-    );
-  return value.map((entry: unknown, i) => signedImage(signedImageText(entry, i), `${field}[${i}]`));
-}
-
-function signedImageText(entry: unknown, i: number): string {
-  const field = 'UserParameters.signedImages';
-  {
-    if (typeof entry === 'string') return entry;
-    if (typeof entry === 'object' && entry !== null) {
-      const e = entry as Record<string, unknown>;
-      const image =
-        typeof e.imageUri === 'string' ? e.imageUri : typeof e.image === 'string' ? e.image : undefined;
-      if (image !== undefined) {
-        const digest = typeof e.digest === 'string' ? e.digest : undefined;
-        // Pin to the signed digest when the entry names one and the reference does not.
-        if (digest !== undefined && !image.includes('@')) return `${image.replace(/:[^/:]+$/, '')}@${digest}`;
-        return image;
-      }
-    }
-    throw invalid(
-      `${field}[${i}] must be an image reference or an object with "image" (or "imageUri") and optional "digest"`,
-    );
-  }
+  return readSignedImages(value, { field, form: SIGNED_IMAGES_FORM, code: PARAM_INVALID }).map((entry) => ({
+    ...signedImage(entry.reference, `${field}[${entry.index}]`),
+    ...(entry.name !== undefined ? { name: entry.name } : {}),
+  }));
 }
 
 function signedImage(text: string, field: string): ImageSource {
@@ -311,16 +278,6 @@ function signedImage(text: string, field: string): ImageSource {
     }
     throw error;
   }
-}
-
-function dedupe(images: readonly ImageSource[]): ImageSource[] {
-  const seen = new Set<string>();
-  return images.filter((image) => {
-    const key = formatReference(image.reference);
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
 }
 
 function ssmNameProblem(name: string): string | undefined {

@@ -14,25 +14,30 @@
  * Fail closed: an image is accepted only with a `verified` (or policy-`skipped`) verdict; any
  * error, for any image, fails the job.
  *
- * Output variables: `VERIFIED_IMAGES` (JSON, one entry per image), `IMAGE_URI` / `IMAGE_DIGEST`
+ * Output variables: `VERIFIED_IMAGES` (JSON, one `VerifiedImage` per image, written by
+ * shared/pipeline/handoff.ts, which the deploy stage reads it with), `IMAGE_URI` / `IMAGE_DIGEST`
  * for a single image, and `VERIFIED`. A trust policy statement at level `skip` keeps notation's
  * semantics (the job succeeds and the image is listed, marked `"skipped": true`), but nothing was
  * verified: `VERIFIED` is `"true"` only when every image was actually verified and `"false"` when
  * any was skipped, and the summary says which. A later stage that must only deploy verified images
  * gates on `#{VerifyVariables.VERIFIED}` being `true`, not on the job's success or `IMAGE_URI`.
  */
-import { ConfigurationError, errorOfKind, isStagesignError, mostActionableKind } from '../../shared/errors';
-import type { StagesignError } from '../../shared/errors';
+import { mapBounded } from '../../shared/concurrency';
+import { isStagesignError } from '../../shared/errors';
+import { summariseItemFailures } from '../../shared/item-failures';
+import type { ItemFailure } from '../../shared/item-failures';
 import type { Registry } from '../../shared/oci/registry';
-import type { Reference } from '../../shared/oci/reference';
 import type { TrustStoreSet } from '../../shared/notary/trust-store';
 import type { RevocationChecker } from '../../shared/notary/types';
 import { verifyImageReference } from '../../shared/notary/verify-image-reference';
 import type { VerifyImageReferenceResult } from '../../shared/notary/verify-image-reference';
 import type { ArtifactFiles } from '../../shared/pipeline/artifact-store';
 import type { ActionSpec, StageInput, StageOutcome } from '../../shared/pipeline/action';
+import { VERIFIED_IMAGES, writeVerifiedImages } from '../../shared/pipeline/handoff';
+import type { VerifiedImage } from '../../shared/pipeline/handoff';
 import type { Job } from '../../shared/pipeline/job';
 import { collectImages } from '../../shared/pipeline/image-sources';
+import { pickInputArtifact } from '../../shared/pipeline/input-artifact';
 import type { ImageSource } from '../../shared/pipeline/image-sources';
 import { parseVerifyImageParams } from './params';
 import type { VerifyImageEnvironment, VerifyImageParams } from './params';
@@ -41,10 +46,10 @@ import type { ParameterReader } from './trust-policy-source';
 
 /** What the stage needs from the outside world. */
 export interface VerifyImageDeps {
-  /** The registry holding an image (ECR / any OCI registry; an OCI layout store in the demo). */
-  registryFor(reference: Reference): Registry;
+  /** The registries holding the images (ECR / any OCI registry; an OCI layout store in the demo). */
+  registry: Registry;
   /** AWS Signer revocation (GetRevocationStatus). */
-  revocationChecker: RevocationChecker;
+  revocation: RevocationChecker;
   /** SSM parameters (trust policy / trust stores), cached. */
   parameters: ParameterReader;
   /** The environment, parsed at cold start. */
@@ -56,22 +61,6 @@ export interface VerifyImageDeps {
   builtInTrustStores?: TrustStoreSet;
 }
 
-/** One entry of the `VERIFIED_IMAGES` output variable. */
-export interface VerifiedImage {
-  /** The reference as given. */
-  image: string;
-  /** `registry/repository@sha256:…`: what was verified, to deploy by digest. */
-  imageUri: string;
-  digest: string;
-  /** The passing signature's manifest digest (absent when the policy level is `skip`). */
-  signatureDigest?: string;
-  signingProfileVersionArn?: string;
-  /** RFC 3339. */
-  signingTime?: string;
-  /** True when the trust policy's level is `skip` (nothing was verified). */
-  skipped?: true;
-}
-
 /**
  * The stage as the action runtime sees it: `pipelineAction(verifyImageAction(deps))` is the
  * Lambda handler; local runners (the demo) pass the same spec to `runPipelineAction`.
@@ -80,7 +69,7 @@ export function verifyImageAction(deps: VerifyImageDeps): ActionSpec<VerifyImage
   return {
     stage: 'verify-image',
     parseParams: (job) => parseVerifyImageParams(job.userParameters, deps.environment),
-    run: (input) => verifyImages(deps, input),
+    run: (input) => verifyImagesOfJob(deps, input),
   };
 }
 
@@ -89,7 +78,7 @@ type ImageResult =
   { image: ImageSource; result: VerifyImageReferenceResult } | { image: ImageSource; error: unknown };
 
 /** Runs the stage for one job (see the module comment). */
-export async function verifyImages(
+async function verifyImagesOfJob(
   deps: VerifyImageDeps,
   input: Pick<StageInput<VerifyImageParams, never>, 'job' | 'params' | 'ctx'>,
 ): Promise<StageOutcome<never>> {
@@ -123,17 +112,17 @@ export async function verifyImages(
 
   ctx.setPhase(`verifying ${images.length} image${images.length === 1 ? '' : 's'}`);
   const now = ctx.now();
-  const results = await mapWithConcurrency(
+  const results = await mapBounded(
     images,
     deps.environment.concurrency,
     async (image): Promise<ImageResult> => {
       try {
         const result = await verifyImageReference({
-          registry: deps.registryFor(image.reference),
+          registry: deps.registry,
           reference: image.reference,
           policyDocument: policy.document,
           trustStores,
-          revocationChecker: deps.revocationChecker,
+          revocationChecker: deps.revocation,
           now,
           maxSignatures: params.maxSignatures,
           ...(params.userMetadata ? { userMetadata: params.userMetadata } : {}),
@@ -175,6 +164,7 @@ function success(
     lines.push(...result.warnings);
     lines.push(result.message);
     verified.push({
+      ...(image.name !== undefined ? { name: image.name } : {}),
       image: image.text,
       imageUri: result.digestReference,
       digest: result.descriptor.digest,
@@ -195,7 +185,7 @@ function success(
     );
   }
   const outputVariables: Record<string, string> = {
-    VERIFIED_IMAGES: JSON.stringify(verified),
+    [VERIFIED_IMAGES]: writeVerifiedImages(verified),
     VERIFIED: skipped.length === 0 ? 'true' : 'false',
   };
   const [only] = results;
@@ -212,19 +202,17 @@ function success(
  * then the images that passed. Its kind is the most actionable one among the failures
  * (`mostActionableKind`: configuration, permission, verification, input, dependency).
  */
-function failureFor(results: ImageResult[]): StagesignError {
+function failureFor(results: ImageResult[]): Error {
   const headlines: string[] = [];
   const details: string[] = [];
   const passed: string[] = [];
-  const errors: StagesignError[] = [];
-  let firstCode: string | undefined;
+  const failures: ItemFailure[] = [];
   for (const r of results) {
     if ('error' in r) {
       const err = r.error;
       const text = err instanceof Error ? err.message : String(err);
       headlines.push(`signature verification failed: ${text}`);
-      if (isStagesignError(err)) errors.push(err);
-      firstCode ??= isStagesignError(err) ? err.code : 'VERIFY_IMAGE_ERROR';
+      failures.push({ error: err });
       continue;
     }
     const { result } = r;
@@ -233,7 +221,8 @@ function failureFor(results: ImageResult[]): StagesignError {
       continue;
     }
     headlines.push(result.message);
-    firstCode ??= result.code;
+    // A verdict that says no is a verification failure.
+    failures.push({ verdict: { kind: 'verification', code: result.code ?? 'VERIFY_IMAGE_FAILED' } });
     const lines = [
       ...(result.tagWarning ? [result.tagWarning] : []),
       ...result.failures.flatMap((f) => f.lines),
@@ -245,15 +234,9 @@ function failureFor(results: ImageResult[]): StagesignError {
     ...(details.length > 0 ? ['', ...details] : []),
     ...(passed.length > 0 ? ['', ...passed] : []),
   ].join('\n');
-  const code = firstCode ?? 'VERIFY_IMAGE_FAILED';
-  // A verdict that says no is a verification failure; an image that could not be judged for
-  // another reason (unknown image, unreadable signature, unexpected error) an input failure.
-  const anyVerdict = results.some((r) => !('error' in r) && r.result.outcome === 'failed');
-  const kind =
-    mostActionableKind([...errors.map((e) => e.kind), ...(anyVerdict ? (['verification'] as const) : [])]) ??
-    'input';
-  const found = errors.find((e) => e.kind === kind);
-  return found ? errorOfKind(kind, found.code, message, { cause: found }) : errorOfKind(kind, code, message);
+  // An image that could not be judged for a reason of its own (an unexpected error) is an input
+  // failure: VERIFY_IMAGE_ERROR.
+  return summariseItemFailures(failures, message, { unexpectedCode: 'VERIFY_IMAGE_ERROR' });
 }
 
 /** Reads each input artifact at most once per job (image files and the trust policy may share one). */
@@ -270,43 +253,9 @@ function artifactReader(job: Job, read: (name?: string) => Promise<ArtifactFiles
       return files;
     },
     /** The artifact holding `trustPolicyPath`: `inputArtifact`, else the only one (undefined when none). */
-    pick: (preferred: string | undefined): string | undefined => {
-      if (preferred !== undefined) {
-        if (!names.includes(preferred)) {
-          throw new ConfigurationError(
-            'INPUT_ARTIFACT_MISSING',
-            `UserParameters.inputArtifact ${JSON.stringify(preferred)} is not an input artifact of the action (it has: ${names.join(', ') || 'none'}).`,
-          );
-        }
-        return preferred;
-      }
-      if (names.length > 1) {
-        throw new ConfigurationError(
-          'INPUT_ARTIFACT_AMBIGUOUS',
-          `The action has ${names.length} input artifacts (${names.join(', ')}); set UserParameters.inputArtifact to the one holding UserParameters.trustPolicyPath.`,
-        );
-      }
-      return names[0];
-    },
+    pick: (preferred: string | undefined): string | undefined =>
+      pickInputArtifact(names, preferred, 'UserParameters.trustPolicyPath'),
   };
-}
-
-/** Runs `fn` over `items` with at most `limit` in flight; results keep the input order. */
-async function mapWithConcurrency<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return out;
 }
 
 function rfc3339(date: Date): string {

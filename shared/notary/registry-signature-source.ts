@@ -174,7 +174,9 @@ export class RegistrySignatureSource implements SignatureSource {
     }
     if (isOtherArtifact(bytes)) return undefined;
     try {
-      return parseSignatureManifest(bytes);
+      // As notation-go: the envelope's media type is judged by the verifier (integrity), so an
+      // unsupported envelope fails that signature only and the next one is still tried.
+      return parseSignatureManifest(bytes, { anyEnvelopeMediaType: true });
     } catch (error) {
       throw this.#retrievalError(descriptor, error);
     }

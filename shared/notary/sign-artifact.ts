@@ -75,6 +75,17 @@ export interface SignArtifactOptions {
    * existing signatures may be reused. Without it nothing is reused (e.g. a local-key signer).
    */
   readonly profileArn?: string;
+  /**
+   * For a local-key signer (`stagesign sign --key`): existing signatures whose leaf certificate
+   * has this SHA-256 thumbprint (lower-case hex) and that chain to `trustStores` (a `ca` store of
+   * the signer's own root) may be reused, as `profileArn` allows for AWS Signer.
+   */
+  readonly reuseLocalKey?: { readonly leafSha256: string; readonly trustStores: TrustStoreSet };
+  /**
+   * User metadata signed into the payload's `targetArtifact.annotations` (`notation sign -m`). A
+   * signature is reused only if it carries exactly this metadata (none when absent).
+   */
+  readonly userMetadata?: Readonly<Record<string, string>>;
   /** How many existing signatures to examine before signing anew. Default 20. */
   readonly maxReuseCandidates?: number;
   /**
@@ -175,15 +186,25 @@ async function signDescriptor(
   const call = callOptions(options);
   const pinned = formatReference(withDigest(ref, subject.digest));
   const target: Descriptor = { mediaType: subject.mediaType, digest: subject.digest, size: subject.size };
-  if (!options.force && options.profileArn !== undefined) {
-    const existing = await findReusableSignature(deps, ref, target, options.profileArn, {
+  const criteria: ReuseCriteria | undefined =
+    options.profileArn !== undefined
+      ? { kind: 'profile', profileArn: options.profileArn }
+      : options.reuseLocalKey !== undefined
+        ? { kind: 'key', ...options.reuseLocalKey }
+        : undefined;
+  if (!options.force && criteria !== undefined) {
+    const existing = await findReusableSignature(deps, ref, target, criteria, {
       ...options,
       shape: options.shape ?? 'oci-1.1',
     });
     if (existing) return { ...existing, reference: pinned };
   }
 
-  const signed = await deps.signer.sign(buildPayload(target), call);
+  const metadata =
+    options.userMetadata && Object.keys(options.userMetadata).length > 0
+      ? { ...options.userMetadata }
+      : undefined;
+  const signed = await deps.signer.sign(buildPayload(target, metadata), call);
   const envelope = checkFreshEnvelope(signed, target, pinned);
   const annotations = signatureAnnotations(envelope, signed.annotations);
   const envelopeDesc = descriptorFor(signed.envelope, MediaType.JwsEnvelope);
@@ -253,7 +274,7 @@ async function findReusableSignature(
   deps: SignArtifactDeps,
   ref: Reference,
   target: Descriptor,
-  profileArn: string,
+  criteria: ReuseCriteria,
   options: SignArtifactOptions & { shape: SignatureManifestShape },
 ): Promise<Omit<SignatureRecord, 'reference'> | undefined> {
   const referrers = await deps.registry.listReferrers(
@@ -266,7 +287,7 @@ async function findReusableSignature(
   // Newest last in the tag schema and (usually) in the Referrers API: look from the end.
   for (const candidate of referrers.slice(-limit).reverse()) {
     try {
-      const reason = await reusable(deps, ref, target, candidate, profileArn, options);
+      const reason = await reusable(deps, ref, target, candidate, criteria, options);
       if (typeof reason !== 'string') return reason;
       deps.logger?.debug('existing signature not reused', { signatureDigest: candidate.digest, reason });
     } catch (error) {
@@ -287,8 +308,13 @@ async function reusable(
   ref: Reference,
   target: Descriptor,
   candidate: Descriptor,
-  profileArn: string,
-  options: { readonly now: Date; readonly shape: SignatureManifestShape; readonly signal?: AbortSignal },
+  criteria: ReuseCriteria,
+  options: {
+    readonly now: Date;
+    readonly shape: SignatureManifestShape;
+    readonly signal?: AbortSignal;
+    readonly userMetadata?: Readonly<Record<string, string>>;
+  },
 ): Promise<Omit<SignatureRecord, 'reference'> | string> {
   const { now } = options;
   const call = callOptions(options);
@@ -301,7 +327,8 @@ async function reusable(
   if (manifest.subject?.digest !== target.digest) return 'its subject is another manifest';
   const shape = shapeOf(manifest);
   if (shape !== options.shape) return `it has the ${shape} manifest shape, ${options.shape} was requested`;
-  const trustStores = deps.trustStores ?? TrustStoreSet.builtIn();
+  const trustStores =
+    criteria.kind === 'key' ? criteria.trustStores : (deps.trustStores ?? TrustStoreSet.builtIn());
   // The verifier turns a failing checker into a verdict; keep the error to tell "revoked" (sign
   // again) from "status unknown" (fail the job, sign nothing).
   const revocation = deps.revocation ? recordingChecker(deps.revocation) : undefined;
@@ -309,7 +336,7 @@ async function reusable(
     envelope: await deps.registry.fetchBlob(ref, envelopeDesc, call),
     envelopeMediaType: envelopeDesc.mediaType,
     target,
-    policy: reusePolicy(trustStores, profileArn, revocation !== undefined),
+    policy: reusePolicy(trustStores, criteria, revocation !== undefined),
     trustStores,
     ...(revocation ? { revocationChecker: revocation.checker } : {}),
     ...(call ? { signal: call.signal } : {}),
@@ -319,8 +346,13 @@ async function reusable(
     throw revocationUnavailable(revocation.failure.error, candidate.digest);
   }
   if (!verdict.passed) return `${verdict.code ?? 'FAILED'}: ${verdict.error ?? 'does not verify'}`;
-  if (!verdict.aws || !verdict.envelope) return 'not an AWS Signer signature';
-  const aws = verdict.aws;
+  if (!verdict.envelope) return 'its envelope could not be read';
+  if (criteria.kind === 'profile' && !verdict.aws) return 'not an AWS Signer signature';
+  if (criteria.kind === 'key' && verdict.certificateThumbprints[0] !== criteria.leafSha256)
+    return 'it was signed with another certificate';
+  if (!sameMetadata(verdict.targetArtifact?.annotations, options.userMetadata))
+    return 'it carries other user metadata than requested';
+  const aws: { signingProfileVersionArn?: string; signingJobArn?: string } = verdict.aws ?? {};
   const signingTime = verdict.envelope.signingTime;
   const expiry = verdict.envelope.protectedHeaders.expiry;
   if (expiry !== undefined) {
@@ -350,7 +382,7 @@ async function reusable(
  */
 function reusePolicy(
   stores: TrustStoreSet,
-  profileArn: string,
+  criteria: ReuseCriteria,
   checkRevocation: boolean,
 ): TrustPolicyStatement {
   return {
@@ -362,10 +394,25 @@ function reusePolicy(
     },
     trustStores: stores
       .list()
-      .filter((s) => s.type === 'signingAuthority')
+      .filter((s) => (criteria.kind === 'key' ? s.type === 'ca' : s.type === 'signingAuthority'))
       .map(trustStoreRef),
-    trustedIdentities: [profileArn],
+    // A local key's signature is matched by its leaf certificate after verification.
+    trustedIdentities: [criteria.kind === 'key' ? '*' : criteria.profileArn],
   };
+}
+
+/** Which existing signatures may be reused: the same AWS Signer profile, or the same local key. */
+type ReuseCriteria =
+  { kind: 'profile'; profileArn: string } | { kind: 'key'; leafSha256: string; trustStores: TrustStoreSet };
+
+/** True when a signed payload's annotations are exactly the requested user metadata (none = none). */
+function sameMetadata(
+  signed: Readonly<Record<string, string>> | undefined,
+  wanted: Readonly<Record<string, string>> | undefined,
+): boolean {
+  const a = Object.entries(signed ?? {});
+  const b = wanted ?? {};
+  return a.length === Object.keys(b).length && a.every(([k, v]) => Object.hasOwn(b, k) && b[k] === v);
 }
 
 /** The manifest shape of a parsed signature manifest (see `isSignatureManifest`). */

@@ -146,7 +146,16 @@ export function isSignatureManifest(manifest: ImageManifest): boolean {
  * `SIGNATURE_MANIFEST_LAYER_COUNT`, `SIGNATURE_ENVELOPE_MEDIA_TYPE`) with notation-go's wording
  * where it has one.
  */
-export function parseSignatureManifest(bytes: Uint8Array): { manifest: ImageManifest; envelope: Descriptor } {
+export function parseSignatureManifest(
+  bytes: Uint8Array,
+  options: {
+    /**
+     * Accept any envelope layer media type (notation-go fetches the blob whatever its type; an
+     * unsupported envelope then fails that signature's integrity check). Default false.
+     */
+    anyEnvelopeMediaType?: boolean;
+  } = {},
+): { manifest: ImageManifest; envelope: Descriptor } {
   if (bytes.length > MAX_SIGNATURE_MANIFEST_BYTES) {
     throw new InputError(
       'SIGNATURE_MANIFEST_INVALID',
@@ -211,7 +220,7 @@ export function parseSignatureManifest(bytes: Uint8Array): { manifest: ImageMani
     );
   }
   const envelope = layers[0] as Descriptor;
-  if (!ENVELOPE_MEDIA_TYPES.has(envelope.mediaType)) {
+  if (!options.anyEnvelopeMediaType && !ENVELOPE_MEDIA_TYPES.has(envelope.mediaType)) {
     throw new InputError(
       'SIGNATURE_ENVELOPE_MEDIA_TYPE',
       `signature envelope format with media type ${JSON.stringify(envelope.mediaType)} is not supported`,

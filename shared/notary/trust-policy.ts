@@ -362,7 +362,7 @@ function validateRegistryScopes(doc: TrustPolicyDocument): void {
   for (const [scope, names] of owners) {
     if (names.length > 1) {
       invalid(
-        `registry scope ${goQuote(scope)} is present in multiple oci trust policy statements, one registry scope value can only be associated with one statement (statements ${names.map(goQuote).join(', ')})`,
+        `registry scope ${goQuote(scope)} is present in multiple oci trust policy statements, one registry scope value can only be associated with one statement`,
       );
     }
   }

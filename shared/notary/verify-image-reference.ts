@@ -25,7 +25,7 @@ import type { TrustPolicyDocument } from './trust-policy';
 import type { TrustStoreSet } from './trust-store';
 import type { RevocationChecker } from './types';
 import { verifyArtifact } from './verifier';
-import type { ArtifactVerdict } from './verifier';
+import type { ArtifactVerdict, StepResult } from './verifier';
 
 /** notation's default `--max-signatures`. */
 export const DEFAULT_MAX_SIGNATURES = 100;
@@ -134,6 +134,18 @@ export interface VerifyImageReferenceResult {
   userMetadata?: Record<string, string>;
   /** Each rejected signature with its reasons, in evaluation order. */
   failures: SignatureFailure[];
+  /**
+   * Every evaluated signature's step results, in evaluation order (the CLI's `-d` log, like
+   * notation-go's per-step debug lines). Empty when nothing was evaluated.
+   */
+  evaluated: EvaluatedSignature[];
+}
+
+/** One evaluated signature's steps (for debug output). */
+export interface EvaluatedSignature {
+  signatureDigest: string;
+  passed: boolean;
+  steps: StepResult[];
 }
 
 /**
@@ -209,6 +221,7 @@ export async function verifyImageReference(
         warnings: [],
         policyName: '',
         failures: [],
+        evaluated: [],
       };
     }
     throw error;
@@ -224,11 +237,22 @@ export async function verifyImageReference(
         .map((step) => `${step.type} validation failed. Failure reason: ${display(step.error!)}`),
     ],
   }));
+  const evaluated: EvaluatedSignature[] = [
+    ...verdict.failures.map((f) => ({
+      signatureDigest: f.signatureDigest,
+      passed: false,
+      steps: f.verdict.steps,
+    })),
+    ...(verdict.verdict && verdict.signatureDigest
+      ? [{ signatureDigest: verdict.signatureDigest, passed: true, steps: verdict.verdict.steps }]
+      : []),
+  ];
   const common = {
     ...base,
     policyName: verdict.policyName,
     warnings: verdict.warnings.map(display),
     failures,
+    evaluated,
   };
   switch (verdict.outcome) {
     case 'verified': {

@@ -44,7 +44,7 @@ export function parseX509Identity(value: string): X509Identity {
     rdns = parseDistinguishedName(value);
   } catch (error) {
     return fail(
-      `parsing distinguished name (DN) ${goQuote(value)} failed with err: ${(error as Error).message}. A valid DN must contain 'C', 'ST', and 'O' RDN attributes at a minimum, and follow RFC 4514 standard`,
+      `parsing distinguished name (DN) ${goQuote(value)} failed with err: ${(error as Error).message}. A valid DN must contain 'C', 'ST' or 'S', and 'O' RDN attributes at a minimum, and follow RFC 4514 standard`,
     );
   }
   const map: Record<string, string> = {};
@@ -67,7 +67,7 @@ export function parseX509Identity(value: string): X509Identity {
   for (const field of MANDATORY_ATTRIBUTES) {
     if (!map[field]) {
       fail(
-        `distinguished name (DN) ${goQuote(value)} has no mandatory RDN attribute for ${goQuote(field)}, it must contain 'C', 'ST', and 'O' RDN attributes at a minimum`,
+        `distinguished name (DN) ${goQuote(value)} has no mandatory RDN attribute for ${goQuote(field)}, it must contain 'C', 'ST' or 'S', and 'O' RDN attributes at a minimum`,
       );
     }
   }

@@ -1,10 +1,17 @@
 import type { ECRClient } from '@aws-sdk/client-ecr';
 import { abortedError, anySignal, isAbortedError, sleepUnlessAborted, throwIfAborted } from '../abort';
-import { DependencyError, InputError, PermissionError, type StagesignError } from '../errors';
+import {
+  ConfigurationError,
+  DependencyError,
+  InputError,
+  PermissionError,
+  type StagesignError,
+} from '../errors';
 import { parseAuthChallenge } from './auth-challenge';
 import { assertWithinLimit, descriptorFor, parseDigest, sha256Digest, verifyContent } from './digest';
 import { MAX_BLOB_BYTES, MAX_MANIFEST_BYTES, OciErrorCode } from './error-codes';
 import { marshalIndex } from './go-json';
+import { describeNetworkError, isPlainHttpAnswer } from './network-errors';
 import {
   digestProblem,
   ecrPartition,
@@ -23,14 +30,8 @@ import {
 } from './referrers-index';
 import { RegistryAuth, type BasicCredentials, type RegistryAccess } from './registry-auth';
 import type { CallOptions, PushManifestOptions, Registry } from './registry';
-import {
-  backoffDelay,
-  isRetryableStatus,
-  parseRetryAfter,
-  resolveRetryOptions,
-  type ResolvedRetryOptions,
-  type RetryOptions,
-} from './retry-policy';
+import { backoffDelay, isRetryableStatus, parseRetryAfter, REGISTRY_RETRY_DEFAULTS } from './retry-policy';
+import { resolveRetryOptions, type ResolvedRetryOptions, type RetryOptions } from '../retry';
 import { MediaType, type Descriptor, type ImageIndex } from './types';
 
 /** The few logger methods this client uses; a Powertools `Logger` fits. */
@@ -62,6 +63,16 @@ export interface DistributionRegistryOptions {
    */
   signal?: AbortSignal;
   logger?: OciLogger;
+  /**
+   * Appended to a 401/403 from a registry for which no credentials are configured, e.g. the
+   * CLI's "log in with `stagesign login <host>`". Default: none.
+   */
+  loginHint?: (host: string) => string;
+  /**
+   * Appended when an HTTPS connection is answered with plain HTTP, e.g. the CLI's
+   * "use --insecure-registry". Default: a generic hint to allow plain HTTP for the host.
+   */
+  plainHttpHint?: string;
 }
 
 /** Which operation a request serves: names the ECR IAM actions in permission errors. */
@@ -138,12 +149,13 @@ export class DistributionRegistry implements Registry {
 
   constructor(private readonly options: DistributionRegistryOptions = {}) {
     this.fetchFn = options.fetch ?? globalThis.fetch;
-    this.retry = resolveRetryOptions(options.retry);
+    this.retry = resolveRetryOptions(options.retry, REGISTRY_RETRY_DEFAULTS);
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.auth = new RegistryAuth({
       ...(options.ecr ? { ecr: options.ecr } : {}),
       ...(options.basicCredentials ? { basicCredentials: options.basicCredentials } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.loginHint ? { loginHint: options.loginHint } : {}),
       fetch: this.fetchFn,
       now: this.retry.now,
       plainHttp: (host) => this.isPlainHttp(host),
@@ -383,6 +395,32 @@ export class DistributionRegistry implements Registry {
     }
     // The registry does not index subjects: the client must maintain the tag schema.
     await this.indexReferrer(ref, parsed.subject, referrerDescriptor(desc, parsed), signal);
+  }
+
+  /**
+   * `GET /v2/` to `host` with the credentials this client would send (as `notation login` and
+   * oras `Registry.Ping` do): `registry` when it answers 200, `not-a-registry` (with the status)
+   * for any other answer than a 401/403, which throws PermissionError. Network failures throw as
+   * for every request.
+   */
+  async ping(
+    host: string,
+    options?: CallOptions,
+  ): Promise<{ kind: 'registry' } | { kind: 'not-a-registry'; status: number }> {
+    const signal = this.callSignal(options);
+    const ref: Reference = { registry: host, repository: '' };
+    const response = await this.send({
+      operation: 'resolve',
+      ref,
+      access: 'pull',
+      method: 'GET',
+      url: `${this.origin(ref)}/v2/`,
+      ...(signal ? { signal } : {}),
+    });
+    await drain(response);
+    return response.status === 200
+      ? { kind: 'registry' }
+      : { kind: 'not-a-registry', status: response.status };
   }
 
   async listReferrers(
@@ -666,9 +704,17 @@ export class DistributionRegistry implements Registry {
         if (
           error instanceof PermissionError ||
           error instanceof InputError ||
+          error instanceof ConfigurationError ||
           (error instanceof DependencyError && error.code !== OciErrorCode.RegistryUnavailable)
         )
           throw error;
+        // An HTTPS handshake answered with plain HTTP never heals: fail once, at once.
+        if (isPlainHttpAnswer(error) && !this.isPlainHttp(spec.ref.registry))
+          throw new ConfigurationError(
+            OciErrorCode.PlainHttpRegistry,
+            `registry ${spec.ref.registry} answered the TLS handshake with plain HTTP; ${this.options.plainHttpHint ?? `it speaks plain HTTP only: allow plain HTTP for ${spec.ref.registry} if that is intended`}`,
+            { cause: error },
+          );
         networkError = error;
       }
       if (response !== undefined && (response.status === 401 || response.status === 403))
@@ -776,8 +822,10 @@ export class DistributionRegistry implements Registry {
       const hint = ecr
         ? `; the role needs ${ECR_ACTIONS[spec.operation].join(', ')} on arn:${ecrPartition(ecr)}:ecr:${ecr.region}:${ecr.accountId}:repository/${spec.ref.repository}`
         : this.auth.hasCredentials(host)
-          ? `; check that the credentials for ${host} may ${spec.access} ${spec.ref.repository}`
-          : `; no credentials are configured for ${host}`;
+          ? spec.ref.repository === ''
+            ? `; the credentials for ${host} were rejected: check the username and password`
+            : `; check that the credentials for ${host} may ${spec.access} ${spec.ref.repository}`
+          : `; no credentials are configured for ${host}${this.options.loginHint?.(host) ?? ''}`;
       return new PermissionError(
         OciErrorCode.RegistryDenied,
         `registry ${host} denied ${where} (${status})${hint}`,
@@ -893,13 +941,4 @@ function nextLink(header: string | null, current: string): string | undefined {
     if (m && /\brel\s*=\s*"?next"?/i.test(m[2]!)) return new URL(m[1]!, current).toString();
   }
   return undefined;
-}
-
-function describeNetworkError(error: unknown): string {
-  if ((error as { name?: unknown } | undefined)?.name === 'TimeoutError') return 'timed out';
-  if (error instanceof Error) {
-    const cause = (error as { cause?: { code?: string } }).cause;
-    return cause?.code ?? error.message;
-  }
-  return 'unknown error';
 }

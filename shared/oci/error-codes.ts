@@ -31,6 +31,10 @@ export const OciErrorCode = {
   CrossOriginLink: 'REGISTRY_CROSS_ORIGIN_LINK',
   /** InputError: a Bearer token realm over plain HTTP for a registry spoken to over HTTPS. */
   InsecureTokenRealm: 'REGISTRY_INSECURE_TOKEN_REALM',
+  /** ConfigurationError: the registry answered the TLS handshake with plain HTTP (use plain HTTP for it). */
+  PlainHttpRegistry: 'REGISTRY_SPEAKS_PLAIN_HTTP',
+  /** ConfigurationError: no AWS credentials were found for ecr:GetAuthorizationToken. */
+  EcrCredentialsMissing: 'ECR_CREDENTIALS_MISSING',
   /** InputError: an OCI image layout directory that is missing or malformed. */
   InvalidLayout: 'INVALID_OCI_LAYOUT',
 } as const;

@@ -1,10 +1,12 @@
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { abortedError, anySignal } from '../abort';
-import { DependencyError, InputError, PermissionError } from '../errors';
+import { ConfigurationError, DependencyError, InputError, PermissionError } from '../errors';
 import type { AuthChallenge } from './auth-challenge';
 import { OciErrorCode } from './error-codes';
 import { parseEcrHost, type EcrHost } from './reference';
-import { boundedRequestHandler } from '../aws-request-handler';
+import { describeAwsError } from '../aws/aws-error';
+import { boundedRequestHandler } from '../aws/request-handler';
+import { describeNetworkError } from './network-errors';
 
 /** What a request needs on a repository, mapped to token scopes `repository:<name>:<actions>`. */
 export type RegistryAccess = 'pull' | 'push' | 'delete';
@@ -54,6 +56,8 @@ export interface RegistryAuthOptions {
   requestTimeoutMs?: number;
   /** Aborts token-service requests (e.g. the Lambda deadline). */
   signal?: AbortSignal;
+  /** Appended when the token service denies a request made without credentials (the CLI's login hint). */
+  loginHint?: (host: string) => string;
 }
 
 interface CachedToken {
@@ -101,6 +105,10 @@ export class RegistryAuth {
     signal?: AbortSignal,
   ): Promise<string | undefined> {
     const ecr = parseEcrHost(host);
+    // A stored credential for an ECR host (`docker login`, `aws ecr get-login-password | …`) wins;
+    // without one, the AWS credential chain gets a token.
+    const stored = ecr ? this.options.basicCredentials?.(host) : undefined;
+    if (stored) return basicHeader(stored);
     if (ecr) return `Basic ${await this.ecrToken(ecr, anySignal(this.options.signal, signal))}`;
     const scheme = this.schemes.get(host);
     if (scheme === undefined) return undefined;
@@ -124,6 +132,7 @@ export class RegistryAuth {
   ): boolean {
     const ecr = parseEcrHost(host);
     if (ecr) {
+      if (this.options.basicCredentials?.(host) !== undefined) return false;
       // The cached token may have been revoked or expired early: fetch a new one once.
       return this.ecrTokens.delete(ecr.region + ecr.partitionSuffix + String(ecr.fips));
     }
@@ -175,7 +184,8 @@ export class RegistryAuth {
     const url = this.realmUrl(host, scheme.realm);
     if (scheme.service !== undefined) url.searchParams.set('service', scheme.service);
     const scope = `repository:${repository}:${wanted.join(',')}`;
-    url.searchParams.set('scope', scope);
+    // A ping (`GET /v2/`) names no repository: ask for a token without scope, as oras does.
+    if (repository !== '') url.searchParams.set('scope', scope);
     const creds = this.options.basicCredentials?.(host);
     const headers: Record<string, string> = { accept: 'application/json' };
     if (creds) headers.authorization = basicHeader(creds);
@@ -189,7 +199,7 @@ export class RegistryAuth {
         throw abortedError(`token request to ${url.host} for registry ${host}`, caller, cause);
       throw new DependencyError(
         OciErrorCode.RegistryUnavailable,
-        `token service ${url.host} for registry ${host} is unreachable${(cause as Error | undefined)?.name === 'TimeoutError' ? ' (timed out)' : ''}`,
+        `token service ${url.host} for registry ${host} is unreachable: ${describeNetworkError(cause)}`,
         { cause },
       );
     }
@@ -200,7 +210,7 @@ export class RegistryAuth {
         `token service ${url.host} for registry ${host} denied scope "${scope}" (${response.status})` +
           (creds
             ? '; check the registry credentials and their rights on the repository'
-            : '; no credentials are configured for this registry'),
+            : `; no credentials are configured for this registry${this.options.loginHint?.(host) ?? ''}`),
       );
     }
     if (!response.ok) {
@@ -291,15 +301,23 @@ export class RegistryAuth {
       output = await client.send(new GetAuthorizationTokenCommand({}), signal ? { abortSignal: signal } : {});
     } catch (cause) {
       if (signal?.aborted) throw abortedError(`ecr:GetAuthorizationToken in ${host.region}`, signal, cause);
-      const name = (cause as { name?: string }).name ?? '';
-      const status = (cause as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      if (name === 'AccessDeniedException' || name === 'AccessDenied' || status === 403) {
+      const { code: name, kind } = describeAwsError(cause);
+      if (kind === 'access-denied') {
         throw new PermissionError(
           OciErrorCode.EcrAuthDenied,
           `ecr:GetAuthorizationToken was denied in ${host.region}; allow the action ecr:GetAuthorizationToken on resource "*" for this role`,
           { cause },
         );
       }
+      if (
+        name === 'CredentialsProviderError' ||
+        /could not load credentials/i.test(String((cause as Error)?.message))
+      )
+        throw new ConfigurationError(
+          OciErrorCode.EcrCredentialsMissing,
+          `no AWS credentials were found to call ecr:GetAuthorizationToken for ${host.region}; configure them (aws configure, aws sso login, AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), or log in to the registry with stagesign login, docker login or notation login`,
+          { cause },
+        );
       throw new DependencyError(
         OciErrorCode.EcrAuthFailed,
         `ecr:GetAuthorizationToken failed in ${host.region} (${name || 'unknown error'})`,

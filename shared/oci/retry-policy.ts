@@ -1,38 +1,18 @@
 /**
  * Retry policy for registry requests: 429 and 5xx (and network failures) are retried with
  * exponential backoff and full-range jitter, honouring `Retry-After`, bounded both in attempts
- * and in total time. Pure: the clock, the sleep and the randomness are injected.
+ * and in total time. Pure: the clock, the sleep and the randomness are injected (the options are
+ * the shared {@link RetryOptions}).
  */
-export interface RetryOptions {
-  /** Attempts in total, including the first. Default 4. */
-  maxAttempts?: number;
-  /** First backoff step. Default 200 ms. */
-  baseDelayMs?: number;
-  /** Cap of one backoff step (not of `Retry-After`). Default 5 s. */
-  maxDelayMs?: number;
-  /** No retry starts when it would end after this much time since the first attempt. Default 20 s. */
-  maxTotalMs?: number;
-  /** Injected for tests: how to wait. Default setTimeout. */
-  sleep?: (ms: number) => Promise<void>;
-  /** Injected for tests: a number in [0, 1). Default Math.random. */
-  random?: () => number;
-  /** Injected for tests: milliseconds since the epoch. Default Date.now. */
-  now?: () => number;
-}
+import type { ResolvedRetryOptions, RetryDefaults } from '../retry';
 
-export type ResolvedRetryOptions = Required<RetryOptions>;
-
-export function resolveRetryOptions(options: RetryOptions | undefined): ResolvedRetryOptions {
-  return {
-    maxAttempts: options?.maxAttempts ?? 4,
-    baseDelayMs: options?.baseDelayMs ?? 200,
-    maxDelayMs: options?.maxDelayMs ?? 5_000,
-    maxTotalMs: options?.maxTotalMs ?? 20_000,
-    sleep: options?.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
-    random: options?.random ?? Math.random,
-    now: options?.now ?? Date.now,
-  };
-}
+/** The registry client's defaults: 4 attempts, 200 ms doubling to 5 s, 20 s in total. */
+export const REGISTRY_RETRY_DEFAULTS: RetryDefaults = {
+  maxAttempts: 4,
+  baseDelayMs: 200,
+  maxDelayMs: 5_000,
+  maxTotalMs: 20_000,
+};
 
 /** True for statuses worth retrying: 429 and every 5xx except 501 (not implemented never heals). */
 export function isRetryableStatus(status: number): boolean {

@@ -1,4 +1,5 @@
 import type { Context } from 'aws-lambda';
+import { describeAwsError } from '../aws/aws-error';
 import { ConfigurationError, DependencyError, InputError } from '../errors';
 import { createLogger } from '../log';
 import type { Logger } from '../log';
@@ -7,7 +8,8 @@ import { decodeContinuationToken, encodeContinuationToken } from './continuation
 import { defaultReporter } from './default-reporter';
 import { mapFailure } from './failure';
 import { parseJob, peekJobId } from './job';
-import type { Job } from './job';
+import type { Job, JobArtifact } from './job';
+import { pickInputArtifact } from './input-artifact';
 import { LIMITS, checkOutputVariables, truncate } from './limits';
 import { REPORT_ATTEMPT_TIMEOUT_MS } from './codepipeline-reporter';
 import type { ExecutionDetails, JobReport, JobReporter } from './reporter';
@@ -243,7 +245,7 @@ async function runStage<P, S>(
     },
     readInputArtifact: async (name) => {
       artifacts ??= new S3ArtifactStore();
-      return artifacts.read(job, pickInputArtifact(job, name), { signal: controller.signal });
+      return artifacts.read(job, inputArtifactNamed(job, name), { signal: controller.signal });
     },
   };
 
@@ -381,23 +383,17 @@ function outcomeReport<S>(
   }
 }
 
-function pickInputArtifact(job: Job, name: string | undefined) {
-  const names = job.inputArtifacts.map((a) => a.name);
-  if (name === undefined) {
-    const [only, ...rest] = job.inputArtifacts;
-    if (only && rest.length === 0) return only;
-    throw new ConfigurationError(
-      'INPUT_ARTIFACT_MISSING',
-      only
-        ? `The action has ${names.length} input artifacts (${names.join(', ')}); the stage needs to be told which one to read.`
-        : 'The action has no input artifact. Add InputArtifacts to the action in the pipeline definition.',
-    );
-  }
-  const found = job.inputArtifacts.find((a) => a.name === name);
+function inputArtifactNamed(job: Job, name: string | undefined): JobArtifact {
+  const picked = pickInputArtifact(
+    job.inputArtifacts.map((a) => a.name),
+    name,
+    'what the stage reads',
+  );
+  const found = job.inputArtifacts.find((a) => a.name === picked);
   if (!found) {
     throw new ConfigurationError(
       'INPUT_ARTIFACT_MISSING',
-      `The action has no input artifact named ${name} (it has: ${names.join(', ') || 'none'}). Add it to the action's InputArtifacts.`,
+      'The action has no input artifact. Add InputArtifacts to the action in the pipeline definition.',
     );
   }
   return found;
@@ -487,7 +483,7 @@ async function deliver(
       return { jobId: current.jobId, report: current, delivered: true };
     } catch (error) {
       lastError = error;
-      const name = error instanceof Error ? error.name : '';
+      const { code: name, kind } = describeAwsError(error);
       if (name === 'InvalidJobStateException') {
         // On a retry: an earlier attempt got through. On the first attempt: the job is no longer
         // in progress (reported elsewhere or timed out); nothing a retry could change.
@@ -518,11 +514,8 @@ async function deliver(
         pauseMs = 0;
         continue;
       }
-      if (
-        name === 'JobNotFoundException' ||
-        name === 'AccessDeniedException' ||
-        name === 'ValidationException'
-      )
+      // Nothing a retry could change: the job is gone, the role may not report, or the request is invalid.
+      if (name === 'JobNotFoundException' || kind === 'access-denied' || name === 'ValidationException')
         break;
       logger.warn('report attempt failed', { attempt, errorName: name });
       pauseMs = 200 * 2 ** (attempt - 1);

@@ -6,7 +6,7 @@ import {
 import type { CodePipelineClientConfig } from '@aws-sdk/client-codepipeline';
 import { assertNever } from '../errors';
 import type { JobReport, JobReporter, ReportOptions } from './reporter';
-import { boundedRequestHandler } from '../aws-request-handler';
+import { boundedRequestHandler } from '../aws/request-handler';
 
 /** Longest wait for the TCP/TLS connection of one report request. */
 export const REPORT_CONNECTION_TIMEOUT_MS = 1000;

@@ -27,6 +27,7 @@ import { ConfigurationError, InputError } from '../errors';
 import { formatReference, parseReference } from '../oci/reference';
 import type { Reference } from '../oci/reference';
 import type { ArtifactFiles } from './artifact-store';
+import { pickInputArtifact } from './input-artifact';
 
 /** The files looked for, in this order, when `UserParameters.imageFile` is not set. */
 export const DEFAULT_IMAGE_FILES = ['imagedefinitions.json', 'imageDetail.json'] as const;
@@ -165,7 +166,7 @@ export async function collectImageSources(
   const looked: string[] = ['UserParameters.image and UserParameters.images'];
   let entries = [...params.images];
   if (needsInputArtifact(params)) {
-    const artifact = pickArtifact(params, job.inputArtifactNames);
+    const artifact = pickInputArtifact(job.inputArtifactNames, params.inputArtifact, 'the image file');
     if (artifact === undefined) {
       looked.push('input artifacts (the action has none)');
     } else {
@@ -277,25 +278,6 @@ export function parseImageFile(value: unknown, where: string): ImageSource[] {
     'IMAGE_FILE_INVALID',
     `${where} is neither imagedefinitions.json ([{"name","imageUri"}]) nor imageDetail.json ({"ImageURI"}): it is ${describeType(value)}${typeof value === 'object' && value !== null ? ' without a string ImageURI' : ''}.`,
   );
-}
-
-function pickArtifact(params: ImageSourceParams, names: readonly string[]): string | undefined {
-  if (params.inputArtifact !== undefined) {
-    if (!names.includes(params.inputArtifact)) {
-      throw new ConfigurationError(
-        'INPUT_ARTIFACT_MISSING',
-        `UserParameters.inputArtifact ${JSON.stringify(params.inputArtifact)} is not an input artifact of the action (it has: ${names.join(', ') || 'none'}). Add it to the action's InputArtifacts or fix the name.`,
-      );
-    }
-    return params.inputArtifact;
-  }
-  if (names.length > 1) {
-    throw new ConfigurationError(
-      'INPUT_ARTIFACT_AMBIGUOUS',
-      `The action has ${names.length} input artifacts (${names.join(', ')}); set UserParameters.inputArtifact to the one holding the image file.`,
-    );
-  }
-  return names[0];
 }
 
 function userImage(text: string, field: string): ImageSource {

@@ -1,5 +1,5 @@
 /**
- * The CodePipeline action runtime: every stage's handler is `pipelineAction({...})`.
+ * The CodePipeline action runtime: every stage's handler is `pipelineAction(<stage>Action(deps))`.
  * See README.md in this folder.
  */
 export {

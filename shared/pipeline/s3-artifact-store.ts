@@ -1,5 +1,6 @@
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DependencyError, InputError, PermissionError } from '../errors';
+import { describeAwsError } from '../aws/aws-error';
 import type { ArtifactFiles, ArtifactOptions, ArtifactStore } from './artifact-store';
 import type { ArtifactCredentials, Job, JobArtifact } from './job';
 import { DEFAULT_ZIP_LIMITS, readZip, writeZip } from './zip';
@@ -182,15 +183,8 @@ function mapS3Error(error: unknown, verb: 'read' | 'write', artifact: JobArtifac
   if (error instanceof InputError) return error;
   const { bucketName, objectKey } = artifact.location;
   const where = `s3://${bucketName}/${objectKey} (${verb === 'read' ? 'input' : 'output'} artifact ${artifact.name})`;
-  const name = error instanceof Error ? error.name : '';
-  const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata
-    ?.httpStatusCode;
-  if (
-    name === 'AccessDenied' ||
-    name === 'AccessDeniedException' ||
-    name.startsWith('KMS.') ||
-    status === 403
-  ) {
+  const { code, kind } = describeAwsError(error);
+  if (kind === 'access-denied' || kind === 'credentials' || code.startsWith('KMS.')) {
     const needs = verb === 'read' ? 's3:GetObject and kms:Decrypt' : 's3:PutObject and kms:GenerateDataKey';
     return new PermissionError(
       'ARTIFACT_ACCESS_DENIED',
@@ -198,7 +192,7 @@ function mapS3Error(error: unknown, verb: 'read' | 'write', artifact: JobArtifac
       { cause: error },
     );
   }
-  if (name === 'NoSuchKey' || name === 'NoSuchBucket' || status === 404) {
+  if (kind === 'not-found') {
     return new InputError('ARTIFACT_NOT_FOUND', `The artifact ${where} does not exist.`, { cause: error });
   }
   const detail = error instanceof Error ? error.message : String(error);

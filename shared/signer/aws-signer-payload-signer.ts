@@ -16,8 +16,10 @@ import { NOTARY_PAYLOAD_MEDIA_TYPE } from '../notary/payload';
 import type { PayloadSigner, SignedEnvelope } from '../notary/types';
 import { cachedSignerClientFactory } from './clients';
 import type { SignerClientFactory } from './clients';
-import { callWithRetry, describeAwsError, pluginStyleMessage, RetriesExhausted } from './signer-call';
-import type { AwsErrorInfo, RetryOptions } from './signer-call';
+import { describeAwsError } from '../aws/aws-error';
+import { callWithRetry, pluginStyleMessage, RetriesExhausted } from './signer-call';
+import type { AwsErrorInfo } from '../aws/aws-error';
+import type { RetryOptions } from '../retry';
 import { parseSigningProfileArn } from './signing-profile-arn';
 import type { SigningProfileArn } from './signing-profile-arn';
 
@@ -100,50 +102,47 @@ export class AwsSignerPayloadSigner implements PayloadSigner {
     }
     const info: AwsErrorInfo = describeAwsError(error);
     const detail = pluginStyleMessage(info);
-    switch (info.code) {
-      case 'AccessDeniedException':
+    switch (info.kind) {
+      case 'access-denied':
         return new PermissionError(
           'SIGNER_ACCESS_DENIED',
           `AWS Signer denied ${SIGN_ACTION} on ${arn}: allow ${SIGN_ACTION} on that signing profile in the function's execution role. ${detail}`,
           { cause: error },
         );
-      case 'UnrecognizedClientException':
-      case 'InvalidSignatureException':
-      case 'ExpiredTokenException':
-      case 'InvalidClientTokenId':
+      case 'credentials':
         return new PermissionError(
           'SIGNER_CREDENTIALS_REJECTED',
           `AWS Signer rejected the caller's credentials for ${SIGN_ACTION} on ${arn}: check the role or credentials in use and that the profile's partition matches them. ${detail}`,
           { cause: error },
         );
-      case 'ResourceNotFoundException':
-      case 'NotFoundException':
+      case 'not-found':
         return new ConfigurationError(
           'SIGNING_PROFILE_NOT_FOUND',
           `signing profile ${arn} not found: check the signing profile ARN (name, account and region). ${detail}`,
           { cause: error },
         );
-      case 'ValidationException':
-      case 'BadRequestException':
-        if (/cancel|revok/i.test(info.message)) {
-          return new ConfigurationError(
-            'SIGNING_PROFILE_NOT_ACTIVE',
-            `signing profile ${arn} cannot sign because it is canceled or revoked: use an active signing profile. ${detail}`,
-            { cause: error },
-          );
-        }
-        // Not transient: retrying (SystemUnavailable) would not help, the request or profile must change.
-        return new ConfigurationError(
-          'SIGNER_REQUEST_REJECTED',
-          `AWS Signer rejected ${SIGN_ACTION} for signing profile ${arn}; check that the profile uses platform Notation-OCI-SHA384-ECDSA and is in the partition of the credentials. ${detail}`,
-          { cause: error },
-        );
       default:
-        return new DependencyError(
-          'SIGNER_CALL_FAILED',
-          `AWS Signer ${SIGN_ACTION} for signing profile ${arn} failed. ${detail}`,
+        break;
+    }
+    if (info.code === 'ValidationException' || info.code === 'BadRequestException') {
+      if (/cancel|revok/i.test(info.message)) {
+        return new ConfigurationError(
+          'SIGNING_PROFILE_NOT_ACTIVE',
+          `signing profile ${arn} cannot sign because it is canceled or revoked: use an active signing profile. ${detail}`,
           { cause: error },
         );
+      }
+      // Not transient: retrying (SystemUnavailable) would not help, the request or profile must change.
+      return new ConfigurationError(
+        'SIGNER_REQUEST_REJECTED',
+        `AWS Signer rejected ${SIGN_ACTION} for signing profile ${arn}; check that the profile uses platform Notation-OCI-SHA384-ECDSA and is in the partition of the credentials. ${detail}`,
+        { cause: error },
+      );
     }
+    return new DependencyError(
+      'SIGNER_CALL_FAILED',
+      `AWS Signer ${SIGN_ACTION} for signing profile ${arn} failed. ${detail}`,
+      { cause: error },
+    );
   }
 }

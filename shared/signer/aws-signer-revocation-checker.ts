@@ -14,8 +14,9 @@ import type { StagesignError } from '../errors';
 import type { RevocationChecker, RevocationQuery } from '../notary/types';
 import { cachedSignerClientFactory } from './clients';
 import type { SignerClientFactory } from './clients';
-import { callWithRetry, describeAwsError, pluginStyleMessage, RetriesExhausted } from './signer-call';
-import type { RetryOptions } from './signer-call';
+import { describeAwsError } from '../aws/aws-error';
+import { callWithRetry, pluginStyleMessage, RetriesExhausted } from './signer-call';
+import type { RetryOptions } from '../retry';
 
 export interface AwsSignerRevocationCheckerOptions {
   /** Defaults to a cached per-region factory honouring `AWS_ENDPOINT_URL_SIGNER`. */
@@ -78,7 +79,7 @@ export class AwsSignerRevocationChecker implements RevocationChecker {
       );
     }
     const info = describeAwsError(error);
-    if (info.code === 'AccessDeniedException') {
+    if (info.kind === 'access-denied') {
       return new PermissionError(
         'SIGNER_ACCESS_DENIED',
         `AWS Signer denied ${ACTION} in ${query.region}: allow ${ACTION} on * in the function's execution role. ${pluginStyleMessage(info)}`,

@@ -31,7 +31,7 @@ import type {
   SignerClientResolvedConfig,
 } from '@aws-sdk/client-signer';
 import type { SerializeMiddleware } from '@smithy/types';
-import { boundedRequestHandler } from '../aws-request-handler';
+import { boundedRequestHandler } from '../aws/request-handler';
 
 export type SignerClientFactory = (region: string) => SignerClient;
 

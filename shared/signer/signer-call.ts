@@ -1,22 +1,14 @@
 /**
  * How stagesign calls AWS Signer: bounded retries with exponential backoff and full jitter for
- * throttling, 5xx and transient network errors, and a uniform description of SDK errors for the
- * adapters' error mapping (the plugin's `Failed to call AWSSigner. Error: <msg>. RequestID: <id>.`).
+ * throttling, 5xx and transient network errors (the shared {@link RetryOptions}; errors classified
+ * by the shared {@link describeAwsError}), and the plugin's wording of SDK errors
+ * (`Failed to call AWSSigner. Error: <msg>. RequestID: <id>.`).
  */
 import { abortedError, sleepUnlessAborted, throwIfAborted } from '../abort';
-
-export interface RetryOptions {
-  /** Total attempts including the first (default 5). */
-  maxAttempts?: number;
-  /** First backoff ceiling in milliseconds (default 200); doubles per attempt. */
-  baseDelayMs?: number;
-  /** Backoff ceiling in milliseconds (default 5000). */
-  maxDelayMs?: number;
-  /** Injected for tests; defaults to a timer. */
-  sleep?: (ms: number) => Promise<void>;
-  /** Injected for tests; defaults to Math.random. */
-  random?: () => number;
-}
+import { describeAwsError, isRetryableAwsError } from '../aws/aws-error';
+import type { AwsErrorInfo } from '../aws/aws-error';
+import { resolveRetryOptions } from '../retry';
+import type { RetryDefaults, RetryOptions } from '../retry';
 
 /** The caller's cancellation for {@link callWithRetry}. */
 export interface CallSignal {
@@ -26,59 +18,13 @@ export interface CallSignal {
   what: string;
 }
 
-export const DEFAULT_RETRY = { maxAttempts: 5, baseDelayMs: 200, maxDelayMs: 5000 } as const;
-
-/** What an AWS SDK error says, whatever its class. */
-export interface AwsErrorInfo {
-  /** The AWS error code (`AccessDeniedException`, …) or the JS error name. */
-  code: string;
-  message: string;
-  requestId: string | undefined;
-  httpStatus: number | undefined;
-  kind: 'throttling' | 'server' | 'transient' | 'other';
-}
-
-const THROTTLING_CODES: ReadonlySet<string> = new Set([
-  'ThrottlingException',
-  'Throttling',
-  'TooManyRequestsException',
-  'RequestLimitExceeded',
-  'RequestThrottled',
-  'RequestThrottledException',
-  'SlowDown',
-]);
-const TRANSIENT_CODES: ReadonlySet<string> = new Set([
-  'TimeoutError',
-  'RequestTimeout',
-  'RequestTimeoutException',
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'EPIPE',
-  'ETIMEDOUT',
-]);
-
-/** Classifies an error thrown by `SignerClient.send`. */
-export function describeAwsError(error: unknown): AwsErrorInfo {
-  const e = (typeof error === 'object' && error !== null ? error : {}) as {
-    name?: unknown;
-    code?: unknown;
-    message?: unknown;
-    $fault?: unknown;
-    $metadata?: { httpStatusCode?: unknown; requestId?: unknown };
-  };
-  const code =
-    typeof e.name === 'string' && e.name !== 'Error' ? e.name : typeof e.code === 'string' ? e.code : 'Error';
-  const message = typeof e.message === 'string' && e.message !== '' ? e.message : String(error);
-  const httpStatus = typeof e.$metadata?.httpStatusCode === 'number' ? e.$metadata.httpStatusCode : undefined;
-  const requestId = typeof e.$metadata?.requestId === 'string' ? e.$metadata.requestId : undefined;
-  const errno = typeof e.code === 'string' ? e.code : undefined;
-  let kind: AwsErrorInfo['kind'] = 'other';
-  if (THROTTLING_CODES.has(code) || httpStatus === 429) kind = 'throttling';
-  else if ((httpStatus !== undefined && httpStatus >= 500) || e.$fault === 'server') kind = 'server';
-  else if (TRANSIENT_CODES.has(code) || (errno !== undefined && TRANSIENT_CODES.has(errno)))
-    kind = 'transient';
-  return { code, message, requestId, httpStatus, kind };
-}
+/** AWS Signer's retry defaults: 5 attempts, 200 ms doubling to 5 s, no total bound of its own. */
+export const SIGNER_RETRY_DEFAULTS: RetryDefaults = {
+  maxAttempts: 5,
+  baseDelayMs: 200,
+  maxDelayMs: 5000,
+  maxTotalMs: Number.POSITIVE_INFINITY,
+};
 
 /** The AWS Signer plugin's wording, which users of notation will recognise. */
 export function pluginStyleMessage(info: AwsErrorInfo): string {
@@ -109,11 +55,11 @@ export async function callWithRetry<T>(
   options: RetryOptions = {},
   cancel?: CallSignal,
 ): Promise<T> {
-  const maxAttempts = Math.max(1, options.maxAttempts ?? DEFAULT_RETRY.maxAttempts);
-  const base = options.baseDelayMs ?? DEFAULT_RETRY.baseDelayMs;
-  const cap = options.maxDelayMs ?? DEFAULT_RETRY.maxDelayMs;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  const random = options.random ?? Math.random;
+  const { maxAttempts, baseDelayMs, maxDelayMs, maxTotalMs, sleep, random, now } = resolveRetryOptions(
+    options,
+    SIGNER_RETRY_DEFAULTS,
+  );
+  const started = now();
   const signal = cancel?.signal;
   const what = cancel?.what ?? 'AWS call';
   for (let attempt = 1; ; attempt++) {
@@ -125,14 +71,11 @@ export async function callWithRetry<T>(
       // consequence of the abort, not a Signer failure to retry or report.
       if (signal?.aborted) throw abortedError(what, signal, error);
       const info = describeAwsError(error);
-      if (info.kind === 'other') throw error;
+      if (!isRetryableAwsError(info)) throw error;
       if (attempt >= maxAttempts) throw new RetriesExhausted(attempt, info, { cause: error });
-      await sleepUnlessAborted(
-        sleep,
-        Math.floor(random() * Math.min(cap, base * 2 ** (attempt - 1))),
-        signal,
-        what,
-      );
+      const delay = Math.floor(random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1)));
+      if (now() - started + delay > maxTotalMs) throw new RetriesExhausted(attempt, info, { cause: error });
+      await sleepUnlessAborted(sleep, delay, signal, what);
     }
   }
 }

@@ -77,6 +77,15 @@ export class Workspace {
 
   readonly registry = new OciLayoutRegistry();
 
+  /** Writes this workspace's leaf key and chain to `key.pem` and `chain.pem` (for `sign --key/--cert`). */
+  async keyFiles(): Promise<{ keyFile: string; chainFile: string }> {
+    const keyFile = path.join(this.dir, 'key.pem');
+    const chainFile = path.join(this.dir, 'chain.pem');
+    await writeFile(keyFile, this.pki.leafKeyPem);
+    await writeFile(chainFile, this.pki.chainPem);
+    return { keyFile, chainFile };
+  }
+
   async remove(): Promise<void> {
     await rm(this.dir, { recursive: true, force: true });
   }

@@ -180,11 +180,16 @@ describe.skipIf(!present && !required)(
           expect(lines(r.stdout)).toEqual([`Successfully verified signature for ${reference}`]);
           if (verdict === 'pass-with-warning') {
             expect(r.stderr).toMatch(
-              new RegExp(`^Warning: ${vector.check} was set to "log" and failed with error: `),
+              // -v first names the configuration directory and policy file used.
+              new RegExp(`^Warning: ${vector.check} was set to "log" and failed with error: `, 'm'),
             );
             if (vector.error) expect(r.stderr).toContain(vector.error);
           } else {
-            expect(r.stderr).toBe('');
+            // -v only names the configuration directory and policy file used.
+            expect(lines(r.stderr)).toEqual([
+              `Using notation configuration directory ${configDir} (from --config-dir)`,
+              `Using trust policy ${configDir}/trustpolicy.oci.json`,
+            ]);
           }
         }
       } finally {

@@ -15,10 +15,7 @@ describe('stagesign sign with a local key', () => {
   let chainFile: string;
   beforeAll(async () => {
     ws = await Workspace.create();
-    keyFile = path.join(ws.dir, 'key.pem');
-    chainFile = path.join(ws.dir, 'chain.pem');
-    await writeFile(keyFile, ws.pki.leafKeyPem);
-    await writeFile(chainFile, ws.pki.chainPem);
+    ({ keyFile, chainFile } = await ws.keyFiles());
   });
   afterAll(async () => ws.remove());
 

@@ -99,7 +99,11 @@ describe('stagesign verify', () => {
       ]);
       expect(r.status).toBe(1);
       const err = lines(r.stderr);
-      expect(err[0]).toMatch(
+      expect(err.slice(0, 2)).toEqual([
+        `Using notation configuration directory ${configDir} (from --config-dir)`,
+        `Using trust policy ${configDir}/trustpolicy.oci.json`,
+      ]);
+      expect(err[2]).toMatch(
         new RegExp(`^Signature ${forged} failed verification with error: signature is invalid`),
       );
       expect(err).toContain(

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -18,6 +18,9 @@ import { afterAll, beforeAll, describe } from 'vitest';
 export const DOCKER_REGISTRY_BINARY = process.env.STAGESIGN_DOCKER_REGISTRY_BIN ?? '/usr/bin/docker-registry';
 export const DOCKER_REGISTRY_INSTALL_HINT =
   'install it with `sudo apt-get install -y docker-registry` (Debian/Ubuntu) or set STAGESIGN_DOCKER_REGISTRY_BIN';
+
+/** `htpasswd` from apache2-utils, for registries with Basic auth. */
+export const HTPASSWD_BINARY = process.env.STAGESIGN_HTPASSWD_BIN ?? '/usr/bin/htpasswd';
 
 export interface DockerRegistryInstance {
   /** `127.0.0.1:<port>`: the registry host of references. */
@@ -52,7 +55,11 @@ export async function freePort(): Promise<number> {
 
 /** Starts a registry and waits until `GET /v2/` answers 200; throws with its output if it does not. */
 export async function startDockerRegistry(
-  options: { timeoutMs?: number } = {},
+  options: {
+    timeoutMs?: number;
+    /** Require HTTP Basic auth (distribution's htpasswd) with this user; needs `htpasswd` (apache2-utils). */
+    htpasswd?: { username: string; password: string };
+  } = {},
 ): Promise<DockerRegistryInstance> {
   if (!dockerRegistryAvailable())
     throw new Error(`${DOCKER_REGISTRY_BINARY} not found; ${DOCKER_REGISTRY_INSTALL_HINT}`);
@@ -79,8 +86,28 @@ export async function startDockerRegistry(
     '  secret: stagesign-test-secret',
     '',
   ].join('\n');
+  let authConfig = '';
+  if (options.htpasswd) {
+    const htpasswdPath = path.join(dir, 'htpasswd');
+    // bcrypt (-B), as distribution's htpasswd auth requires.
+    const line = execFileSync(
+      HTPASSWD_BINARY,
+      ['-Bbn', options.htpasswd.username, options.htpasswd.password],
+      {
+        encoding: 'utf8',
+      },
+    );
+    await writeFile(htpasswdPath, line);
+    authConfig = [
+      'auth:',
+      '  htpasswd:',
+      '    realm: stagesign-test',
+      `    path: ${JSON.stringify(htpasswdPath)}`,
+      '',
+    ].join('\n');
+  }
   const configPath = path.join(dir, 'config.yml');
-  await writeFile(configPath, config);
+  await writeFile(configPath, config + authConfig);
   const child = spawn(DOCKER_REGISTRY_BINARY, ['serve', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const collect = (chunk: Buffer) => {
@@ -104,7 +131,8 @@ export async function startDockerRegistry(
     try {
       const response = await fetch(`http://${host}/v2/`);
       await response.body?.cancel();
-      if (response.status === 200) return { host, url: `http://${host}`, storageDir, stop };
+      if (response.status === 200 || (options.htpasswd && response.status === 401))
+        return { host, url: `http://${host}`, storageDir, stop };
     } catch {
       // not listening yet
     }
@@ -131,6 +159,7 @@ async function kill(child: ChildProcess, exited: Promise<number | null>): Promis
 export function describeWithDockerRegistry(
   title: string,
   body: (registry: () => DockerRegistryInstance) => void,
+  options: Parameters<typeof startDockerRegistry>[0] = {},
 ): void {
   const available = dockerRegistryAvailable();
   if (!available && !integrationRequired()) {
@@ -147,7 +176,7 @@ export function describeWithDockerRegistry(
     let instance: DockerRegistryInstance | undefined;
     beforeAll(async () => {
       // With STAGESIGN_REQUIRE_INTEGRATION=1 a missing binary or a failed start fails here.
-      instance = await startDockerRegistry();
+      instance = await startDockerRegistry(options);
     });
     afterAll(async () => {
       await instance?.stop();

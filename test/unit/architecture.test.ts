@@ -22,8 +22,20 @@ const ADAPTER_ALLOWLIST = new Set([
   'shared/notary/trust-store-directory.ts', // notation trust store folders (fs)
 ]);
 
+/**
+ * The two adapter files of shared/kube (architecture.md §7): the EKS connection (DescribeCluster,
+ * the presigned-STS token) and the client-node cluster. Everything else in shared/kube is pure
+ * (manifests, image pinning, rollout status, admission verdicts). They need not exist yet: the
+ * rules hold vacuously until the deploy stage adds them.
+ */
+const KUBE_ADAPTERS = new Set(['shared/kube/eks-connection.ts', 'shared/kube/kube-cluster.ts']);
+
+/** Folders whose files are pure except the listed adapters. */
+const PURE_DOMAINS = /^shared\/(notary|oci|kube)\//;
+
 const FORBIDDEN_IN_PURE_MODULES = [
   /^@aws-sdk\//,
+  /^@kubernetes\//,
   /^@smithy\//,
   /^(node:)?https?$/,
   /^(node:)?http2$/,
@@ -87,7 +99,33 @@ const files: SourceFile[] = SOURCE_ROOTS.flatMap((dir) => walk(path.join(root, d
 });
 
 const stageOf = (rel: string): string | undefined => /^functions\/([^/]+)\//.exec(rel)?.[1];
-const isPureDomainFile = (rel: string) => /^shared\/(notary|oci)\//.test(rel) && !ADAPTER_ALLOWLIST.has(rel);
+const isPureDomainFile = (rel: string) =>
+  PURE_DOMAINS.test(rel) && !ADAPTER_ALLOWLIST.has(rel) && !KUBE_ADAPTERS.has(rel);
+
+/** Why `file` breaks the purity rule (empty when it is an adapter or outside the pure domains). */
+function pureModuleViolations(file: SourceFile): string[] {
+  if (!isPureDomainFile(file.rel)) return [];
+  const bad = file.imports
+    .filter((s) => FORBIDDEN_IN_PURE_MODULES.some((p) => p.test(s)))
+    .map((s) => `imports ${s}`);
+  // shared/aws is SDK plumbing for adapters; a pure file has no use for it.
+  bad.push(...file.imports.filter((t) => t.startsWith('shared/aws/')).map((t) => `imports ${t}`));
+  const code = file.code
+    .split('\n')
+    .filter((line) => !/^\s*(async\s+)?fetch\s*\(/.test(line)) // a method named fetch is not a call
+    .join('\n');
+  for (const [pattern, what] of FORBIDDEN_CODE_IN_PURE_MODULES)
+    if (pattern.test(code)) bad.push(`uses ${what}`);
+  return bad.map(
+    (b) => `${b} (pure domain file; move the I/O to an adapter, or add an adapter to ADAPTER_ALLOWLIST)`,
+  );
+}
+
+/** A source file as the scanner sees it, for testing the rules themselves. */
+function sourceFile(rel: string, text: string): SourceFile {
+  const code = stripComments(text);
+  return { rel, code, imports: importsOf(code).map((s) => target(rel, s)) };
+}
 
 function violations(check: (file: SourceFile) => string[]): string[] {
   return files.flatMap((file) => check(file).map((why) => `${file.rel}: ${why}`));
@@ -101,22 +139,48 @@ describe('architecture (dependency direction, architecture.md §3)', () => {
     );
   });
 
-  it('keeps pure shared/notary and shared/oci files free of AWS SDKs, http, fs, process.env and the clock', () => {
-    const found = violations((file) => {
-      if (!isPureDomainFile(file.rel)) return [];
-      const bad = file.imports
-        .filter((s) => FORBIDDEN_IN_PURE_MODULES.some((p) => p.test(s)))
-        .map((s) => `imports ${s}`);
-      const code = file.code
-        .split('\n')
-        .filter((line) => !/^\s*(async\s+)?fetch\s*\(/.test(line)) // a method named fetch is not a call
-        .join('\n');
-      for (const [pattern, what] of FORBIDDEN_CODE_IN_PURE_MODULES)
-        if (pattern.test(code)) bad.push(`uses ${what}`);
-      return bad.map(
-        (b) => `${b} (pure domain file; move the I/O to an adapter, or add an adapter to ADAPTER_ALLOWLIST)`,
-      );
-    });
+  it('keeps pure shared/notary, shared/oci and shared/kube files free of AWS SDKs, Kubernetes clients, http, fs, process.env and the clock', () => {
+    expect(violations(pureModuleViolations)).toEqual([]);
+  });
+
+  it('fails a pure module that imports @kubernetes/client-node, and lets the kube adapters do it', () => {
+    const text =
+      "import { KubeConfig } from '@kubernetes/client-node';\nexport const k = new KubeConfig();\n";
+    expect(pureModuleViolations(sourceFile('shared/kube/image-pinning.ts', text))).toEqual([
+      'imports @kubernetes/client-node (pure domain file; move the I/O to an adapter, or add an adapter to ADAPTER_ALLOWLIST)',
+    ]);
+    expect(pureModuleViolations(sourceFile('shared/notary/verifier.ts', text))).toHaveLength(1);
+    expect(pureModuleViolations(sourceFile('shared/kube/kube-cluster.ts', text))).toEqual([]);
+    expect(pureModuleViolations(sourceFile('shared/kube/eks-connection.ts', text))).toEqual([]);
+  });
+
+  it('fails a pure module that imports shared/aws plumbing or reads the clock', () => {
+    const text = "import { describeAwsError } from '../aws/aws-error';\nexport const t = Date.now();\n";
+    expect(pureModuleViolations(sourceFile('shared/kube/rollout-status.ts', text))).toEqual([
+      'imports shared/aws/aws-error (pure domain file; move the I/O to an adapter, or add an adapter to ADAPTER_ALLOWLIST)',
+      'uses Date.now() (pure domain file; move the I/O to an adapter, or add an adapter to ADAPTER_ALLOWLIST)',
+    ]);
+  });
+
+  it('allows @kubernetes/* only in the shared/kube adapter files', () => {
+    const found = violations((file) =>
+      KUBE_ADAPTERS.has(file.rel)
+        ? []
+        : file.imports
+            .filter((s) => /^@kubernetes\//.test(s))
+            .map((s) => `imports ${s} (only ${[...KUBE_ADAPTERS].join(' and ')} may)`),
+    );
+    expect(found).toEqual([]);
+  });
+
+  it('keeps shared/aws plumbing below the domains: it imports no domain folder', () => {
+    const found = violations((file) =>
+      file.rel.startsWith('shared/aws/')
+        ? file.imports
+            .filter((t) => /^shared\/(notary|oci|kube|pipeline|signer)\//.test(t))
+            .map((t) => `imports ${t}`)
+        : [],
+    );
     expect(found).toEqual([]);
   });
 

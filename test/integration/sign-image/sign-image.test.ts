@@ -6,7 +6,8 @@
  * and verified with the verifier, as `notation verify` would.
  */
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
-import { signImageSpec } from '../../../functions/sign-image/sign-image';
+import { signImageAction } from '../../../functions/sign-image/sign-image';
+import { parseSignImageEnvironment } from '../../../functions/sign-image/params';
 import type { SignImageDeps } from '../../../functions/sign-image/sign-image';
 import { NOTARY_PAYLOAD_MEDIA_TYPE } from '../../../shared/notary/payload';
 import { verifyImageReference } from '../../../shared/notary/verify-image-reference';
@@ -68,7 +69,7 @@ describeWithDockerRegistry(
         registry,
         signerFor: () => signer,
         trustStores: testTrustStores(),
-        env: { SIGNING_PROFILE_ARN: PROFILE_ARN },
+        environment: parseSignImageEnvironment({ SIGNING_PROFILE_ARN: PROFILE_ARN }),
       };
     });
     afterAll(async () => {
@@ -85,9 +86,14 @@ describeWithDockerRegistry(
     async function runStage(userParameters: Record<string, unknown>): Promise<JobReport> {
       const reporter = new RecordingReporter();
       requests.length = 0;
-      await runPipelineAction(jobEvent(JSON.stringify(userParameters)), fakeContext(), signImageSpec(deps), {
-        reporter,
-      });
+      await runPipelineAction(
+        jobEvent(JSON.stringify(userParameters)),
+        fakeContext(),
+        signImageAction(deps),
+        {
+          reporter,
+        },
+      );
       expect(reporter.reports).toHaveLength(1);
       return reporter.reports[0]!;
     }

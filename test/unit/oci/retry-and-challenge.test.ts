@@ -4,8 +4,9 @@ import {
   backoffDelay,
   isRetryableStatus,
   parseRetryAfter,
-  resolveRetryOptions,
+  REGISTRY_RETRY_DEFAULTS,
 } from '../../../shared/oci/retry-policy';
+import { resolveRetryOptions } from '../../../shared/retry';
 
 describe('parseAuthChallenge', () => {
   it.each([
@@ -58,11 +59,20 @@ describe('retry policy', () => {
   });
 
   it('backs off exponentially with jitter, capped, and prefers Retry-After', () => {
-    const options = resolveRetryOptions({ baseDelayMs: 100, maxDelayMs: 1000, random: () => 1 });
+    const options = resolveRetryOptions(
+      { baseDelayMs: 100, maxDelayMs: 1000, random: () => 1 },
+      REGISTRY_RETRY_DEFAULTS,
+    );
     expect([1, 2, 3, 4, 5].map((attempt) => backoffDelay(options, attempt, undefined))).toEqual([
       100, 200, 400, 800, 1000,
     ]);
-    expect(backoffDelay(resolveRetryOptions({ baseDelayMs: 100, random: () => 0 }), 1, undefined)).toBe(50);
+    expect(
+      backoffDelay(
+        resolveRetryOptions({ baseDelayMs: 100, random: () => 0 }, REGISTRY_RETRY_DEFAULTS),
+        1,
+        undefined,
+      ),
+    ).toBe(50);
     expect(backoffDelay(options, 1, 2500)).toBe(2500);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { callWithRetry, describeAwsError, RetriesExhausted } from '../../../shared/signer/signer-call';
+import { callWithRetry, RetriesExhausted } from '../../../shared/signer/signer-call';
 
 function awsError(name: string, status: number, requestId = 'req-1'): Error {
   return Object.assign(new Error(`${name} happened`), {
@@ -7,31 +7,6 @@ function awsError(name: string, status: number, requestId = 'req-1'): Error {
     $metadata: { httpStatusCode: status, requestId },
   });
 }
-
-describe('describeAwsError', () => {
-  it.each([
-    [awsError('ThrottlingException', 429), 'throttling'],
-    [awsError('TooManyRequestsException', 400), 'throttling'],
-    [awsError('InternalServiceErrorException', 500), 'server'],
-    [awsError('ServiceUnavailable', 503), 'server'],
-    [Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), 'transient'],
-    [Object.assign(new Error('timed out'), { name: 'TimeoutError' }), 'transient'],
-    [awsError('AccessDeniedException', 403), 'other'],
-    [awsError('ValidationException', 400), 'other'],
-  ])('classifies %s as %s', (error, kind) => {
-    expect(describeAwsError(error).kind).toBe(kind);
-  });
-
-  it('reads the code, message and request id of an SDK error', () => {
-    expect(describeAwsError(awsError('AccessDeniedException', 403, 'abc'))).toEqual({
-      code: 'AccessDeniedException',
-      message: 'AccessDeniedException happened',
-      requestId: 'abc',
-      httpStatus: 403,
-      kind: 'other',
-    });
-  });
-});
 
 describe('callWithRetry', () => {
   const noWait = { sleep: async () => undefined };

@@ -1,7 +1,9 @@
 import { SignerClient, SignPayloadCommand } from '@aws-sdk/client-signer';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { signImageSpec } from '../../../../functions/sign-image/sign-image';
+import { signImageAction } from '../../../../functions/sign-image/sign-image';
+import { parseSignImageEnvironment } from '../../../../functions/sign-image/params';
+import type { SignedImage } from '../../../../shared/pipeline/handoff';
 import type { SignImageDeps } from '../../../../functions/sign-image/sign-image';
 import type { PayloadSigner } from '../../../../shared/notary/types';
 import { DistributionRegistry } from '../../../../shared/oci/distribution-registry';
@@ -62,13 +64,16 @@ afterEach(async () => {
   await fake.close();
 });
 
-function deps(overrides: Partial<SignImageDeps> = {}): SignImageDeps {
+function deps(
+  overrides: Partial<SignImageDeps> & { env?: Record<string, string | undefined> } = {},
+): SignImageDeps {
+  const { env = { SIGNING_PROFILE_ARN: PROFILE_ARN }, ...rest } = overrides;
   return {
     registry,
     signerFor: () => signer,
     trustStores: testTrustStores(),
-    env: { SIGNING_PROFILE_ARN: PROFILE_ARN },
-    ...overrides,
+    environment: parseSignImageEnvironment(env),
+    ...rest,
   };
 }
 
@@ -80,7 +85,7 @@ async function run(
   const result = await runPipelineAction(
     jobEvent(userParameters === undefined ? undefined : JSON.stringify(userParameters), options.data ?? {}),
     fakeContext(),
-    signImageSpec(options.deps ?? deps()),
+    signImageAction(options.deps ?? deps()),
     {
       reporter,
       clock: () => TEST_NOW,
@@ -137,6 +142,27 @@ describe('sign-image stage', () => {
     await run({ image: `${fake.host}/app:v1`, forceResign: true });
     expect(signer.calls).toBe(2);
     expect(await registry.listReferrers(ref, image, MediaType.NotarySignature)).toHaveLength(2);
+  });
+
+  it('signs UserParameters.userMetadata into the payload (notation sign -m) and reuses only a signature carrying it', async () => {
+    const ref = parseReference(`${fake.host}/app:v1`);
+    await pushTestImage(registry, ref, 'v1');
+    const report = await run({ image: `${fake.host}/app:v1`, userMetadata: { buildId: '42' } });
+    expect(report.kind).toBe('success');
+    const payload = JSON.parse(text(signer.payloads[0])) as { targetArtifact: { annotations?: unknown } };
+    expect(payload.targetArtifact.annotations).toEqual({ buildId: '42' });
+    await run({ image: `${fake.host}/app:v1`, userMetadata: { buildId: '42' } });
+    expect(signer.calls).toBe(1);
+    await run({ image: `${fake.host}/app:v1`, userMetadata: { buildId: '43' } });
+    expect(signer.calls).toBe(2);
+  });
+
+  it('refuses a userMetadata that is not an object of strings, naming the field', async () => {
+    const report = await run({ image: `${fake.host}/app:v1`, userMetadata: { buildId: 42 } });
+    expect(report.kind).toBe('failure');
+    expect(report.kind === 'failure' && report.failureDetails.message).toContain(
+      'UserParameters.userMetadata must be an object of string values, e.g. {"buildId":"123"}, but is {"buildId":42}.',
+    );
   });
 
   it('signs several images under indexed variable names with a JSON summary', async () => {
@@ -239,6 +265,16 @@ describe('sign-image stage', () => {
     ]);
     const records = JSON.parse(text(out.get('signatures.json'))) as Array<Record<string, unknown>>;
     expect(records.map((r) => r.name)).toEqual(['web', 'sidecar', 'worker', 'web-by-digest']);
+    // SIGNED_IMAGES has one entry per distinct reference, each with the container name it came from.
+    expect(
+      (
+        JSON.parse(report.kind === 'success' ? report.outputVariables!.SIGNED_IMAGES! : '[]') as SignedImage[]
+      ).map((e) => [e.name, e.imageUri]),
+    ).toEqual([
+      ['web', webPinned],
+      ['worker', `${fake.host}/worker@${worker.digest}`],
+      ['web-by-digest', webPinned],
+    ]);
     expect(new Set(records.filter((r) => r.digest === web.digest).map((r) => r.signatureDigest)).size).toBe(
       1,
     );
@@ -529,7 +565,7 @@ describe('sign-image at the deadline', () => {
     const result = await runPipelineAction(
       jobEvent(JSON.stringify({ image: `${fake.host}/app:v1` })),
       fakeContext(1_000),
-      signImageSpec(deps({ registry: watched })),
+      signImageAction(deps({ registry: watched })),
       { reporter, clock: () => TEST_NOW, deadlineMarginMs: 0, sleep: async () => undefined },
     );
 

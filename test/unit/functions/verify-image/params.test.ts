@@ -5,7 +5,7 @@ import {
   parseVerifyImageParams,
   SIGNED_IMAGES_FORM,
 } from '../../../../functions/verify-image/params';
-import type { SignedImageSummary } from '../../../../functions/sign-image/sign-image';
+import type { SignedImage } from '../../../../shared/pipeline/handoff';
 import { AWS_FIXTURE, fixturePolicy, fixtureRootPem } from './signed-images';
 
 const APP = '123456789012.dkr.ecr.us-east-1.amazonaws.com/app';
@@ -177,7 +177,7 @@ describe('parseVerifyImageParams', () => {
   });
 
   describe("when UserParameters takes the sign stage's SIGNED_IMAGES variable", () => {
-    const summaries: SignedImageSummary[] = [
+    const summaries: SignedImage[] = [
       {
         source: `${APP}:v1`,
         imageUri: `${APP}@${DIGEST}`,

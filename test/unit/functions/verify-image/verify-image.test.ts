@@ -10,6 +10,15 @@ import type { ArtifactStore, JobReport } from '../../../../shared/pipeline';
 import { createLogger } from '../../../../shared/log';
 import { TrustStoreSet, trustStoreFromPem } from '../../../../shared/notary/trust-store';
 import { parseVerifyImageEnvironment, SIGNED_IMAGES_FORM } from '../../../../functions/verify-image/params';
+import { readVerifiedImages, writeSignedImages } from '../../../../shared/pipeline/handoff';
+import type { SignedImage } from '../../../../shared/pipeline/handoff';
+
+/** How a deploy stage reads VERIFIED_IMAGES: through the same module verify writes it with. */
+const where = {
+  field: 'UserParameters.verifiedImages',
+  form: '{"verifiedImages": #{VerifyVariables.VERIFIED_IMAGES}}',
+  code: 'DEPLOY_PARAMETERS_INVALID',
+};
 import { verifyImageAction } from '../../../../functions/verify-image/verify-image';
 import type { VerifyImageDeps } from '../../../../functions/verify-image/verify-image';
 import type { ParameterReader } from '../../../../functions/verify-image/trust-policy-source';
@@ -104,8 +113,8 @@ describe('the verify-image stage', () => {
     } = {},
   ): Promise<JobReport> {
     const deps: VerifyImageDeps = {
-      registryFor: () => registry,
-      revocationChecker: revocation,
+      registry,
+      revocation,
       parameters,
       environment: parseVerifyImageEnvironment(env),
       ...options.deps,
@@ -204,6 +213,40 @@ describe('the verify-image stage', () => {
       expect(report.outputVariables?.IMAGE_DIGEST).toBe(app.digest);
     });
 
+    it('keeps the container name of imagedefinitions.json in VERIFIED_IMAGES', async () => {
+      await pushSignature(registry, REPO, app, awsEnvelope(app));
+      const artifacts = artifactStore({
+        'imagedefinitions.json': JSON.stringify([{ name: 'web', imageUri: `${NAME}@${app.digest}` }]),
+      });
+      const report = success(await run(undefined, undefined, { artifacts, inputArtifacts: [ARTIFACT] }));
+      expect(readVerifiedImages(JSON.parse(report.outputVariables!.VERIFIED_IMAGES!), where)).toEqual([
+        expect.objectContaining({ name: 'web', imageUri: `${NAME}@${app.digest}`, digest: app.digest }),
+      ]);
+    });
+
+    it("keeps the container name the sign stage's SIGNED_IMAGES carries", async () => {
+      await pushSignature(registry, REPO, app, awsEnvelope(app));
+      const signed: SignedImage[] = [
+        {
+          name: 'web',
+          source: `${NAME}:v1`,
+          imageUri: `${NAME}@${app.digest}`,
+          digest: app.digest,
+          signatureDigest: app.digest,
+          reused: false,
+          signedAt: '2026-01-15T09:59:00Z',
+        },
+      ];
+      const rawUserParameters = SIGNED_IMAGES_FORM.replace(
+        '#{SignVariables.SIGNED_IMAGES}',
+        writeSignedImages(signed),
+      );
+      const report = success(await run(undefined, undefined, { rawUserParameters }));
+      expect(readVerifiedImages(JSON.parse(report.outputVariables!.VERIFIED_IMAGES!), where)).toEqual([
+        expect.objectContaining({ name: 'web', imageUri: `${NAME}@${app.digest}` }),
+      ]);
+    });
+
     it('passes an expired signature at permissive and shows the logged failure as a warning', async () => {
       await pushSignature(
         registry,
@@ -282,7 +325,7 @@ describe('the verify-image stage', () => {
       denying.resolve = () =>
         Promise.reject(new PermissionError('REGISTRY_DENIED', 'registry denied ecr:BatchGetImage on app'));
       const details = failure(
-        await run({ image: `${NAME}@${app.digest}` }, undefined, { deps: { registryFor: () => denying } }),
+        await run({ image: `${NAME}@${app.digest}` }, undefined, { deps: { registry: denying } }),
       );
       expect(details.type).toBe('PermissionError');
       expect(details.code).toBe('REGISTRY_DENIED');
@@ -563,8 +606,8 @@ describe('the verify-image stage', () => {
         jobEvent(JSON.stringify({ image: `${NAME}@${app.digest}` })),
         fakeContext(300),
         verifyImageAction({
-          registryFor: () => registry,
-          revocationChecker: hanging,
+          registry,
+          revocation: hanging,
           parameters,
           environment: parseVerifyImageEnvironment(policyEnv()),
         }),

@@ -5,9 +5,9 @@
  */
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { SSMClientConfig } from '@aws-sdk/client-ssm';
-import { ConfigurationError, DependencyError, PermissionError } from '../../shared/errors';
-import type { ParameterReader } from './trust-policy-source';
-import { boundedRequestHandler } from '../../shared/aws-request-handler';
+import { ConfigurationError, DependencyError, PermissionError } from '../errors';
+import { describeAwsError } from './aws-error';
+import { boundedRequestHandler } from './request-handler';
 
 /**
  * Longest wait for the TCP/TLS connection to SSM. A regional endpoint connects in milliseconds;
@@ -20,7 +20,7 @@ export const SSM_CONNECTION_TIMEOUT_MS = 3_000;
  */
 export const SSM_REQUEST_TIMEOUT_MS = 10_000;
 
-/** The SSM client the verify-image handler builds once per container: bounded connection and request time. */
+/** The SSM client a handler builds once per container: bounded connection and request time. */
 export function createSsmClient(config: SSMClientConfig = {}): SSMClient {
   return new SSMClient({
     requestHandler: boundedRequestHandler(SSM_CONNECTION_TIMEOUT_MS, SSM_REQUEST_TIMEOUT_MS),
@@ -38,7 +38,11 @@ export interface SsmParameterReaderOptions {
   now?: () => number;
 }
 
-export class SsmParameterReader implements ParameterReader {
+/**
+ * Reads SSM parameters (decrypted). Structurally a verify-image `ParameterReader`
+ * (functions/verify-image/trust-policy-source.ts); shared/ does not import a stage.
+ */
+export class SsmParameterReader {
   readonly #client: Pick<SSMClient, 'send'>;
   readonly #ttlMs: number;
   readonly #now: () => number;
@@ -76,16 +80,16 @@ export class SsmParameterReader implements ParameterReader {
 }
 
 function mapError(error: unknown, name: string): Error {
-  const errorName = error instanceof Error ? error.name : '';
+  const { code: errorName, kind } = describeAwsError(error);
   const detail = error instanceof Error ? error.message : String(error);
-  if (errorName === 'ParameterNotFound' || errorName === 'ParameterVersionNotFound') {
+  if (kind === 'not-found') {
     return new ConfigurationError(
       'SSM_PARAMETER_NOT_FOUND',
       `SSM parameter ${name} does not exist in this account and region. Create it or fix the parameter name.`,
       { cause: error },
     );
   }
-  if (errorName === 'AccessDeniedException' || errorName === 'AccessDenied') {
+  if (kind === 'access-denied') {
     return new PermissionError(
       'SSM_ACCESS_DENIED',
       `SSM denied ssm:GetParameter on ${name}: allow ssm:GetParameter on this parameter (and kms:Decrypt for a SecureString with a customer key) in the function's role. ${detail}`,

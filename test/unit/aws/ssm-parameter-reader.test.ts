@@ -1,8 +1,8 @@
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigurationError, DependencyError, PermissionError } from '../../../../shared/errors';
-import { SsmParameterReader } from '../../../../functions/verify-image/ssm-parameter-reader';
+import { ConfigurationError, DependencyError, PermissionError } from '../../../shared/errors';
+import { SsmParameterReader } from '../../../shared/aws/ssm-parameter-reader';
 
 const ssm = mockClient(SSMClient);
 
