@@ -17,7 +17,7 @@ import { HttpRequest } from '@smithy/core/protocols';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { abortedError } from '../abort';
-import { boundedRequestHandler } from '../aws-request-handler';
+import { boundedRequestHandler } from '../aws/request-handler';
 import { ConfigurationError, DependencyError, PermissionError } from '../errors';
 import type { StagesignError } from '../errors';
 
