@@ -3,7 +3,7 @@
  * invalid one is reported on every job); the EKS connection (DescribeCluster results, tokens)
  * and the cluster clients are built once per container and cluster.
  */
-import { clusterConnector } from '../../shared/kube/cluster-connector';
+import { clusterConnector } from '../../shared/kube/kube-cluster';
 import { EksConnection } from '../../shared/kube/eks-connection';
 import { createLogger } from '../../shared/log';
 import { pipelineAction } from '../../shared/pipeline';

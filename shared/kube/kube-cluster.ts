@@ -38,6 +38,7 @@ import type {
   ObjectRef,
   PodLogQuery,
 } from './cluster';
+import type { EksConnection } from './eks-connection';
 
 /** The field manager of every apply. */
 export const FIELD_MANAGER = 'stagesign';
@@ -485,4 +486,29 @@ function statusCodeOf(error: unknown): number | undefined {
     if (e.name !== 'DependencyError' && typeof code === 'number') return code;
   }
   return undefined;
+}
+
+/**
+ * The `connect` dependency both Kubernetes stages take: a cluster name (or ARN) to a
+ * {@link KubeCluster}, built once per container and cluster over one {@link EksConnection}
+ * (DescribeCluster results cached, tokens re-signed before they age).
+ */
+export function clusterConnector(
+  eks: EksConnection,
+): (clusterName: string, options: CallOptions) => Promise<KubeCluster> {
+  const clusters = new Map<string, KubeCluster>();
+  return async (clusterName, options) => {
+    const endpoint = await eks.describe(clusterName, options);
+    const key = `${endpoint.region}/${endpoint.name}`;
+    let cluster = clusters.get(key);
+    if (!cluster) {
+      cluster = new ClientNodeCluster({
+        endpoint: endpoint.endpoint,
+        caData: endpoint.caData,
+        token: () => eks.token(endpoint),
+      });
+      clusters.set(key, cluster);
+    }
+    return cluster;
+  };
 }
