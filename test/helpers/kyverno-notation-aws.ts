@@ -74,7 +74,9 @@ export async function emulateKyvernoNotationAws(
     return {
       record(seconds, level, caller, message) {
         if (options.logLevel === 'error' && level !== 'ERROR') return;
-        const at = new Date(base + seconds * 1000);
+        // The fixtures space a request's records over a second; here they are written when the
+        // hook runs (a millisecond apart, in order), never in the future of the API server's clock.
+        const at = new Date(base + Math.round(seconds * 10));
         fake.logs.append(
           EXTENSION_NAMESPACE,
           pod,
