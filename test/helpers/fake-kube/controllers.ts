@@ -17,8 +17,7 @@ import { safeSuffix } from './api';
 import { typeOf } from './discovery';
 import { recordEvent } from './events';
 import { normalisedImage, parseImage } from './images';
-import { canonical, clone, isObject } from './patch';
-import { selectorObjectMatches } from './selectors';
+import { canonical, clone } from './patch';
 import { KubeError } from './status';
 import { metaOf } from './store';
 
@@ -116,20 +115,40 @@ export class Controllers {
   /** One reconciliation pass of every controller; concurrent calls run one after another. */
   step(): Promise<void> {
     const run = this.stepping.then(() => this.runStep());
-    this.stepping = run.catch(() => undefined);
+    this.stepping = run.catch((e: unknown) => {
+      this.errors.push(e);
+    });
     return run;
   }
+
+  private pending = 0;
+
+  /** A step unless one is already queued or running (for timers: steps never pile up). */
+  stepIfIdle(): Promise<void> {
+    if (this.pending > 0) return Promise.resolve();
+    this.pending += 1;
+    return this.step().finally(() => {
+      this.pending -= 1;
+    });
+  }
+
+  /** Errors thrown by steps that ran in the background (watch ticks, interval mode). */
+  readonly errors: unknown[] = [];
 
   private async runStep(): Promise<void> {
     this.steps += 1;
     const existingPods = new Set(this.api.store.list(typeOf('pods')).map((p) => String(metaOf(p).uid)));
     for (const d of this.api.store.list(typeOf('deployments', 'apps'))) await this.syncDeployment(d);
     for (const rs of this.api.store.list(typeOf('replicasets', 'apps'))) await this.syncReplicaSet(rs);
+    for (const sts of this.api.store.list(typeOf('statefulsets', 'apps'))) await this.syncStatefulSet(sts);
+    for (const ds of this.api.store.list(typeOf('daemonsets', 'apps'))) await this.syncDaemonSet(ds);
     for (const pod of this.api.store.list(typeOf('pods'))) {
       if (existingPods.has(String(metaOf(pod).uid))) await this.kubelet(pod);
     }
     for (const rs of this.api.store.list(typeOf('replicasets', 'apps'))) await this.replicaSetStatus(rs);
     for (const d of this.api.store.list(typeOf('deployments', 'apps'))) await this.deploymentStatus(d);
+    for (const sts of this.api.store.list(typeOf('statefulsets', 'apps'))) await this.statefulSetStatus(sts);
+    for (const ds of this.api.store.list(typeOf('daemonsets', 'apps'))) await this.daemonSetStatus(ds);
   }
 
   private event(
@@ -407,32 +426,49 @@ export class Controllers {
   }
 
   /** Creates `count` Pods from `template` for `owner`; returns the first failure's message. */
+  /**
+   * Creates Pods from `template` for `owner` (one per entry of `pods`: a fixed name or
+   * generateName, extra labels, a node); stops at the first failure, recorded as a Warning
+   * `FailedCreate` Event worded by `failed`, and returns its message.
+   */
   private async createPods(
     owner: Obj,
     template: Obj,
-    names: (string | undefined)[],
+    pods: { name?: string; labels?: Record<string, string>; nodeName?: string }[],
     who: string,
-    extraLabels: Record<string, string> = {},
+    failed: (pod: string, message: string) => string = (_pod, message) => `Error creating: ${message}`,
   ): Promise<string | undefined> {
     const ns = String(metaOf(owner).namespace);
-    for (const name of names) {
+    for (const p of pods) {
+      const spec = clone(template.spec) as Obj;
+      if (p.nodeName) spec.nodeName = p.nodeName;
       const pod: Obj = {
         metadata: {
-          ...(name ? { name } : { generateName: `${String(metaOf(owner).name)}-` }),
+          ...(p.name ? { name: p.name } : { generateName: `${String(metaOf(owner).name)}-` }),
           namespace: ns,
-          labels: { ...(metaOf(clone(template)).labels as Obj), ...extraLabels },
+          labels: { ...(metaOf(clone(template)).labels as Obj), ...p.labels },
           ...(metaOf(template).annotations ? { annotations: metaOf(template).annotations } : {}),
           ownerReferences: [ownerRef(owner)],
         },
-        spec: clone(template.spec),
+        spec,
       };
       try {
         const created = await this.api.create(typeOf('pods'), ns, pod, controller(who));
-        this.event(owner, 'Normal', 'SuccessfulCreate', `Created pod: ${String(metaOf(created).name)}`, who);
+        const name = String(metaOf(created).name);
+        this.event(
+          owner,
+          'Normal',
+          'SuccessfulCreate',
+          owner.kind === 'StatefulSet'
+            ? `create Pod ${name} in StatefulSet ${String(metaOf(owner).name)} successful`
+            : `Created pod: ${name}`,
+          who,
+        );
       } catch (e) {
         if (!(e instanceof KubeError)) throw e;
-        this.event(owner, 'Warning', 'FailedCreate', `Error creating: ${String(e.status.message)}`, who);
-        return String(e.status.message);
+        const message = String(e.status.message);
+        this.event(owner, 'Warning', 'FailedCreate', failed(p.name ?? '', message), who);
+        return message;
       }
     }
     return undefined;
@@ -449,7 +485,7 @@ export class Controllers {
       const failure = await this.createPods(
         rs,
         spec.template as Obj,
-        Array(want - pods.length).fill(undefined),
+        Array.from({ length: want - pods.length }, () => ({})),
         'replicaset-controller',
       );
       this.failures.set(uid, failure);
@@ -504,18 +540,237 @@ export class Controllers {
     await this.writeStatus('replicasets', 'apps', rs, status, 'replicaset-controller');
   }
 
+  // --- ControllerRevisions (StatefulSet, DaemonSet) ----------------------------------------
+
+  /**
+   * The ControllerRevision for `owner`'s current template: `<name>-<hash>`, `data` the patch
+   * `kubectl rollout undo` applies (`{spec: {template: {…, $patch: replace}}}`), `revision` one
+   * above the highest when new or when an older one becomes current again (a rollback).
+   */
+  private async currentRevision(
+    owner: Obj,
+    hashLabel: string,
+  ): Promise<{ name: string; hash: string; revision: number }> {
+    const meta = metaOf(owner);
+    const ns = String(meta.namespace);
+    const crType = typeOf('controllerrevisions', 'apps');
+    const template = (owner.spec as Obj).template as Obj;
+    const hash = safeSuffix(templateWithoutHash(template), 10);
+    const owned = this.api.store.list(crType, ns).filter((cr) => ownedBy(cr, owner));
+    const max = Math.max(0, ...owned.map((cr) => Number(cr.revision ?? 0)));
+    const name = `${String(meta.name)}-${hash}`;
+    const existing = owned.find((cr) => metaOf(cr).name === name);
+    const ctx = controller(owner.kind === 'StatefulSet' ? 'statefulset-controller' : 'daemon-set-controller');
+    if (!existing) {
+      await this.api.create(
+        crType,
+        ns,
+        {
+          metadata: {
+            name,
+            namespace: ns,
+            labels: { ...(((owner.spec as Obj).selector as Obj)?.matchLabels as Obj), [hashLabel]: hash },
+            ownerReferences: [ownerRef(owner)],
+          },
+          data: { spec: { template: { ...clone(template), $patch: 'replace' } } },
+          revision: max + 1,
+        },
+        ctx,
+      );
+      return { name, hash, revision: max + 1 };
+    }
+    if (Number(existing.revision) < max) {
+      existing.revision = max + 1;
+      await this.api.update(crType, ns, name, existing, ctx);
+      return { name, hash, revision: max + 1 };
+    }
+    return { name, hash, revision: Number(existing.revision) };
+  }
+
+  // --- StatefulSet ----------------------------------------------------------------------------
+
+  private async syncStatefulSet(sts: Obj): Promise<void> {
+    const meta = metaOf(sts);
+    const spec = sts.spec as Obj;
+    const name = String(meta.name);
+    const replicas = Number(spec.replicas ?? 1);
+    const update = await this.currentRevision(sts, 'controller.kubernetes.io/hash');
+    const pods = this.podsOf(sts);
+    const byOrdinal = new Map(pods.map((p) => [Number(String(metaOf(p).name).slice(name.length + 1)), p]));
+    // Scale down: highest ordinals first.
+    for (const [ordinal, pod] of [...byOrdinal].sort((a, b) => b[0] - a[0])) {
+      if (ordinal < replicas) break;
+      this.api.delete(typeOf('pods'), String(meta.namespace), String(metaOf(pod).name));
+      this.event(
+        sts,
+        'Normal',
+        'SuccessfulDelete',
+        `delete Pod ${String(metaOf(pod).name)} in StatefulSet ${name} successful`,
+        'statefulset-controller',
+      );
+      return;
+    }
+    // OrderedReady: create the lowest missing ordinal once every lower one is Ready.
+    for (let i = 0; i < replicas; i++) {
+      const pod = byOrdinal.get(i);
+      if (!pod) {
+        const template = clone(spec.template) as Obj;
+        const podSpec = template.spec as Obj;
+        podSpec.hostname = `${name}-${i}`;
+        if (spec.serviceName) podSpec.subdomain = spec.serviceName;
+        await this.createPods(
+          sts,
+          template,
+          [
+            {
+              name: `${name}-${i}`,
+              labels: {
+                'controller-revision-hash': update.name,
+                'statefulset.kubernetes.io/pod-name': `${name}-${i}`,
+                'apps.kubernetes.io/pod-index': String(i),
+              },
+            },
+          ],
+          'statefulset-controller',
+          (pod, message) => `create Pod ${pod} in StatefulSet ${name} failed error: ${message}`,
+        );
+        return;
+      }
+      if (!podReady(pod)) return;
+    }
+    // Rolling update: replace the highest ordinal not at the update revision.
+    const stale = [...byOrdinal]
+      .filter(
+        ([ordinal, p]) =>
+          ordinal < replicas && (metaOf(p).labels as Obj)['controller-revision-hash'] !== update.name,
+      )
+      .sort((a, b) => b[0] - a[0])[0];
+    if (stale) {
+      this.api.delete(typeOf('pods'), String(meta.namespace), String(metaOf(stale[1]).name));
+      this.event(
+        sts,
+        'Normal',
+        'SuccessfulDelete',
+        `delete Pod ${String(metaOf(stale[1]).name)} in StatefulSet ${name} successful`,
+        'statefulset-controller',
+      );
+    }
+  }
+
+  private async statefulSetStatus(sts: Obj): Promise<void> {
+    const meta = metaOf(sts);
+    const replicas = Number((sts.spec as Obj).replicas ?? 1);
+    const template = (sts.spec as Obj).template as Obj;
+    const updateRevision = `${String(meta.name)}-${safeSuffix(templateWithoutHash(template), 10)}`;
+    const pods = this.podsOf(sts);
+    const old = (sts.status as Obj | undefined) ?? {};
+    const revisionOf = (p: Obj): unknown => (metaOf(p).labels as Obj)['controller-revision-hash'];
+    const updated = pods.filter((p) => revisionOf(p) === updateRevision);
+    const ready = pods.filter(podReady).length;
+    let currentRevision = (old.currentRevision as string | undefined) ?? updateRevision;
+    if (updated.length === replicas && updated.every(podReady)) currentRevision = updateRevision;
+    const status: Obj = {
+      observedGeneration: meta.generation,
+      replicas: pods.length,
+      readyReplicas: ready,
+      currentReplicas: pods.filter((p) => revisionOf(p) === currentRevision).length,
+      updatedReplicas: updated.length,
+      availableReplicas: ready,
+      currentRevision,
+      updateRevision,
+      collisionCount: 0,
+    };
+    for (const k of ['readyReplicas', 'currentReplicas', 'updatedReplicas'])
+      if (status[k] === 0) delete status[k];
+    await this.writeStatus('statefulsets', 'apps', sts, status, 'statefulset-controller');
+  }
+
+  // --- DaemonSet ------------------------------------------------------------------------------
+
+  private nodes(): string[] {
+    return this.options.nodes ?? ['ip-10-0-1-10.ec2.internal'];
+  }
+
+  private async syncDaemonSet(ds: Obj): Promise<void> {
+    const meta = metaOf(ds);
+    const spec = ds.spec as Obj;
+    const update = await this.currentRevision(ds, 'controller-revision-hash');
+    const pods = this.podsOf(ds);
+    const nodeOf = (p: Obj): string => String((p.spec as Obj).nodeName ?? '');
+    const missing = this.nodes().filter((n) => !pods.some((p) => nodeOf(p) === n));
+    if (missing.length > 0) {
+      await this.createPods(
+        ds,
+        spec.template as Obj,
+        missing.map((nodeName) => ({
+          nodeName,
+          labels: {
+            'controller-revision-hash': update.hash,
+            'pod-template-generation': String(meta.generation),
+          },
+        })),
+        'daemonset-controller',
+      );
+      return;
+    }
+    // RollingUpdate with maxUnavailable 1: one stale Pod at a time, once the others are Ready.
+    const stale = pods.filter((p) => (metaOf(p).labels as Obj)['controller-revision-hash'] !== update.hash);
+    if (stale.length > 0 && pods.filter((p) => !podReady(p)).length === 0) {
+      const victim = stale[0]!;
+      this.api.delete(typeOf('pods'), String(meta.namespace), String(metaOf(victim).name));
+      this.event(
+        ds,
+        'Normal',
+        'SuccessfulDelete',
+        `Deleted pod: ${String(metaOf(victim).name)}`,
+        'daemonset-controller',
+      );
+    }
+  }
+
+  private async daemonSetStatus(ds: Obj): Promise<void> {
+    const meta = metaOf(ds);
+    const hash = safeSuffix(templateWithoutHash((ds.spec as Obj).template), 10);
+    const pods = this.podsOf(ds);
+    const ready = pods.filter(podReady).length;
+    const desired = this.nodes().length;
+    const status: Obj = {
+      currentNumberScheduled: pods.length,
+      desiredNumberScheduled: desired,
+      numberMisscheduled: 0,
+      numberReady: ready,
+      numberAvailable: ready,
+      numberUnavailable: Math.max(0, desired - ready),
+      updatedNumberScheduled: pods.filter(
+        (p) => (metaOf(p).labels as Obj)['controller-revision-hash'] === hash,
+      ).length,
+      observedGeneration: meta.generation,
+    };
+    for (const k of ['numberAvailable', 'numberUnavailable', 'updatedNumberScheduled'])
+      if (status[k] === 0) delete status[k];
+    await this.writeStatus('daemonsets', 'apps', ds, status, 'daemonset-controller');
+  }
+
   // --- kubelet --------------------------------------------------------------------------------
 
-  private outcome(image: string, container: Obj, pod: Obj): { digest?: string; failure?: PodFailure } {
-    const forced = this.options.podOutcome?.(image, container, pod);
+  private outcome(
+    image: string,
+    container: Obj,
+    pod: Obj,
+  ): { repository?: string; digest?: string; failure?: PodFailure | 'InvalidImageName' } {
     const parts = parseImage(image);
+    if (!parts) return { failure: 'InvalidImageName' };
+    const forced = this.options.podOutcome?.(image, container, pod);
     const digest = parts.digest ?? this.options.imageDigests?.[image];
-    if (forced && forced !== 'run') return { failure: forced };
+    if (forced && forced !== 'run')
+      return { repository: parts.repository, ...(digest ? { digest } : {}), failure: forced };
     if (!digest) return { failure: 'ErrImagePull' };
-    return { digest };
+    return { repository: parts.repository, digest };
   }
 
   private async kubelet(pod: Obj): Promise<void> {
+    // Pods whose status a test (or the extension emulation) manages itself.
+    if ((metaOf(pod).annotations as Obj | undefined)?.['fake-kube/kubelet'] === 'manual') return;
     const status = clone((pod.status as Obj | undefined) ?? {});
     const spec = pod.spec as Obj;
     const uid = String(metaOf(pod).uid);
@@ -539,7 +794,7 @@ export class Controllers {
             String(metaOf(pod).namespace),
             String(metaOf(pod).name),
             current,
-            controller('scheduler'),
+            { ...controller('scheduler'), skipAdmission: true }, // pods/binding: no webhooks see it
           );
         }
       }
@@ -585,7 +840,7 @@ export class Controllers {
     const statuses = containers.map((c) => {
       const image = String(c.image);
       const prev = previous.find((p) => p.name === c.name) ?? {};
-      const { digest, failure } = this.outcome(image, c, pod);
+      const { repository, digest, failure } = this.outcome(image, c, pod);
       const base = {
         name: c.name,
         image: normalisedImage(image),
@@ -617,6 +872,16 @@ export class Controllers {
                 },
               };
         }
+        case 'InvalidImageName':
+          return {
+            ...base,
+            state: {
+              waiting: {
+                reason: 'InvalidImageName',
+                message: `Failed to apply default image tag "${image}": couldn't parse image name "${image}": invalid reference format`,
+              },
+            },
+          };
         case 'ImagePullBackOff':
           return {
             ...base,
@@ -633,7 +898,7 @@ export class Controllers {
           const restarts = Number(prev.restartCount ?? 0) + 1;
           return {
             ...base,
-            imageID: digest ? `${parseImage(image).repository}@${digest}` : '',
+            imageID: digest ? `${repository}@${digest}` : '',
             restartCount: restarts,
             lastState: {
               terminated: {
@@ -655,7 +920,7 @@ export class Controllers {
         default:
           return {
             ...base,
-            imageID: `${parseImage(image).repository}@${digest}`,
+            imageID: `${repository}@${digest}`,
             containerID: `containerd://${safeSuffix(uid + String(c.name), 24)}`,
             ready: true,
             started: true,
@@ -709,11 +974,4 @@ export class Controllers {
   private async writePodStatus(pod: Obj, status: Obj): Promise<void> {
     await this.writeStatus('pods', '', pod, status, 'kubelet');
   }
-
-  /** For tests: whether `obj`'s selector picks `labels`. */
-  static selects(obj: Obj, labels: Record<string, string>): boolean {
-    return selectorObjectMatches((obj.spec as Obj | undefined)?.selector as Obj | undefined, labels);
-  }
 }
-
-export { isObject };

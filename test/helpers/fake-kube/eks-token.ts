@@ -19,16 +19,8 @@ const WHITELIST = new Set([
   'x-amz-signature',
   'x-amz-signedheaders',
 ]);
-const REQUIRED = [
-  'action',
-  'version',
-  'x-amz-algorithm',
-  'x-amz-credential',
-  'x-amz-date',
-  'x-amz-expires',
-  'x-amz-signature',
-  'x-amz-signedheaders',
-];
+/** Every whitelisted parameter but the session token must be present. */
+const REQUIRED = [...WHITELIST].filter((k) => k !== 'x-amz-security-token');
 
 export interface EksTokenClaims {
   /** Access key id from X-Amz-Credential. */

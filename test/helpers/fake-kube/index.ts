@@ -51,6 +51,8 @@ export interface FakeKube {
   readonly caPem: string;
   readonly clusterName: string;
   readonly region: string;
+  /** The server's clock. */
+  clock(): Date;
   readonly api: FakeApi;
   readonly store: ObjectStore;
   readonly requests: RequestLog;
@@ -125,7 +127,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
         }
       },
       onWatchTick: async () => {
-        if (mode === 'poll') await controllers.step();
+        if (mode === 'poll') await controllers.stepIfIdle();
       },
     },
     tls,
@@ -144,7 +146,10 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
   const { port } = http.server.address() as AddressInfo;
   const timer =
     mode === 'interval'
-      ? setInterval(() => void controllers.step().catch(() => undefined), controllerOptions.intervalMs ?? 25)
+      ? setInterval(
+          () => void controllers.stepIfIdle().catch(() => undefined),
+          controllerOptions.intervalMs ?? 25,
+        )
       : undefined;
   return {
     endpoint: `https://127.0.0.1:${port}`,
@@ -152,6 +157,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     caPem: tls.caPem,
     clusterName,
     region,
+    clock: now,
     api,
     store,
     requests,
@@ -207,3 +213,15 @@ export type { FaultHandle, FaultRule } from './faults';
 export type { RecordedKubeRequest } from './recorder';
 export type { RbacRule } from './server';
 export { KubeError, type KubeStatus } from './status';
+export {
+  EXTENSION_CONTAINER,
+  EXTENSION_LABELS,
+  EXTENSION_NAMESPACE,
+  installKyvernoNotationAws,
+  kyvernoImages,
+  verdictFromDigests,
+  type ImageVerdict,
+  type KyvernoImage,
+  type KyvernoNotationAws,
+  type KyvernoNotationAwsOptions,
+} from './kyverno-notation-aws';

@@ -66,7 +66,7 @@ export function fieldSet(obj: Obj, subresource?: string): Set<string> {
     if (k === 'metadata' && isObject(v)) {
       const meta: Obj = {};
       for (const [mk, mv] of Object.entries(v)) if (!METADATA_SKIP.has(mk)) meta[mk] = mv;
-      scoped.metadata = meta;
+      if (Object.keys(meta).length > 0) scoped.metadata = meta;
     } else scoped[k] = v;
   }
   walk(scoped, [], out);

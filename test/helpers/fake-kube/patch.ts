@@ -210,12 +210,15 @@ export function applyStrategicMergePatch(target: unknown, patch: unknown, field 
   return result;
 }
 
-/** JSON with object keys sorted: equal for semantically equal values (Go's DeepEqual on JSON). */
+/**
+ * JSON with object keys sorted and null members dropped: equal for values the server would decode
+ * to the same typed object (a client's `creationTimestamp: null` is the zero value).
+ */
 export function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
   if (isObject(v)) {
     return `{${Object.keys(v)
-      .filter((k) => v[k] !== undefined)
+      .filter((k) => v[k] !== undefined && v[k] !== null)
       .sort()
       .map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`)
       .join(',')}}`;

@@ -20,6 +20,7 @@ import {
 } from './discovery';
 import { checkEksToken, type EksTokenClaims } from './eks-token';
 import type { Faults } from './faults';
+import { openApiGroupVersion, openApiRoot } from './openapi';
 import type { PodLogs } from './pod-logs';
 import type { RecordedKubeRequest, RequestLog } from './recorder';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from './selectors';
@@ -77,8 +78,9 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size > limit) {
+        // Keep reading (and discarding) so the client sees the 413 rather than a reset.
+        chunks.length = 0;
         reject(new BodyTooLarge());
-        req.destroy();
         return;
       }
       chunks.push(c);
@@ -225,7 +227,8 @@ export class KubeHttpServer {
     } catch (e) {
       if (e instanceof BodyTooLarge) {
         finish(413);
-        return sendError(res, errors.tooLarge(this.deps.maxBodyBytes));
+        const e = errors.tooLarge(this.deps.maxBodyBytes);
+        return send(res, e.code, e.status, { Connection: 'close' });
       }
       throw e;
     }
@@ -245,6 +248,12 @@ export class KubeHttpServer {
       if (url.pathname === '/version') return (finish(200), send(res, 200, versionInfo()));
       if (url.pathname === '/healthz' || url.pathname === '/readyz' || url.pathname === '/livez') {
         return (finish(200), send(res, 200, 'ok'));
+      }
+      if (url.pathname === '/openapi/v3') return (finish(200), send(res, 200, openApiRoot()));
+      if (url.pathname.startsWith('/openapi/v3/')) {
+        const doc = openApiGroupVersion(url.pathname.slice('/openapi/v3/'.length));
+        if (!doc) throw errors.pathNotFound();
+        return (finish(200), send(res, 200, doc));
       }
       if (!r) throw errors.pathNotFound();
       if (r.discovery) {
@@ -416,6 +425,8 @@ export class KubeHttpServer {
     const labels = q.get('labelSelector') ? parseLabelSelector(q.get('labelSelector')!) : [];
     const fields = q.get('fieldSelector') ? parseFieldSelector(q.get('fieldSelector')!, t.kind) : [];
     res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
+    // Headers go out now: a watch with nothing to report yet must not leave the client waiting.
+    res.flushHeaders();
     const matches = (e: StoreEvent): boolean =>
       e.resourceType === t &&
       (r.namespace === undefined || metaOf(e.object).namespace === r.namespace) &&

@@ -1,53 +1,31 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ApiException } from '@kubernetes/client-node';
 import {
-  ApiException,
   AppsV1Api,
   CoreV1Api,
-  KubeConfig,
   KubernetesObjectApi,
   PatchStrategy,
   setHeaderOptions,
+  type KubeConfig,
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import { startFakeKube, type FakeKube } from '../../helpers/fake-kube/index';
+import { apiFailure, applyTo, kubeConfigFor, webDeployment } from './support';
 
 let fake: FakeKube;
+let kc: KubeConfig;
 
-function config(token = fake.token()): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'eks', server: fake.endpoint, caData: fake.caData, skipTLSVerify: false }],
-    users: [{ name: 'lambda', token }],
-    contexts: [{ name: 'ctx', cluster: 'eks', user: 'lambda', namespace: 'default' }],
-    currentContext: 'ctx',
-  });
-  return kc;
-}
-
-const deployment = (image: string, replicas = 2): KubernetesObject & Record<string, unknown> => ({
-  apiVersion: 'apps/v1',
-  kind: 'Deployment',
-  metadata: { name: 'web', namespace: 'shop' },
-  spec: {
-    replicas,
-    selector: { matchLabels: { app: 'web' } },
-    template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image }] } },
-  },
-});
+const config = (token?: string): KubeConfig => kubeConfigFor(fake, token);
+const deployment = (image: string): KubernetesObject & Record<string, unknown> => webDeployment(image, 2);
 
 const DIGEST_A = `sha256:${'a'.repeat(64)}`;
 const DIGEST_B = `sha256:${'b'.repeat(64)}`;
 const IMAGE_A = `111122223333.dkr.ecr.us-east-1.amazonaws.com/web@${DIGEST_A}`;
 const IMAGE_B = `111122223333.dkr.ecr.us-east-1.amazonaws.com/web@${DIGEST_B}`;
 
-function status(e: unknown): { code: number; body: Record<string, unknown> } {
-  expect(e).toBeInstanceOf(ApiException);
-  const ex = e as ApiException<string>;
-  return { code: ex.code, body: JSON.parse(ex.body) as Record<string, unknown> };
-}
-
 beforeEach(async () => {
   fake = await startFakeKube({ namespaces: ['shop'] });
+  kc = config();
 });
 afterEach(async () => {
   await fake.close();
@@ -55,15 +33,7 @@ afterEach(async () => {
 
 describe('fake-kube with @kubernetes/client-node 1.4', () => {
   it('server-side applies a Deployment and rolls it out over polls', async () => {
-    const objects = KubernetesObjectApi.makeApiClient(config());
-    const applied = await objects.patch(
-      deployment(IMAGE_A),
-      undefined,
-      undefined,
-      'stagesign',
-      true,
-      PatchStrategy.ServerSideApply,
-    );
+    const applied = await applyTo(kc, deployment(IMAGE_A));
     expect(applied.metadata?.generation).toBe(1);
     expect(applied.metadata?.uid).toMatch(/^[0-9a-f-]{36}$/);
     expect(applied.metadata?.managedFields?.[0]).toMatchObject({ manager: 'stagesign', operation: 'Apply' });
@@ -91,37 +61,48 @@ describe('fake-kube with @kubernetes/client-node 1.4', () => {
       expect(p.metadata?.labels?.['pod-template-hash']).toMatch(/^[a-z0-9]{10}$/);
     }
     // The same apply again changes nothing: no new generation.
-    const again = await objects.patch(
-      deployment(IMAGE_A),
-      undefined,
-      undefined,
-      'stagesign',
-      true,
-      PatchStrategy.ServerSideApply,
-    );
+    const again = await applyTo(kc, deployment(IMAGE_A));
     expect(again.metadata?.generation).toBe(1);
   });
 
-  it('rolls back with the JSON patch kubectl rollout undo sends', async () => {
+  it('reads, lists and creates through KubernetesObjectApi, and updates status through the subresource', async () => {
     const objects = KubernetesObjectApi.makeApiClient(config());
+    await objects.create({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web', namespace: 'shop' },
+      spec: { ports: [{ port: 80 }] },
+    } as KubernetesObject);
+    const svc = await objects.read({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web', namespace: 'shop' },
+    });
+    expect((svc as unknown as { spec: { clusterIP: string } }).spec.clusterIP).toMatch(/^10\.100\./);
+    const list = await objects.list('v1', 'Service', 'shop');
+    expect(list.items.map((o) => o.metadata?.name)).toEqual(['web']);
+    // Discovery is fetched once per group version per client.
+    expect(fake.requests.count({ path: '/api/v1' })).toBe(1);
     const apps = config().makeApiClient(AppsV1Api);
-    await objects.patch(
-      deployment(IMAGE_A),
-      undefined,
-      undefined,
-      'stagesign',
-      true,
-      PatchStrategy.ServerSideApply,
-    );
+    await applyTo(kc, deployment(IMAGE_A));
+    // The main endpoint ignores status; /status changes only status.
+    const replaced = await apps.replaceNamespacedDeploymentStatus({
+      name: 'web',
+      namespace: 'shop',
+      body: {
+        ...(await apps.readNamespacedDeployment({ name: 'web', namespace: 'shop' })),
+        status: { observedGeneration: 7 },
+      },
+    });
+    expect(replaced.status?.observedGeneration).toBe(7);
+    expect(replaced.metadata?.generation).toBe(1);
+  });
+
+  it('rolls back with the JSON patch kubectl rollout undo sends', async () => {
+    const apps = config().makeApiClient(AppsV1Api);
+    await applyTo(kc, deployment(IMAGE_A));
     await fake.step(4);
-    await objects.patch(
-      deployment(IMAGE_B),
-      undefined,
-      undefined,
-      'stagesign',
-      true,
-      PatchStrategy.ServerSideApply,
-    );
+    await applyTo(kc, deployment(IMAGE_B));
     await fake.step(4);
     const rsList = await apps.listNamespacedReplicaSet({ namespace: 'shop', labelSelector: 'app=web' });
     expect(
@@ -155,15 +136,10 @@ describe('fake-kube with @kubernetes/client-node 1.4', () => {
   });
 
   it('refuses a dry-run create in a namespace that does not exist, like the real server', async () => {
-    const objects = KubernetesObjectApi.makeApiClient(config());
-    const d = deployment(IMAGE_A);
-    (d.metadata as Record<string, unknown>).namespace = 'new-ns';
-    const e = await objects
-      .patch(d, undefined, 'All', 'stagesign', true, PatchStrategy.ServerSideApply)
-      .catch((x: unknown) => x);
-    expect(status(e)).toEqual({
+    const e = await apiFailure(applyTo(kc, webDeployment(IMAGE_A, 2, 'new-ns'), { dryRun: 'All' }));
+    expect(e).toMatchObject({
       code: 404,
-      body: expect.objectContaining({ reason: 'NotFound', message: 'namespaces "new-ns" not found' }),
+      body: { reason: 'NotFound', message: 'namespaces "new-ns" not found' },
     });
     expect(fake.requests.writes()).toHaveLength(0);
     expect(fake.requests.dryRuns()).toHaveLength(1);
