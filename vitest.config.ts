@@ -9,8 +9,11 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    // Never print the console output of passing tests: stages log JSON on purpose.
+    // Never print the console output of passing tests: stages log JSON on purpose. That also hides
+    // notices printed while a file is collected, so a suite that skips puts its reason in its title
+    // (test/helpers/skip-notice.ts) and this reporter lists those after the run.
     silent: 'passed-only',
+    reporters: ['default', './test/helpers/skip-summary-reporter.ts'],
     // The development and CI machines run Node 20; the SDK's notice that future versions need
     // Node 22 (the Lambda runtime is nodejs22.x) would otherwise repeat in every test process.
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },

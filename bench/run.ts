@@ -10,7 +10,7 @@
  * Exit status 1 when a figure misses its target. Options: --runs N (cold starts, default 15),
  * --iterations N (verifications, default 300), --no-build (use the existing dist/).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,11 +20,12 @@ import { TrustStoreSet, trustStoreFromPem } from '../shared/notary/trust-store';
 import type { TrustPolicyStatement } from '../shared/notary/trust-policy';
 import type { RevocationChecker } from '../shared/notary/types';
 import { AWS_FIXTURE, loadTestSigningAuthority } from '../test/helpers/test-signing-authority';
+import { coldImport, median } from './lib/cold-import';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const KiB = 1024;
 
-/** Targets. Bundles are measured as SAM ships them (minified, SDK bundled, source map beside). */
+/** Targets. Bundles are measured as SAM ships them (minified, SDK bundled, no source map). */
 const TARGETS = {
   bundleBytes: 1024 * KiB,
   /**
@@ -53,10 +54,6 @@ interface Row {
 }
 const rows: Row[] = [];
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 function percentile(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((s.length * p) / 100))]!;
@@ -68,12 +65,6 @@ const dist = join(ROOT, 'dist');
 const stages = existsSync(dist) ? readdirSync(dist).filter((d) => statSync(join(dist, d)).isDirectory()) : [];
 if (stages.length === 0) throw new Error('no bundles in dist/: run npm run build');
 
-const probe = `
-const t0 = performance.now();
-await import(process.argv[1]);
-const ms = performance.now() - t0;
-console.log(JSON.stringify({ ms, rss: process.memoryUsage().rss }));
-`;
 /** Stages that talk to Kubernetes (their bundles carry client-node). */
 const KUBE_STAGES = new Set(['deploy-manifest', 'check-admission']);
 for (const stage of stages.sort()) {
@@ -86,28 +77,15 @@ for (const stage of stages.sort()) {
     target: `≤ ${limit / KiB} KiB`,
     ok: size <= limit,
   });
-  const times: number[] = [];
-  const rss: number[] = [];
-  for (let i = 0; i < Number(values.runs); i++) {
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', probe, bundle], {
-      encoding: 'utf8',
-      env: {
-        PATH: process.env['PATH'],
-        AWS_REGION: 'us-east-1',
-        AWS_ACCESS_KEY_ID: 'AKIDBENCH',
-        AWS_SECRET_ACCESS_KEY: 'bench',
-        SIGNING_PROFILE_ARN: AWS_FIXTURE.profileArn,
-      },
-    });
-    if (r.status !== 0) throw new Error(`importing ${bundle} failed:\n${r.stderr}`);
-    const m = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ms: number; rss: number };
-    times.push(m.ms);
-    rss.push(m.rss);
-  }
-  const t = median(times);
-  const mem = median(rss);
+  const {
+    ms: t,
+    rss: mem,
+    runs,
+  } = coldImport(bundle, Number(values.runs), {
+    SIGNING_PROFILE_ARN: AWS_FIXTURE.profileArn,
+  });
   rows.push({
-    name: `${stage} cold import (median of ${times.length})`,
+    name: `${stage} cold import (median of ${runs})`,
     value: `${t.toFixed(1)} ms`,
     target: `≤ ${TARGETS.coldImportMs} ms`,
     ok: t <= TARGETS.coldImportMs,

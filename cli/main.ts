@@ -51,6 +51,11 @@ const COMMANDS: readonly CommandEntry[] = [
     summary: 'Show the trust policy',
     load: async () => (await import('./commands/policy-show')).policyShowCommand,
   },
+  {
+    name: 'policy export',
+    summary: 'Write the trust policy as kyverno-notation-aws resources for the cluster',
+    load: async () => (await import('./commands/policy-export')).policyExportCommand,
+  },
 ];
 
 export const VERSION = '0.1.0';
@@ -122,7 +127,7 @@ export async function run(argv: string[], io: CliIo = processIo()): Promise<numb
     if (first === 'policy') {
       io.err(
         argv[1] === undefined || argv[1].startsWith('-')
-          ? 'Error: policy needs a subcommand: show'
+          ? 'Error: policy needs a subcommand: show, export'
           : `Error: unknown command "${argv[1]}" for "stagesign policy"`,
       );
     } else {

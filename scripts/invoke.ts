@@ -1,5 +1,5 @@
 /**
- * `npm run invoke -- <stage> <event.json> [--timeout <seconds>] [--handler <module>]`
+ * `npm run invoke -- <stage> <event.json> [--env-vars <env.json>] [--timeout <seconds>] [--handler <module>]`
  *
  * Runs functions/<stage>/handler.ts on an event with a Lambda context, without Docker. Reports
  * go to a local stand-in that prints them (stderr) unless AWS_ENDPOINT_URL_CODEPIPELINE is set,
@@ -7,6 +7,9 @@
  * (scripts/lib/invoke-result.ts); exit 0 = success/continuation, 1 = failure, 2 = usage error.
  * `--handler` runs another module exporting `handler` (tests use it). The default `--timeout` is
  * the stage function's Timeout in template.yaml (its own, else Globals), as deployed.
+ * `--env-vars` takes `sam local invoke`'s file (scripts/lib/env-vars.ts): `Parameters` for every
+ * function, the stage function's logical ID (e.g. `SignImageFunction`) on top, template-declared
+ * variables only; they override the shell's values. events/README.md says what each event needs.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -18,10 +21,12 @@ import { RecordingReporter } from '../shared/pipeline/recording-reporter';
 import type { JobReport } from '../shared/pipeline/reporter';
 import { exitCode, resultLine } from './lib/invoke-result';
 import { lambdaContext } from './lib/lambda-context';
-import { functionTimeoutSeconds, parseTemplate } from './lib/sam-template';
+import { declaredVariables, environmentFor, parseEnvVarsFile } from './lib/env-vars';
+import { esbuildFunctions, functionTimeoutSeconds, parseTemplate } from './lib/sam-template';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const USAGE = 'usage: npm run invoke -- <stage> <event.json> [--timeout <seconds>] [--handler <module>]';
+const USAGE =
+  'usage: npm run invoke -- <stage> <event.json> [--env-vars <env.json>] [--timeout <seconds>] [--handler <module>]';
 
 /**
  * Used only when template.yaml cannot be read or names no plain-number Timeout: the value
@@ -64,10 +69,12 @@ function parseArgs(argv: string[]): {
   eventPath: string;
   timeoutMs: number;
   handlerPath?: string;
+  envVarsPath?: string;
 } {
   const positional: string[] = [];
   let timeoutMs: number | undefined;
   let handlerPath: string | undefined;
+  let envVarsPath: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--timeout') {
@@ -76,6 +83,8 @@ function parseArgs(argv: string[]): {
       timeoutMs = seconds * 1000;
     } else if (arg === '--handler') {
       handlerPath = argv[++i] ?? usage('--handler needs a module path');
+    } else if (arg === '--env-vars') {
+      envVarsPath = argv[++i] ?? usage('--env-vars needs a file (sam local invoke format)');
     } else if (arg.startsWith('--')) {
       usage(`unknown option ${arg}`);
     } else {
@@ -89,7 +98,43 @@ function parseArgs(argv: string[]): {
     eventPath: positional[1]!,
     timeoutMs: timeoutMs ?? templateTimeoutMs(stage),
     ...(handlerPath ? { handlerPath } : {}),
+    ...(envVarsPath ? { envVarsPath } : {}),
   };
+}
+
+/**
+ * Sets the variables `--env-vars` gives the stage's function, as `sam local invoke --env-vars`
+ * does; prints which were set and which were ignored (names only: values may be secrets).
+ */
+function applyEnvVars(file: string, stage: string): void {
+  let template: Record<string, unknown>;
+  let text: string;
+  try {
+    template = parseTemplate(readFileSync(path.join(root, 'template.yaml'), 'utf8'));
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    usage(`cannot read --env-vars ${file}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const logicalId = esbuildFunctions(template).find((fn) => fn.stage === stage)?.logicalId;
+  if (logicalId === undefined) usage(`--env-vars: template.yaml has no function for stage ${stage}`);
+  let environment;
+  try {
+    environment = environmentFor(
+      parseEnvVarsFile(text, file),
+      logicalId,
+      declaredVariables(template, logicalId),
+    );
+  } catch (error) {
+    usage(error instanceof Error ? error.message : String(error));
+  }
+  Object.assign(process.env, environment.values);
+  const set = Object.keys(environment.values).sort();
+  console.error(`[env-vars] ${logicalId}: set ${set.length > 0 ? set.join(', ') : 'nothing'} from ${file}`);
+  if (environment.ignored.length > 0) {
+    console.error(
+      `[env-vars] ${logicalId}: ignored ${environment.ignored.join(', ')}: not declared in template.yaml's Environment.Variables for ${logicalId} (sam local invoke ignores them too; set them in the shell)`,
+    );
+  }
 }
 
 function describe(report: JobReport): string {
@@ -125,6 +170,8 @@ async function main(): Promise<number> {
   } catch (error) {
     usage(`cannot read event ${args.eventPath}: ${error instanceof Error ? error.message : String(error)}`);
   }
+
+  if (args.envVarsPath) applyEnvVars(args.envVarsPath, args.stage);
 
   // The deployed functions run on nodejs22.x; on the Node 20 development machines the SDK would
   // print its "future versions need Node 22" notice on every run. A user's own setting wins.

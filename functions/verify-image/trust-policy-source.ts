@@ -8,10 +8,14 @@
  *    repositories of the images being verified, at `strict`, with the built-in AWS Signer root.
  *
  * A policy from the input artifact is controlled by whoever controls the source or the build, so
- * it must enforce authenticity in every statement: level `skip` or `audit`, or an override of
- * `authenticity`, is refused unless the deployment opts in with
- * `ALLOW_ARTIFACT_TRUST_POLICY_SKIP=true`. Policies from the environment or SSM are the
- * deployment's own and may use any level.
+ * it may only tighten the deployment's own policy (sources 2–4, whichever applies): every
+ * statement must be at least as strict as the deployment statement it stands in for (same or
+ * fewer trusted identities and trust stores, every check the deployment enforces enforced;
+ * `shared/notary/trust-policy-tightening.ts`), else ConfigurationError `TRUST_POLICY_RELAXED`.
+ * It must also enforce authenticity in every statement: level `skip` or `audit`, or an override
+ * of `authenticity`, is refused unless the deployment opts in with
+ * `ALLOW_ARTIFACT_TRUST_POLICY_SKIP=true` (which accepts exactly such statements, nothing else).
+ * Policies from the environment or SSM are the deployment's own and may use any level.
  *
  * Trust stores: the built-in AWS Signer roots, plus `TRUST_STORES` and the SSM parameter named by
  * `TRUST_STORES_PARAMETER` next to them (a configured store may not take a built-in's name; between
@@ -26,6 +30,7 @@ import {
 } from '../../shared/notary/aws-signer-roots';
 import { parseTrustPolicy } from '../../shared/notary/trust-policy';
 import type { TrustPolicyDocument } from '../../shared/notary/trust-policy';
+import { findRelaxation, findUncoveredImage } from '../../shared/notary/trust-policy-tightening';
 import { resolveActions } from '../../shared/notary/verification-levels';
 import { TrustStoreSet } from '../../shared/notary/trust-store';
 import type { VerifyImageEnvironment, VerifyImageParams } from './params';
@@ -83,8 +88,29 @@ export async function resolveTrustPolicy(input: TrustPolicySourceInput): Promise
     }
     const document = parseFrom(new TextDecoder().decode(bytes), source);
     if (!environment.allowArtifactTrustPolicySkip) refuseUnenforcedAuthenticity(document, source);
+    // No deployment policy: the deployment would refuse every image, so the artifact's policy
+    // may only hold statements the opt-in accepts as they are.
+    const deployment = (await deploymentTrustPolicy(input)) ?? {
+      document: { version: '1.0', trustPolicies: [] },
+      source:
+        'no deployment trust policy (TRUST_POLICY, TRUST_POLICY_PARAMETER and SIGNING_PROFILE_ARN are unset)',
+    };
+    refuseRelaxation(document, source, deployment, input.images, environment.allowArtifactTrustPolicySkip);
     return { document, source };
   }
+  const deployment = await deploymentTrustPolicy(input);
+  if (deployment !== undefined) return deployment;
+  throw new ConfigurationError(
+    'TRUST_POLICY_MISSING',
+    'No trust policy is configured: set UserParameters.trustPolicyPath, the TRUST_POLICY or TRUST_POLICY_PARAMETER environment variable, or SIGNING_PROFILE_ARN for the default policy that trusts that signing profile.',
+  );
+}
+
+/** The deployment's own policy (TRUST_POLICY → SSM → default), or undefined when none is configured. */
+async function deploymentTrustPolicy(
+  input: TrustPolicySourceInput,
+): Promise<ResolvedTrustPolicy | undefined> {
+  const { environment } = input;
   if (environment.trustPolicy !== undefined)
     return { document: environment.trustPolicy, source: 'TRUST_POLICY' };
   if (environment.trustPolicyParameter !== undefined) {
@@ -98,10 +124,7 @@ export async function resolveTrustPolicy(input: TrustPolicySourceInput): Promise
       source: `the default policy (signing profile ${environment.signingProfileArn})`,
     };
   }
-  throw new ConfigurationError(
-    'TRUST_POLICY_MISSING',
-    'No trust policy is configured: set UserParameters.trustPolicyPath, the TRUST_POLICY or TRUST_POLICY_PARAMETER environment variable, or SIGNING_PROFILE_ARN for the default policy that trusts that signing profile.',
-  );
+  return undefined;
 }
 
 /**
@@ -163,6 +186,37 @@ function refuseUnenforcedAuthenticity(document: TrustPolicyDocument, source: str
       `The ${source}: trust policy statement "${statement.name}" ${how}, so images would pass without an authentic signature, and a policy in the input artifact is controlled by whoever controls the source or build. Use level "strict" or "permissive" in that statement, move the policy to TRUST_POLICY or TRUST_POLICY_PARAMETER, or (dangerous) set ALLOW_ARTIFACT_TRUST_POLICY_SKIP=true on the function.`,
     );
   }
+}
+
+/** Error code of an input-artifact policy that would relax the deployment's own policy. */
+export const TRUST_POLICY_RELAXED = 'TRUST_POLICY_RELAXED';
+
+/**
+ * Throws ConfigurationError {@link TRUST_POLICY_RELAXED} when a statement of the artifact's
+ * `document` is less strict than the deployment statement it stands in for
+ * (`shared/notary/trust-policy-tightening.ts`), or verifies an image of this job the deployment's
+ * policy has no statement for; names the statement, the deployment's statement and what relaxes.
+ */
+function refuseRelaxation(
+  document: TrustPolicyDocument,
+  source: string,
+  deployment: ResolvedTrustPolicy,
+  images: readonly Reference[],
+  allowUnenforcedAuthenticity: boolean,
+): void {
+  const references = images.filter((i) => !isLayoutReference(i)).map((i) => formatReference(i));
+  const relaxation =
+    findRelaxation(document, deployment.document, { allowUnenforcedAuthenticity }) ??
+    findUncoveredImage(document, deployment.document, references, { allowUnenforcedAuthenticity });
+  if (relaxation === undefined) return;
+  const against =
+    relaxation.deploymentStatement !== undefined
+      ? `statement "${relaxation.deploymentStatement}" of ${deployment.source}`
+      : deployment.source;
+  throw new ConfigurationError(
+    TRUST_POLICY_RELAXED,
+    `The ${source}: trust policy statement "${relaxation.statement}" ${relaxation.relaxes}; compared with ${against}. A trust policy in the input artifact may only tighten the deployment's own policy: make that statement at least as strict, or change the deployment's policy (TRUST_POLICY or TRUST_POLICY_PARAMETER).`,
+  );
 }
 
 /**

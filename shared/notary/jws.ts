@@ -270,11 +270,54 @@ function parsePayload(bytes: Uint8Array): NotaryPayload {
 }
 
 /**
+ * Largest envelope blob parsed, checked before any parsing. An AWS Signer envelope is a few KiB;
+ * the unprotected `x5c` header is the only part an attacker can grow at will.
+ */
+export const MAX_JWS_ENVELOPE_BYTES = 1024 * 1024;
+/** Most `x5c` entries accepted (leaf, intermediates, root); checked before any is decoded. */
+export const MAX_X5C_ENTRIES = 10;
+/** Largest DER certificate accepted in `x5c`; checked on the base64 text before decoding. */
+export const MAX_X5C_CERTIFICATE_BYTES = 16 * 1024;
+
+/** The byte length standard base64 text decodes to, computed from the text alone. */
+function base64DecodedLength(text: string): number {
+  const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
+  return Math.floor((text.length * 3) / 4) - padding;
+}
+
+/**
+ * Refuses, before anything is decoded, an unprotected `x5c` that would make the verifier decode
+ * and parse unbounded data: more than {@link MAX_X5C_ENTRIES} entries, or an entry whose base64
+ * text is longer than {@link MAX_X5C_CERTIFICATE_BYTES} bytes decode to. The message names the limit.
+ */
+function checkX5cBounds(x5c: unknown[]): void {
+  if (x5c.length > MAX_X5C_ENTRIES) {
+    throw invalid(
+      `x5c has ${x5c.length} certificates, more than the limit of ${MAX_X5C_ENTRIES} (MAX_X5C_ENTRIES)`,
+    );
+  }
+  for (const [i, entry] of x5c.entries()) {
+    if (typeof entry === 'string' && base64DecodedLength(entry) > MAX_X5C_CERTIFICATE_BYTES) {
+      throw invalid(
+        `x5c[${i}] is longer than the limit of ${MAX_X5C_CERTIFICATE_BYTES} bytes per certificate (MAX_X5C_CERTIFICATE_BYTES)`,
+      );
+    }
+  }
+}
+
+/**
  * Parses a flattened JWS JSON envelope and verifies its integrity as notation does (see the file
  * comment). Throws VerificationError `SIGNATURE_INVALID` whose message is notation's
  * `signature is invalid. Error: …` text; never returns an envelope that failed any check.
+ * Bounds first: an envelope over {@link MAX_JWS_ENVELOPE_BYTES} is refused unparsed, and `x5c`
+ * over its bounds ({@link checkX5cBounds}) before any entry is decoded.
  */
 export function parseJwsEnvelope(bytes: Uint8Array): ParsedJwsEnvelope {
+  if (bytes.byteLength > MAX_JWS_ENVELOPE_BYTES) {
+    throw malformed(
+      `envelope is ${bytes.byteLength} bytes, more than the limit of ${MAX_JWS_ENVELOPE_BYTES} bytes (MAX_JWS_ENVELOPE_BYTES)`,
+    );
+  }
   let doc: unknown;
   try {
     doc = JSON.parse(Buffer.from(bytes).toString('utf8'));
@@ -296,6 +339,7 @@ export function parseJwsEnvelope(bytes: Uint8Array): ParsedJwsEnvelope {
   const x5c = getCaseInsensitive(header, 'x5c');
   if (x5c !== undefined && x5c !== null && !Array.isArray(x5c))
     throw malformed('json: cannot unmarshal x5c into Go struct field of type [][]uint8');
+  if (Array.isArray(x5c)) checkX5cBounds(x5c as unknown[]);
   const certificateChain = ((x5c ?? []) as unknown[]).map((c, i) => decodeStdBase64(c, `x5c[${i}]`));
   if (certificateChain.length === 0) throw invalid('certificate chain is not present');
   let leaf: ParsedCertificate;

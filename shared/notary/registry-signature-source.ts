@@ -9,18 +9,21 @@
  *    the legacy shape without `artifactType`); other referrers are skipped, never failed on;
  * 3. on request, fetch the single envelope layer (digest and size verified by the registry).
  *
- * Spec: notary-and-signer.md §6.1 and §3.3. Manifests are fetched while listing (as notation-go
- * does) because a referrer is only known to be a signature once its manifest is read; at most
- * `maxSignatures + 1` signature manifests are fetched, enough for the verifier to report
- * notation's "limit exceeded" message. Envelopes are fetched only for the signatures tried.
+ * Spec: notary-and-signer.md §6.1 and §3.3. Signatures stream ({@link RegistrySignatureSource.signatures}):
+ * referrers page by page, each manifest fetched when the verifier asks for the next signature
+ * (a referrer is only known to be a signature once its manifest is read) and its envelope when
+ * it is tried, so the verifier fetches, verifies and discards one signature at a time and stops
+ * at the first that passes. Bounded per image: `maxSignatures + 1` signatures, a JWS envelope of
+ * at most 1 MiB, and {@link MAX_SIGNATURE_BYTES_PER_IMAGE} bytes of manifests and envelopes.
  */
 import { isAbortedError } from '../abort';
 import { DependencyError, InputError, isStagesignError, PermissionError } from '../errors';
-import type { Registry } from '../oci/registry';
+import { referrerPages, type Registry } from '../oci/registry';
 import type { Reference } from '../oci/reference';
 import { formatReference } from '../oci/reference';
 import { MediaType } from '../oci/types';
 import type { Descriptor, ImageManifest } from '../oci/types';
+import { MAX_JWS_ENVELOPE_BYTES } from './jws';
 import { signatureRetrievalFailedMessage } from './messages';
 import {
   isSignatureManifest,
@@ -32,6 +35,13 @@ import type { SignatureSource } from './verifier';
 
 /** Error code when a listed signature's manifest or envelope cannot be fetched or parsed. */
 export const SIGNATURE_RETRIEVAL_FAILED = 'SIGNATURE_RETRIEVAL_FAILED';
+/** Error code when an image's signatures need more than {@link MAX_SIGNATURE_BYTES_PER_IMAGE}. */
+export const SIGNATURE_LIMIT_EXCEEDED = 'SIGNATURE_LIMIT_EXCEEDED';
+/**
+ * Most bytes of signature manifests and envelopes fetched for one image (by their descriptors'
+ * sizes, before fetching). Real AWS Signer signatures are a few KiB each.
+ */
+export const MAX_SIGNATURE_BYTES_PER_IMAGE = 32 * 1024 * 1024;
 
 /** One fetched signature: its manifest descriptor (as listed) and its envelope (for `stagesign inspect`). */
 export interface FetchedSignature {
@@ -63,7 +73,9 @@ export class RegistrySignatureSource implements SignatureSource {
   readonly #subject: Descriptor;
   readonly #limit: number;
   readonly #call: { signal: AbortSignal } | undefined;
-  /** Parsed signature manifests by digest, filled by {@link list}. */
+  /** Bytes of manifests and envelopes fetched so far. */
+  #bytes = 0;
+  /** Parsed signature manifests by digest, from {@link signatures} until their envelope is fetched. */
   readonly #manifests = new Map<string, { manifest: ImageManifest; envelope: Descriptor }>();
 
   constructor(
@@ -86,31 +98,46 @@ export class RegistrySignatureSource implements SignatureSource {
 
   /**
    * The signature manifests referring to the subject, in registry order, non-signature referrers
-   * skipped. Throws InputError `SIGNATURE_RETRIEVAL_FAILED` (notation's retrieval text) when a
+   * skipped, one at a time: each page of referrers is filtered as it arrives and each manifest
+   * is fetched only when the caller asks for the next signature, so a verifier that stops at the
+   * first passing signature fetches and keeps nothing more (notation's order). At most
+   * `maxSignatures + 1` signatures, and at most {@link MAX_SIGNATURE_BYTES_PER_IMAGE} bytes of
+   * manifests and envelopes per image: past it, InputError `SIGNATURE_LIMIT_EXCEEDED` naming
+   * the bound. Throws InputError `SIGNATURE_RETRIEVAL_FAILED` (notation's retrieval text) when a
    * listed manifest cannot be fetched or is malformed; permission and dependency errors keep
    * their kind.
    */
-  async list(): Promise<Descriptor[]> {
-    const listed = await this.#registry.listReferrers(
+  async *signatures(): AsyncGenerator<Descriptor, void, undefined> {
+    let yielded = 0;
+    const pages = referrerPages(
+      this.#registry,
       this.#repository,
       this.#subject,
       MediaType.NotarySignature,
       this.#call,
     );
-    const out: Descriptor[] = [];
-    for (const descriptor of listed) {
-      if (out.length >= this.#limit) break;
-      // Filter client-side as oras-go does: a registry or tag-schema index may list other artifacts.
-      if (
-        descriptor.artifactType !== MediaType.NotarySignature ||
-        descriptor.mediaType !== MediaType.ImageManifest
-      )
-        continue;
-      const parsed = await this.#fetchSignatureManifest(descriptor);
-      if (parsed === undefined) continue;
-      this.#manifests.set(descriptor.digest, parsed);
-      out.push(descriptor);
+    for await (const page of pages) {
+      for (const descriptor of page) {
+        if (yielded >= this.#limit) return;
+        // Filter client-side as oras-go does: a registry or tag-schema index may list other artifacts.
+        if (
+          descriptor.artifactType !== MediaType.NotarySignature ||
+          descriptor.mediaType !== MediaType.ImageManifest
+        )
+          continue;
+        const parsed = await this.#fetchSignatureManifest(descriptor);
+        if (parsed === undefined) continue;
+        this.#manifests.set(descriptor.digest, parsed);
+        yielded++;
+        yield descriptor;
+      }
     }
+  }
+
+  /** Every signature manifest of {@link signatures}, collected (for `stagesign inspect`). */
+  async list(): Promise<Descriptor[]> {
+    const out: Descriptor[] = [];
+    for await (const descriptor of this.signatures()) out.push(descriptor);
     return out;
   }
 
@@ -130,12 +157,19 @@ export class RegistrySignatureSource implements SignatureSource {
         'the manifest is not a Notary Project signature manifest',
       );
     }
-    if (parsed.envelope.size > MAX_SIGNATURE_ENVELOPE_BYTES) {
+    // Fetched once: the verifier discards it after this call.
+    this.#manifests.delete(signatureManifest.digest);
+    const limit =
+      parsed.envelope.mediaType === MediaType.JwsEnvelope
+        ? MAX_JWS_ENVELOPE_BYTES
+        : MAX_SIGNATURE_ENVELOPE_BYTES;
+    if (parsed.envelope.size > limit) {
       throw new InputError(
         SIGNATURE_RETRIEVAL_FAILED,
-        `signature envelope size ${parsed.envelope.size} exceeds the ${MAX_SIGNATURE_ENVELOPE_BYTES}-byte limit`,
+        `signature envelope size ${parsed.envelope.size} exceeds the ${limit}-byte limit`,
       );
     }
+    this.#spend(parsed.envelope.size);
     try {
       const envelope = await this.#registry.fetchBlob(this.#repository, parsed.envelope, this.#call);
       return { mediaType: parsed.envelope.mediaType, envelope };
@@ -165,6 +199,7 @@ export class RegistrySignatureSource implements SignatureSource {
         ),
       );
     }
+    this.#spend(descriptor.size);
     let bytes: Uint8Array;
     try {
       bytes = await this.#registry.fetchManifest(this.#repository, descriptor, this.#call);
@@ -179,6 +214,17 @@ export class RegistrySignatureSource implements SignatureSource {
       return parseSignatureManifest(bytes, { anyEnvelopeMediaType: true });
     } catch (error) {
       throw this.#retrievalError(descriptor, error);
+    }
+  }
+
+  /** Counts bytes about to be fetched against {@link MAX_SIGNATURE_BYTES_PER_IMAGE}; throws past it. */
+  #spend(bytes: number): void {
+    this.#bytes += bytes;
+    if (this.#bytes > MAX_SIGNATURE_BYTES_PER_IMAGE) {
+      throw new InputError(
+        SIGNATURE_LIMIT_EXCEEDED,
+        `the signatures of ${this.subjectReference} need more than ${MAX_SIGNATURE_BYTES_PER_IMAGE} bytes of manifests and envelopes (MAX_SIGNATURE_BYTES_PER_IMAGE); refusing to fetch more`,
+      );
     }
   }
 

@@ -32,7 +32,7 @@ import { MediaType } from '../oci/types';
 import type { Descriptor, Platform } from '../oci/types';
 import { AWS_PROFILE_VERSION_ATTRIBUTE, AWS_SIGNING_JOB_ATTRIBUTE, parseArn } from './aws-signer-plugin';
 import { checkSignedEnvelope } from './fresh-envelope';
-import type { ParsedJwsEnvelope } from './jws';
+import { MAX_JWS_ENVELOPE_BYTES, type ParsedJwsEnvelope } from './jws';
 import { buildPayload } from './payload';
 import {
   buildSignatureManifest,
@@ -327,6 +327,9 @@ async function reusable(
   if (manifest.subject?.digest !== target.digest) return 'its subject is another manifest';
   const shape = shapeOf(manifest);
   if (shape !== options.shape) return `it has the ${shape} manifest shape, ${options.shape} was requested`;
+  // The unprotected x5c makes an envelope as large as whoever pushed it likes: bound it before fetching.
+  if (envelopeDesc.mediaType === MediaType.JwsEnvelope && envelopeDesc.size > MAX_JWS_ENVELOPE_BYTES)
+    return `its envelope is ${envelopeDesc.size} bytes, over the ${MAX_JWS_ENVELOPE_BYTES}-byte limit`;
   const trustStores =
     criteria.kind === 'key' ? criteria.trustStores : (deps.trustStores ?? TrustStoreSet.builtIn());
   // The verifier turns a failing checker into a verdict; keep the error to tell "revoked" (sign

@@ -12,6 +12,7 @@
  * rejects unknown fields (fail closed).
  */
 import { ConfigurationError, InputError } from '../errors';
+import { canonicalScope } from '../oci/reference';
 import type { ValidationAction, ValidationType, VerificationLevelName } from './verification-levels';
 import { VALIDATION_TYPES, VERIFICATION_LEVEL_NAMES } from './verification-levels';
 import { goQuote, isSubsetDn, parseX509Identity, X509_SUBJECT_PREFIX } from './x509-identity';
@@ -195,6 +196,12 @@ function validateDocument(doc: TrustPolicyDocument): void {
     }
   }
   validateRegistryScopes(doc);
+  // One spelling per registry (uppercase, :443, ECR FIPS twins): what selectPolicy compares.
+  for (const statement of doc.trustPolicies) {
+    statement.registryScopes = statement.registryScopes.map((scope) =>
+      scope === WILDCARD ? scope : canonicalScope(scope),
+    );
+  }
 
   const seen = new Set<string>();
   for (const { name } of doc.trustPolicies) {
@@ -356,7 +363,8 @@ function validateRegistryScopes(doc: TrustPolicyDocument): void {
         const error = registryScopeFormatError(scope);
         if (error !== undefined) invalid(`${error} (trust policy statement ${q}, registryScopes)`);
       }
-      owners.set(scope, [...(owners.get(scope) ?? []), name]);
+      const key = scope === WILDCARD ? scope : canonicalScope(scope);
+      owners.set(key, [...(owners.get(key) ?? []), name]);
     }
   }
   for (const [scope, names] of owners) {
@@ -385,12 +393,15 @@ function registryScopeFormatError(scope: string): string | undefined {
 
 /**
  * The statement that applies to `artifactReference` (`host[:port]/repo[:tag][@digest]`): the one
- * whose scope equals the reference without tag and digest, else the `*` statement. Throws
+ * whose scope equals the reference without tag and digest, else the `*` statement. Both sides
+ * are compared in one spelling per registry (`canonicalScope`: lowercase host, no `:443`, an ECR
+ * FIPS host as its non-FIPS twin), so another spelling of a scoped repository cannot fall
+ * through to a weaker `*` statement. Throws
  * ConfigurationError `NO_APPLICABLE_POLICY` with notation's message otherwise, and InputError
  * `INVALID_REFERENCE` when the reference has no repository part notation could scope.
  */
 export function selectPolicy(doc: TrustPolicyDocument, artifactReference: string): TrustPolicyStatement {
-  const scope = repositoryOf(artifactReference);
+  const scope = canonicalScope(repositoryOf(artifactReference));
   let wildcard: TrustPolicyStatement | undefined;
   for (const statement of doc.trustPolicies) {
     if (statement.registryScopes.includes(WILDCARD)) wildcard = statement;

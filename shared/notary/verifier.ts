@@ -621,6 +621,11 @@ export async function verifySignature(input: VerifySignatureInput): Promise<Sign
 export interface SignatureSource {
   /** Signature manifests referring to the artifact, in the order to try them. */
   list(): Promise<Descriptor[]>;
+  /**
+   * The same, one at a time (preferred when present): the verifier asks for the next signature
+   * only after the previous one failed, so nothing past the first passing one is fetched.
+   */
+  signatures?(): AsyncIterable<Descriptor>;
   /** The envelope blob of one signature manifest and its layer media type. */
   fetchEnvelope(signatureManifest: Descriptor): Promise<{ mediaType: string; envelope: Uint8Array }>;
 }
@@ -679,15 +684,13 @@ export async function verifyArtifact(input: VerifyArtifactInput): Promise<Artifa
     return { ...base, outcome: 'skipped', message: msg.skipMessage(ref) };
   }
   const max = input.maxSignatures ?? 100;
-  const descriptors = await input.signatures.list();
-  if (descriptors.length === 0) {
-    return { ...base, outcome: 'failed', code: 'NO_SIGNATURE', message: msg.noSignatureMessage(ref) };
-  }
-  // notation-go `Verify`: stop before processing more than `max`, and report the limit whenever
-  // `max` signatures were processed without success (even if no further signature exists).
+  const descriptors: AsyncIterable<Descriptor> | Descriptor[] =
+    input.signatures.signatures?.() ?? (await input.signatures.list());
+  // notation-go `Verify`: signatures one at a time (fetch, verify, discard), stop at the first
+  // that passes or after `max`, and report the limit whenever `max` signatures were processed
+  // without success (even if no further signature exists).
   let processed = 0;
-  for (const descriptor of descriptors) {
-    if (processed >= max) break;
+  for await (const descriptor of descriptors) {
     processed++;
     let fetched: { mediaType: string; envelope: Uint8Array };
     try {
@@ -730,6 +733,10 @@ export async function verifyArtifact(input: VerifyArtifactInput): Promise<Artifa
       reason: msg.signatureFailedMessage(descriptor.digest, verdict.error ?? 'unknown error'),
       verdict,
     });
+    if (processed >= max) break;
+  }
+  if (processed === 0) {
+    return { ...base, outcome: 'failed', code: 'NO_SIGNATURE', message: msg.noSignatureMessage(ref) };
   }
   if (processed >= max) {
     return {

@@ -4,6 +4,7 @@ import {
   ConfigurationError,
   DependencyError,
   InputError,
+  isStagesignError,
   PermissionError,
   type StagesignError,
 } from '../errors';
@@ -28,6 +29,7 @@ import {
   referrerDescriptor,
   referrersTag,
 } from './referrers-index';
+import { drain, readLimited } from './bounded-read';
 import { RegistryAuth, type BasicCredentials, type RegistryAccess } from './registry-auth';
 import type { CallOptions, PushManifestOptions, Registry } from './registry';
 import { backoffDelay, isRetryableStatus, parseRetryAfter, REGISTRY_RETRY_DEFAULTS } from './retry-policy';
@@ -79,10 +81,21 @@ export interface DistributionRegistryOptions {
 type Operation =
   'resolve' | 'fetchManifest' | 'fetchBlob' | 'pushBlob' | 'pushManifest' | 'listReferrers' | 'deleteIndex';
 
-const ECR_ACTIONS: Record<Operation, string[]> = {
+/** The `Registry` methods a stage calls. */
+export type RegistryMethod = Exclude<Operation, 'deleteIndex'>;
+
+/**
+ * The repository-level ECR IAM actions each `Registry` method may need: the union of
+ * {@link ecrActionsOfRequest} over every request the method can send on any path (mount or HEAD
+ * fallback, Referrers API or tag schema). Left out: deleting an outdated tag-schema index after
+ * a push, which is best effort (a denial is only logged), and `ecr:GetAuthorizationToken`
+ * (Resource "*"). test/unit/oci/ecr-actions.test.ts checks this table against the requests the
+ * client really sends, and template.yaml against this table for each function.
+ */
+export const ECR_ACTIONS_BY_METHOD: Readonly<Record<RegistryMethod, readonly string[]>> = {
   resolve: ['ecr:BatchGetImage'],
   fetchManifest: ['ecr:BatchGetImage'],
-  fetchBlob: ['ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'],
+  fetchBlob: ['ecr:GetDownloadUrlForLayer'],
   pushBlob: [
     'ecr:BatchCheckLayerAvailability',
     'ecr:InitiateLayerUpload',
@@ -91,8 +104,42 @@ const ECR_ACTIONS: Record<Operation, string[]> = {
   ],
   pushManifest: ['ecr:PutImage', 'ecr:BatchGetImage'],
   listReferrers: ['ecr:BatchGetImage'],
+};
+
+/** The actions named in permission errors: the table above, plus the best-effort index delete. */
+const ECR_ACTIONS: Readonly<Record<Operation, readonly string[]>> = {
+  ...ECR_ACTIONS_BY_METHOD,
   deleteIndex: ['ecr:BatchDeleteImage'],
 };
+
+/**
+ * The ECR IAM actions one OCI Distribution API request needs (ECR's mapping of the API to IAM;
+ * notary-and-signer.md §6.3): manifests and referrers are read with BatchGetImage, blobs with
+ * GetDownloadUrlForLayer, checked with BatchCheckLayerAvailability, uploaded with the three
+ * layer-upload actions; manifests are written with PutImage and deleted with BatchDeleteImage.
+ */
+export function ecrActionsOfRequest(method: string, pathname: string): string[] {
+  const m = /^\/v2\/.+\/(manifests|blobs\/uploads|blobs|referrers)\/[^/]*$/.exec(pathname);
+  if (!m) return [`unknown: ${method} ${pathname}`];
+  const kind = m[1]!;
+  if (kind === 'manifests') {
+    if (method === 'GET' || method === 'HEAD') return ['ecr:BatchGetImage'];
+    if (method === 'PUT') return ['ecr:PutImage'];
+    if (method === 'DELETE') return ['ecr:BatchDeleteImage'];
+  }
+  if (kind === 'referrers' && method === 'GET') return ['ecr:BatchGetImage'];
+  if (kind === 'blobs') {
+    if (method === 'GET') return ['ecr:GetDownloadUrlForLayer'];
+    if (method === 'HEAD') return ['ecr:BatchCheckLayerAvailability'];
+  }
+  if (kind === 'blobs/uploads') {
+    if (method === 'POST') return ['ecr:InitiateLayerUpload'];
+    if (method === 'PATCH') return ['ecr:UploadLayerPart'];
+    // A monolithic upload sends the content with the closing PUT.
+    if (method === 'PUT') return ['ecr:UploadLayerPart', 'ecr:CompleteLayerUpload'];
+  }
+  return [`unknown: ${method} ${pathname}`];
+}
 
 const MANIFEST_ACCEPT = [
   MediaType.ImageManifest,
@@ -103,7 +150,12 @@ const MANIFEST_ACCEPT = [
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 5;
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
-const MAX_REFERRER_PAGES = 100;
+/** Most Referrers API pages followed for one listing. */
+export const MAX_REFERRER_PAGES = 100;
+/** Most referrer descriptors examined (before filtering) for one listing. */
+export const MAX_REFERRERS_EXAMINED = 10_000;
+/** Most bytes of referrers pages (or the tag-schema index) read for one listing. */
+export const MAX_REFERRERS_BYTES = 16 * 1024 * 1024;
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 const MIN_RETRY_TIMEOUT_MS = 1_000;
 /** Older distribution-spec drafts said "filters applied" with this index annotation instead of a header. */
@@ -429,26 +481,47 @@ export class DistributionRegistry implements Registry {
     artifactType?: string,
     options?: CallOptions,
   ): Promise<Descriptor[]> {
-    const signal = this.callSignal(options);
-    if (this.referrersMode.get(ref.registry) !== 'tag-schema') {
-      const viaApi = await this.listReferrersViaApi(ref, subject, artifactType, signal);
-      if (viaApi !== undefined) return viaApi;
-    }
-    const index = (await this.readReferrersIndex(ref, subject.digest, 'listReferrers', signal))?.index;
-    return filterByArtifactType(index?.manifests ?? [], artifactType);
+    const out: Descriptor[] = [];
+    for await (const page of this.referrerPages(ref, subject, artifactType, options)) out.push(...page);
+    return out;
   }
 
-  /** The Referrers API; undefined when this registry does not support it (then remembered). */
-  private async listReferrersViaApi(
+  /**
+   * The referrers of `subject`, one page at a time (Referrers API pages, else the one tag-schema
+   * index), each page filtered by `artifactType` before it is handed out, so a caller that stops
+   * early (at the first passing signature) neither fetches nor keeps the rest. Bounded per
+   * listing: at most {@link MAX_REFERRER_PAGES} pages, {@link MAX_REFERRERS_EXAMINED}
+   * descriptors and {@link MAX_REFERRERS_BYTES} bytes read; past a bound the listing fails
+   * closed (InputError `REFERRERS_LIMIT_EXCEEDED`, naming the bound).
+   */
+  async *referrerPages(
+    ref: Reference,
+    subject: Descriptor,
+    artifactType?: string,
+    options?: CallOptions,
+  ): AsyncGenerator<Descriptor[], void, undefined> {
+    const signal = this.callSignal(options);
+    const budget = new ReferrersBudget(ref, subject);
+    if (this.referrersMode.get(ref.registry) !== 'tag-schema') {
+      const supported = yield* this.referrerPagesViaApi(ref, subject, artifactType, signal, budget);
+      if (supported) return;
+    }
+    const read = await this.readReferrersIndex(ref, subject.digest, 'listReferrers', signal);
+    if (read !== undefined) budget.read(read.desc.size, read.index.manifests.length);
+    yield filterByArtifactType(read?.index.manifests ?? [], artifactType);
+  }
+
+  /** Referrers API pages; returns false (having yielded nothing) when this registry does not support it (then remembered). */
+  private async *referrerPagesViaApi(
     ref: Reference,
     subject: Descriptor,
     artifactType: string | undefined,
     signal: AbortSignal | undefined,
-  ): Promise<Descriptor[] | undefined> {
+    budget: ReferrersBudget,
+  ): AsyncGenerator<Descriptor[], boolean, undefined> {
     const first = new URL(this.url(ref, `referrers/${subject.digest}`));
     if (artifactType !== undefined) first.searchParams.set('artifactType', artifactType);
     let next: string | undefined = first.toString();
-    const out: Descriptor[] = [];
     for (let page = 0; next !== undefined; page++) {
       if (page >= MAX_REFERRER_PAGES) {
         throw new DependencyError(
@@ -481,7 +554,7 @@ export class DistributionRegistry implements Registry {
           );
         // distribution 2.8 (and other pre-1.1 registries) answer 404: fall back to the tag schema.
         this.referrersMode.set(ref.registry, 'tag-schema');
-        return undefined;
+        return false;
       }
       if (!response.ok) throw await this.failure(spec, response);
       if (contentType(response) !== MediaType.ImageIndex) {
@@ -492,14 +565,26 @@ export class DistributionRegistry implements Registry {
             `registry ${ref.registry} answered a referrers page that is not an image index`,
           );
         this.referrersMode.set(ref.registry, 'tag-schema');
-        return undefined;
+        return false;
       }
       this.referrersMode.set(ref.registry, 'api');
       const what = `referrers of ${formatReference(pinned(ref, subject.digest))}`;
-      const index = parseIndex(
-        await readLimited(response, MAX_MANIFEST_BYTES, what, OciErrorCode.ContentTooLarge, signal),
-        what,
-      );
+      // Never read past what is left of the listing's byte budget (plus one byte to notice).
+      const limit = Math.min(MAX_MANIFEST_BYTES, budget.bytesLeft + 1);
+      let bytes: Uint8Array;
+      try {
+        bytes = await readLimited(response, limit, what, OciErrorCode.ContentTooLarge, signal);
+      } catch (error) {
+        if (
+          limit < MAX_MANIFEST_BYTES &&
+          isStagesignError(error) &&
+          error.code === OciErrorCode.ContentTooLarge
+        )
+          budget.read(limit, 0); // throws REFERRERS_LIMIT_EXCEEDED naming the byte budget
+        throw error;
+      }
+      const index = parseIndex(bytes, what);
+      budget.read(bytes.byteLength, index.manifests.length);
       const applied = [
         response.headers.get('oci-filters-applied') ?? '',
         index.annotations?.[FILTERS_APPLIED_ANNOTATION] ?? '',
@@ -507,11 +592,6 @@ export class DistributionRegistry implements Registry {
         .join(',')
         .split(',')
         .map((s) => s.trim());
-      out.push(
-        ...(applied.includes('artifactType')
-          ? index.manifests
-          : filterByArtifactType(index.manifests, artifactType)),
-      );
       next = nextLink(response.headers.get('link'), next);
       if (next !== undefined && new URL(next).origin !== first.origin) {
         // Credentials are sent to the registry's origin: a page elsewhere (another host, or
@@ -521,8 +601,11 @@ export class DistributionRegistry implements Registry {
           `registry ${ref.registry} pointed the next page of referrers of ${subject.digest} at another origin (${new URL(next).origin}); refusing to follow it`,
         );
       }
+      yield applied.includes('artifactType')
+        ? index.manifests
+        : filterByArtifactType(index.manifests, artifactType);
     }
-    return out;
+    return true;
   }
 
   private async readReferrersIndex(
@@ -844,6 +927,39 @@ export class DistributionRegistry implements Registry {
   }
 }
 
+/** The bounds of one referrers listing: descriptors examined and bytes read. */
+class ReferrersBudget {
+  private examined = 0;
+  private bytes = 0;
+  constructor(
+    private readonly ref: Reference,
+    private readonly subject: Descriptor,
+  ) {}
+
+  get bytesLeft(): number {
+    return MAX_REFERRERS_BYTES - this.bytes;
+  }
+
+  /** Counts a page; throws InputError `REFERRERS_LIMIT_EXCEEDED` naming the bound passed. */
+  read(bytes: number, descriptors: number): void {
+    this.bytes += bytes;
+    this.examined += descriptors;
+    const of = `referrers of ${formatReference(pinned(this.ref, this.subject.digest))}`;
+    if (this.bytes > MAX_REFERRERS_BYTES) {
+      throw new InputError(
+        OciErrorCode.ReferrersLimitExceeded,
+        `registry ${this.ref.registry} sent more than ${MAX_REFERRERS_BYTES} bytes of ${of} (MAX_REFERRERS_BYTES); refusing to read more`,
+      );
+    }
+    if (this.examined > MAX_REFERRERS_EXAMINED) {
+      throw new InputError(
+        OciErrorCode.ReferrersLimitExceeded,
+        `registry ${this.ref.registry} listed more than ${MAX_REFERRERS_EXAMINED} ${of} (MAX_REFERRERS_EXAMINED); refusing to examine more`,
+      );
+    }
+  }
+}
+
 function pinned(ref: Reference, digest: string): Reference {
   return { registry: ref.registry, repository: ref.repository, digest };
 }
@@ -852,63 +968,9 @@ function contentType(response: Response): string {
   return (response.headers.get('content-type') ?? '').split(';')[0]!.trim();
 }
 
-async function drain(response: Response): Promise<void> {
-  if (response.body !== null && !response.bodyUsed) await response.body.cancel().catch(() => undefined);
-}
-
-/** Reads at most `limit` bytes; more is CONTENT_TOO_LARGE or SIZE_MISMATCH (`overflowCode`). */
-async function readLimited(
-  response: Response,
-  limit: number,
-  what: string,
-  overflowCode: string,
-  signal?: AbortSignal,
-): Promise<Uint8Array> {
-  const announced = Number(response.headers.get('content-length') ?? NaN);
-  const tooMuch = () =>
-    new InputError(overflowCode, `${what}: the registry sent more than the ${limit} bytes expected`);
-  if (Number.isFinite(announced) && announced > limit) {
-    await drain(response);
-    throw tooMuch();
-  }
-  if (response.body === null) return new Uint8Array(0);
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    let chunk: Awaited<ReturnType<typeof reader.read>>;
-    try {
-      chunk = await reader.read();
-    } catch (cause) {
-      if (signal?.aborted) throw abortedError(`reading ${what}`, signal, cause);
-      // The attempt's time limit also ends a body that stops flowing.
-      throw new DependencyError(
-        OciErrorCode.RegistryUnavailable,
-        `${what}: the registry stopped sending (${describeNetworkError(cause)})`,
-        { cause },
-      );
-    }
-    const { done, value } = chunk;
-    if (done) break;
-    total += value.byteLength;
-    if (total > limit) {
-      await reader.cancel().catch(() => undefined);
-      throw tooMuch();
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
-}
-
 /** The `errors` of a distribution-spec error body; tolerant of any other body. */
 async function readErrorDetails(response: Response): Promise<RegistryErrorDetail[]> {
-  if (response.bodyUsed || response.body === null) return [];
+  if (response.bodyUsed) return [];
   let bytes: Uint8Array;
   try {
     bytes = await readLimited(response, MAX_ERROR_BODY_BYTES, 'error body', OciErrorCode.ContentTooLarge);

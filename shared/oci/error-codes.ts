@@ -35,6 +35,8 @@ export const OciErrorCode = {
   PlainHttpRegistry: 'REGISTRY_SPEAKS_PLAIN_HTTP',
   /** ConfigurationError: no AWS credentials were found for ecr:GetAuthorizationToken. */
   EcrCredentialsMissing: 'ECR_CREDENTIALS_MISSING',
+  /** InputError: a referrers listing past its bounds (descriptors examined or bytes read). */
+  ReferrersLimitExceeded: 'REFERRERS_LIMIT_EXCEEDED',
   /** InputError: an OCI image layout directory that is missing or malformed. */
   InvalidLayout: 'INVALID_OCI_LAYOUT',
 } as const;

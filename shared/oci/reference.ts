@@ -62,8 +62,9 @@ export function digestProblem(digest: string): string | undefined {
 
 /**
  * Parses `registry[:port]/repository[:tag][@digest]` (the registry is always explicit, as in
- * notation and oras: no implicit docker.io). Throws `InputError` `INVALID_REFERENCE` quoting
- * the input and saying what is wrong.
+ * notation and oras: no implicit docker.io). The registry comes back in its one spelling
+ * ({@link canonicalRegistryHost}), so messages and output variables never depend on how it was
+ * typed. Throws `InputError` `INVALID_REFERENCE` quoting the input and saying what is wrong.
  */
 export function parseReference(input: string): Reference {
   if (input.length === 0) throw invalid(input, 'the reference is empty');
@@ -80,7 +81,7 @@ export function parseReference(input: string): Reference {
   const slash = rest.indexOf('/');
   if (slash < 0)
     throw invalid(input, 'it has no registry host (write the registry explicitly, e.g. localhost:5000/app)');
-  const registry = rest.slice(0, slash);
+  let registry = rest.slice(0, slash);
   let path = rest.slice(slash + 1);
   if (!HOST_RE.test(registry))
     throw invalid(input, `registry ${JSON.stringify(registry)} is not a valid host[:port]`);
@@ -106,6 +107,7 @@ export function parseReference(input: string): Reference {
       `repository ${JSON.stringify(path)} must be lowercase path components of [a-z0-9] separated by ".", "_", "__", "-" or "/"`,
     );
   }
+  registry = canonicalRegistryHost(registry);
   if (registry.length + 1 + path.length > MAX_NAME_LENGTH)
     throw invalid(input, `the name is longer than ${MAX_NAME_LENGTH} characters`);
   const ref: Reference = { registry, repository: path };
@@ -163,4 +165,37 @@ export function parseEcrHost(host: string): EcrHost | undefined {
     fips: m[2] !== undefined,
     partitionSuffix: m[4] === '.cn' ? '.cn' : '',
   };
+}
+
+/**
+ * The one spelling of a registry host: lowercase (DNS names are case-insensitive) and without
+ * the default HTTPS port `:443`. Used for every parsed reference, so `DKR.ECR.…:443` and
+ * `dkr.ecr.…` are the same text everywhere.
+ */
+export function canonicalRegistryHost(host: string): string {
+  return host.toLowerCase().replace(/:443$/, '');
+}
+
+/** Docker Hub's registry names that mean `docker.io` (as docker's reference normaliser treats them). */
+const DOCKER_HUB_ALIASES: ReadonlySet<string> = new Set(['index.docker.io', 'registry-1.docker.io']);
+
+/**
+ * The host as trust policy scopes compare it: {@link canonicalRegistryHost}, and hosts that
+ * name the same registry folded into one: an ECR FIPS endpoint
+ * `<account>.dkr.ecr-fips.<region>.amazonaws.com` as `<account>.dkr.ecr.<region>.amazonaws.com`
+ * (same account, region, repositories and credentials), and Docker Hub's aliases as `docker.io`.
+ * Only for comparing scopes: requests still go to the host as written (a FIPS endpoint stays FIPS).
+ */
+export function scopeRegistryHost(host: string): string {
+  const canonical = canonicalRegistryHost(host);
+  const ecr = parseEcrHost(canonical);
+  if (ecr) return `${ecr.accountId}.dkr.ecr.${ecr.region}.amazonaws.com${ecr.partitionSuffix}`;
+  return DOCKER_HUB_ALIASES.has(canonical) ? 'docker.io' : canonical;
+}
+
+/** `host/repository` with the host as {@link scopeRegistryHost} spells it; `*` and host-less text unchanged. */
+export function canonicalScope(scope: string): string {
+  const slash = scope.indexOf('/');
+  if (slash <= 0) return scope;
+  return `${scopeRegistryHost(scope.slice(0, slash))}${scope.slice(slash)}`;
 }

@@ -7,6 +7,7 @@ import { parseEcrHost, type EcrHost } from './reference';
 import { describeAwsError } from '../aws/aws-error';
 import { boundedRequestHandler } from '../aws/request-handler';
 import { describeNetworkError } from './network-errors';
+import { drain, readLimited } from './bounded-read';
 
 /** What a request needs on a repository, mapped to token scopes `repository:<name>:<actions>`. */
 export type RegistryAccess = 'pull' | 'push' | 'delete';
@@ -76,6 +77,8 @@ const ACTIONS: Record<RegistryAccess, string[]> = {
 // Refresh ECR tokens this long before they expire, so a token never dies mid-job.
 const ECR_REFRESH_MARGIN_MS = 5 * 60 * 1000;
 const DEFAULT_TOKEN_TIMEOUT_MS = 30_000;
+/** Largest token-service answer read (inflated bytes); a real one is a few KiB. */
+export const MAX_TOKEN_RESPONSE_BYTES = 64 * 1024;
 // Docker token spec: expires_in defaults to 60 s.
 const DEFAULT_BEARER_TTL_S = 60;
 
@@ -204,7 +207,7 @@ export class RegistryAuth {
       );
     }
     if (response.status === 401 || response.status === 403) {
-      await response.body?.cancel();
+      await drain(response);
       throw new PermissionError(
         OciErrorCode.RegistryDenied,
         `token service ${url.host} for registry ${host} denied scope "${scope}" (${response.status})` +
@@ -214,18 +217,26 @@ export class RegistryAuth {
       );
     }
     if (!response.ok) {
-      await response.body?.cancel();
+      await drain(response);
       throw new DependencyError(
         OciErrorCode.RegistryUnavailable,
         `token service ${url.host} for registry ${host} answered ${response.status} for scope "${scope}"`,
       );
     }
+    // Bounded like every registry body: a realm may point anywhere, even at an endless or
+    // gzip-bomb answer; the limit counts inflated bytes.
+    const bytes = await readLimited(
+      response,
+      MAX_TOKEN_RESPONSE_BYTES,
+      `token service ${url.host} for registry ${host}`,
+      OciErrorCode.ContentTooLarge,
+      caller,
+    );
     let body: { token?: unknown; access_token?: unknown; expires_in?: unknown };
     try {
-      body = (await response.json()) as typeof body;
+      const parsed: unknown = JSON.parse(new TextDecoder().decode(bytes));
+      body = typeof parsed === 'object' && parsed !== null ? (parsed as typeof body) : {};
     } catch (cause) {
-      if (caller?.aborted)
-        throw abortedError(`token request to ${url.host} for registry ${host}`, caller, cause);
       throw new DependencyError(
         OciErrorCode.RegistryUnavailable,
         `token service ${url.host} for registry ${host} answered a body that is not JSON`,

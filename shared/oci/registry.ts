@@ -50,6 +50,32 @@ export interface Registry {
     artifactType?: string,
     options?: CallOptions,
   ): Promise<Descriptor[]>;
+  /**
+   * The same listing one page at a time, each page already filtered, so a caller that stops
+   * early fetches and keeps no more (`DistributionRegistry`: Referrers API pages). Optional: use
+   * {@link referrerPages}, which falls back to one page from `listReferrers`.
+   */
+  referrerPages?(
+    ref: Reference,
+    subject: Descriptor,
+    artifactType?: string,
+    options?: CallOptions,
+  ): AsyncIterable<Descriptor[]>;
+}
+
+/** The referrers of `subject`, page by page ({@link Registry.referrerPages}, else one page). */
+export async function* referrerPages(
+  registry: Registry,
+  ref: Reference,
+  subject: Descriptor,
+  artifactType?: string,
+  options?: CallOptions,
+): AsyncGenerator<Descriptor[], void, undefined> {
+  if (registry.referrerPages !== undefined) {
+    yield* registry.referrerPages(ref, subject, artifactType, options);
+    return;
+  }
+  yield await registry.listReferrers(ref, subject, artifactType, options);
 }
 
 export type { CallOptions };

@@ -346,6 +346,6 @@ describe('stagesign policy show', () => {
   it('is a usage error without a subcommand', async () => {
     const r = await stagesign(['policy']);
     expect(r.status).toBe(1);
-    expect(lines(r.stderr)[0]).toBe('Error: policy needs a subcommand: show');
+    expect(lines(r.stderr)[0]).toBe('Error: policy needs a subcommand: show, export');
   });
 });

@@ -16,16 +16,13 @@ import { TrustStoreSet } from '../../shared/notary/trust-store';
 import { pluginMinVersionError, verifySignature, type SignatureVerdict } from '../../shared/notary/verifier';
 import { matchAwsTrustedIdentity } from '../../shared/notary/aws-signer-plugin';
 import * as msg from '../../shared/notary/messages';
+import { suiteTitle } from '../helpers/skip-notice';
 
 const VECTORS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/vectors');
 const present = existsSync(path.join(VECTORS, 'expected-verdicts.json'));
 const required = process.env.STAGESIGN_REQUIRE_INTEGRATION === '1';
 
-if (!present) {
-  console.warn(
-    `[conformance] SKIPPED: ${VECTORS} not found. Check out the shared vectors next to the repository (../shared/vectors) to run this suite.`,
-  );
-}
+const MISSING = `${VECTORS} not found; check out the shared vectors next to the repository (../shared/vectors) to run this suite`;
 
 describe('conformance vectors folder', () => {
   it('exists when STAGESIGN_REQUIRE_INTEGRATION=1', () => {
@@ -66,7 +63,7 @@ const NOW = new Date('2025-11-15T00:00:00Z');
 const read = (rel: string) => readFileSync(path.join(VECTORS, rel));
 const derOf = (rel: string) => new Uint8Array(new X509Certificate(read(rel)).raw);
 
-describe.runIf(present)('notation-go envelope vectors', () => {
+describe.runIf(present)(suiteTitle('notation-go envelope vectors', present, MISSING), () => {
   let stores: TrustStoreSet;
   const ctx = expected?.contexts['notation-go-dummy'];
   beforeAll(async () => {
@@ -235,7 +232,7 @@ describe.runIf(present)('notation-go envelope vectors', () => {
   });
 });
 
-describe.runIf(present)('AWS Signer plugin vectors', () => {
+describe.runIf(present)(suiteTitle('AWS Signer plugin vectors', present, MISSING), () => {
   it("computes the GetRevocationStatus certificateHashes of the plugin's test chain", () => {
     const g = expected!.getRevocationStatus;
     const chain = g.certs.map(derOf);

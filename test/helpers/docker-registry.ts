@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe } from 'vitest';
+import { suiteTitle } from './skip-notice';
 
 /**
  * Launcher for Debian's `docker-registry` (distribution 2.8: no Referrers API, so it exercises
@@ -166,10 +167,13 @@ export function describeWithDockerRegistry(
     process.stderr.write(
       `\n⚠️  SKIPPED "${title}": ${DOCKER_REGISTRY_BINARY} is missing; ${DOCKER_REGISTRY_INSTALL_HINT}. CI sets STAGESIGN_REQUIRE_INTEGRATION=1 and fails instead.\n`,
     );
-    describe.skip(`${title} (skipped: docker-registry is not installed)`, () =>
-      body(() => {
-        throw new Error('unreachable');
-      }));
+    describe.skip(
+      suiteTitle(title, false, `${DOCKER_REGISTRY_BINARY} is missing; ${DOCKER_REGISTRY_INSTALL_HINT}`),
+      () =>
+        body(() => {
+          throw new Error('unreachable');
+        }),
+    );
     return;
   }
   describe(title, () => {

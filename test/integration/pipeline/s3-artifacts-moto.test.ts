@@ -7,6 +7,7 @@ import { parseJob } from '../../../shared/pipeline/job';
 import { S3ArtifactStore } from '../../../shared/pipeline/s3-artifact-store';
 import { readZip, writeZip } from '../../../shared/pipeline/zip';
 import { jobEvent } from '../../helpers/codepipeline-events';
+import { suiteTitle } from '../../helpers/skip-notice';
 
 /**
  * A real S3 round-trip of artifact zips against moto (`python -m moto.server`), with the job's
@@ -15,15 +16,11 @@ import { jobEvent } from '../../helpers/codepipeline-events';
 const python = process.env.PYTHON ?? 'python3';
 const motoAvailable = spawnSync(python, ['-c', 'import moto.server'], { stdio: 'ignore' }).status === 0;
 const required = process.env.STAGESIGN_REQUIRE_INTEGRATION === '1';
-if (!motoAvailable && !required) {
-  // Straight to stderr: vitest's `silent: 'passed-only'` swallows console output of a file
-  // whose tests were all skipped, so a console.warn here would never be seen.
-  process.stderr.write(
-    `\n⚠️  SKIPPED the moto S3 artifact tests: \`${python} -c "import moto.server"\` failed. ` +
-      'Install moto with `pip install "moto[server]==5.2.1"` (or set PYTHON to an interpreter that has it). ' +
-      'CI sets STAGESIGN_REQUIRE_INTEGRATION=1 and fails instead.\n',
-  );
-}
+const SUITE = suiteTitle(
+  'S3ArtifactStore against moto',
+  motoAvailable || required,
+  `\`${python} -c "import moto.server"\` failed; install moto with \`pip install "moto[server]==5.2.1"\` (or set PYTHON to an interpreter that has it)`,
+);
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -36,7 +33,7 @@ async function freePort(): Promise<number> {
   });
 }
 
-describe.skipIf(!motoAvailable && !required)('S3ArtifactStore against moto', () => {
+describe.skipIf(!motoAvailable && !required)(SUITE, () => {
   let moto: ChildProcess | undefined;
   let endpoint = '';
   const env = () => ({ AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_S3: endpoint });

@@ -23,8 +23,8 @@ import {
   NOW,
   pushImage,
   pushSignature,
-  RecordingRevocationChecker,
   tamper,
+  verifyWithFixtures,
 } from '../../unit/functions/verify-image/signed-images';
 
 describeWithDockerRegistry('verifyImageReference against a real docker-registry (tag schema)', (docker) => {
@@ -37,15 +37,7 @@ describeWithDockerRegistry('verifyImageReference against a real docker-registry 
     image = await pushImage(registry, parseReference(`${name}:v1`), { tag: 'v1', seed: name });
   });
 
-  const verify = (reference: string) =>
-    verifyImageReference({
-      registry,
-      reference,
-      policyDocument: fixturePolicy(),
-      trustStores: fixtureTrustStores(),
-      revocationChecker: new RecordingRevocationChecker(),
-      now: NOW,
-    });
+  const verify = (reference: string) => verifyWithFixtures(registry, reference);
 
   it('verifies a signed image found through the referrers tag schema', async () => {
     const sig = await pushSignature(registry, parseReference(`${name}:v1`), image, awsEnvelope(image));

@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { createJwsEnvelope, encodeProtectedHeader, parseJwsEnvelope } from '../../../shared/notary/jws';
+import {
+  createJwsEnvelope,
+  encodeProtectedHeader,
+  MAX_JWS_ENVELOPE_BYTES,
+  MAX_X5C_CERTIFICATE_BYTES,
+  MAX_X5C_ENTRIES,
+  parseJwsEnvelope,
+} from '../../../shared/notary/jws';
 import { checkSignedEnvelope } from '../../../shared/notary/fresh-envelope';
 import { decodeStrictBase64Url } from '../../../shared/notary/strict-base64url';
 import {
@@ -148,6 +155,48 @@ describe('checkSignedEnvelope', () => {
   it('rejects COSE', () => {
     expect(() => checkSignedEnvelope(env, 'application/cose', AWS_FIXTURE.target)).toThrow(
       expect.objectContaining({ code: 'UNSUPPORTED_ENVELOPE' }),
+    );
+  });
+});
+
+// issue 9 item 3: `x5c` is unprotected, so anyone who can push a referrer can grow it at will.
+describe('parseJwsEnvelope bounds (hostile x5c)', () => {
+  const valid = signLikeAwsSigner(buildTestPayload(AWS_FIXTURE.target)).envelope;
+  const withX5c = (x5c: unknown[]) =>
+    reencode(valid, (e) => {
+      (e.header as Record<string, unknown>).x5c = x5c;
+    });
+
+  it(`refuses more than ${MAX_X5C_ENTRIES} x5c entries before decoding any`, () => {
+    // Not base64 at all: decoding any entry first would fail with "illegal base64" instead.
+    const junk = Array.from({ length: MAX_X5C_ENTRIES + 1 }, () => '!not base64!');
+    expect(() => parseJwsEnvelope(withX5c(junk))).toThrow(
+      `signature is invalid. Error: x5c has ${MAX_X5C_ENTRIES + 1} certificates, more than the limit of ${MAX_X5C_ENTRIES} (MAX_X5C_ENTRIES)`,
+    );
+  });
+
+  it(`refuses an x5c entry over ${MAX_X5C_CERTIFICATE_BYTES} bytes before decoding it`, () => {
+    const chain = (JSON.parse(Buffer.from(valid).toString('utf8')) as { header: { x5c: string[] } }).header
+      .x5c;
+    const huge = Buffer.alloc(MAX_X5C_CERTIFICATE_BYTES + 1, 0x30).toString('base64');
+    expect(() => parseJwsEnvelope(withX5c([chain[0], huge]))).toThrow(
+      `x5c[1] is longer than the limit of ${MAX_X5C_CERTIFICATE_BYTES} bytes per certificate (MAX_X5C_CERTIFICATE_BYTES)`,
+    );
+  });
+
+  it('accepts an x5c of exactly the limits (the bounds do not refuse real chains)', () => {
+    const chain = (JSON.parse(Buffer.from(valid).toString('utf8')) as { header: { x5c: string[] } }).header
+      .x5c;
+    expect(parseJwsEnvelope(withX5c(chain)).certificateChain).toHaveLength(chain.length);
+    // Ten entries: the bound passes and notation's chain rules then judge the chain.
+    const ten = [...chain, ...Array.from({ length: MAX_X5C_ENTRIES - chain.length }, () => chain[1]!)];
+    expect(() => parseJwsEnvelope(withX5c(ten))).toThrow(/certificate-chain is invalid/);
+  });
+
+  it(`refuses an envelope over ${MAX_JWS_ENVELOPE_BYTES} bytes without parsing it`, () => {
+    const big = new Uint8Array(MAX_JWS_ENVELOPE_BYTES + 1).fill(0x20);
+    expect(() => parseJwsEnvelope(big)).toThrow(
+      `signature envelope format is malformed. error: envelope is ${MAX_JWS_ENVELOPE_BYTES + 1} bytes, more than the limit of ${MAX_JWS_ENVELOPE_BYTES} bytes (MAX_JWS_ENVELOPE_BYTES)`,
     );
   });
 });

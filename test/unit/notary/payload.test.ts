@@ -4,9 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { InputError } from '../../../shared/errors';
 import { buildPayload } from '../../../shared/notary/payload';
 import type { Descriptor } from '../../../shared/oci/types';
+import { suiteTitle } from '../../helpers/skip-notice';
 
 const VECTORS = fileURLToPath(new URL('../../../../shared/vectors/', import.meta.url));
 const haveVectors = existsSync(VECTORS);
+const VECTOR_SUITE = suiteTitle('against notation-go vectors', haveVectors, `${VECTORS} not found`);
 if (!haveVectors && process.env['STAGESIGN_REQUIRE_INTEGRATION'] === '1') {
   throw new Error(`conformance vectors are required in CI but ${VECTORS} does not exist`);
 }
@@ -116,7 +118,7 @@ describe('buildPayload', () => {
     });
   });
 
-  describe.skipIf(!haveVectors)('against notation-go vectors', () => {
+  describe.skipIf(!haveVectors)(VECTOR_SUITE, () => {
     it.each([
       [
         'internal/mock/testdata/ca_valid_sig_env.json',

@@ -6,12 +6,14 @@ import {
   signArtifact,
 } from '../../../shared/notary/sign-artifact';
 import type { SignArtifactDeps } from '../../../shared/notary/sign-artifact';
-import { parseSignatureManifest } from '../../../shared/notary/signature-manifest';
+import { buildSignatureManifest, parseSignatureManifest } from '../../../shared/notary/signature-manifest';
 import type { PayloadSigner } from '../../../shared/notary/types';
 import { DistributionRegistry } from '../../../shared/oci/distribution-registry';
 import { parseReference } from '../../../shared/oci/reference';
 import type { Reference } from '../../../shared/oci/reference';
 import { MediaType } from '../../../shared/oci/types';
+import { descriptorFor } from '../../../shared/oci/digest';
+import { MAX_JWS_ENVELOPE_BYTES } from '../../../shared/notary/jws';
 import { FakeRegistry } from '../../helpers/fake-registry';
 import { signLikeAwsSigner } from '../../helpers/test-signing-authority';
 import {
@@ -114,6 +116,22 @@ describe.each([
       signatureDigest: first.signatureDigest,
       signingJobId: first.signingJobId,
     });
+  });
+
+  // issue 9 item 3: the reuse check looks at the newest referrer first; a hostile one is bounded.
+  it('never fetches a newer referrer whose envelope is over the JWS envelope bound, and reuses the good one', async () => {
+    const image = await pushTestImage(registry, ref, 'v1');
+    const first = await signArtifact(deps, ref, { now: TEST_NOW, profileArn: PROFILE_ARN });
+    const huge = new Uint8Array(MAX_JWS_ENVELOPE_BYTES + 1).fill(0x20);
+    const hugeDesc = descriptorFor(huge, MediaType.JwsEnvelope);
+    await registry.pushBlob(ref, hugeDesc, huge);
+    const built = buildSignatureManifest({ subject: image, envelope: hugeDesc, annotations: {} });
+    await registry.pushBlob(ref, built.config.descriptor, built.config.bytes);
+    await registry.pushManifest(ref, built.descriptor, built.bytes);
+    fake.resetRequests();
+    const second = await signArtifact(deps, ref, { now: TEST_NOW, profileArn: PROFILE_ARN });
+    expect(second).toMatchObject({ reused: true, signatureDigest: first.signatureDigest });
+    expect(fake.registryRequests().filter((r) => r.path.endsWith(`/blobs/${hugeDesc.digest}`))).toEqual([]);
   });
 
   it('signs again when forced, leaving two signatures', async () => {

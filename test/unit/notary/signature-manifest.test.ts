@@ -13,9 +13,15 @@ import {
 } from '../../../shared/notary/signature-manifest';
 import { EMPTY_DESCRIPTOR } from '../../../shared/oci/types';
 import type { Descriptor, ImageManifest } from '../../../shared/oci/types';
+import { suiteTitle } from '../../helpers/skip-notice';
 
 const VECTORS = fileURLToPath(new URL('../../../../shared/vectors/', import.meta.url));
 const haveVectors = existsSync(VECTORS);
+const ROOT_FINGERPRINT = suiteTitle(
+  'gives the AWS Signer root the fingerprint notation inspect prints',
+  haveVectors,
+  `${VECTORS} not found`,
+);
 if (!haveVectors && process.env['STAGESIGN_REQUIRE_INTEGRATION'] === '1') {
   throw new Error(`conformance vectors are required in CI but ${VECTORS} does not exist`);
 }
@@ -78,7 +84,7 @@ describe('signatureAnnotations', () => {
     expect(() => signatureAnnotations({ certificateChain: [], signingTime: new Date() })).toThrow(InputError);
   });
 
-  it.skipIf(!haveVectors)('gives the AWS Signer root the fingerprint notation inspect prints', () => {
+  it.skipIf(!haveVectors)(ROOT_FINGERPRINT, () => {
     const pem = readFileSync(
       `${VECTORS}kyverno-notation-aws/configs/samples/extracted/aws-signer-ts.aws-signer-notation-root.pem`,
       'utf8',

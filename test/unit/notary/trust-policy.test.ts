@@ -228,3 +228,59 @@ describe('selectPolicy', () => {
     });
   });
 });
+
+// issue 9 item 2: another spelling of a scoped repository must not fall through to `*`.
+describe('one spelling per registry in statement selection', () => {
+  const ECR = '123456789012.dkr.ecr.us-west-2.amazonaws.com';
+  const spellings = [
+    `${ECR}/app`,
+    `${ECR.toUpperCase()}/app`,
+    `${ECR}:443/app`,
+    `123456789012.dkr.ecr-fips.us-west-2.amazonaws.com/app`,
+    `123456789012.DKR.ECR-FIPS.US-WEST-2.AMAZONAWS.COM:443/app`,
+  ];
+  const policyWithScope = (scope: string) =>
+    parseTrustPolicy({
+      version: '1.0',
+      trustPolicies: [
+        statement('app', [scope]),
+        { name: 'everything-else', registryScopes: ['*'], signatureVerification: { level: 'skip' } },
+      ],
+    });
+
+  it.each(spellings)('the scope written %s selects "app" for every spelling of the image', (scope) => {
+    const doc = policyWithScope(scope);
+    for (const spelling of spellings) {
+      expect(selectPolicy(doc, `${spelling}@${DIGEST}`).name, spelling).toBe('app');
+      expect(selectPolicy(doc, `${spelling}:v1`).name, spelling).toBe('app');
+    }
+    expect(selectPolicy(doc, `${ECR}/other@${DIGEST}`).name).toBe('everything-else');
+    expect(selectPolicy(doc, `123456789012.dkr.ecr.us-east-1.amazonaws.com/app@${DIGEST}`).name).toBe(
+      'everything-else',
+    );
+  });
+
+  it('stores scopes canonicalised (lowercase, no :443, the ECR non-FIPS host)', () => {
+    expect(policyWithScope(spellings[4]!).trustPolicies[0]!.registryScopes).toEqual([`${ECR}/app`]);
+    expect(policyWithScope('Registry.Example.com:443/app').trustPolicies[0]!.registryScopes).toEqual([
+      'registry.example.com/app',
+    ]);
+    expect(policyWithScope('localhost:5000/app').trustPolicies[0]!.registryScopes).toEqual([
+      'localhost:5000/app',
+    ]);
+  });
+
+  it('treats two spellings of one scope in two statements as the same scope', () => {
+    expect(
+      errorOf(() =>
+        parseTrustPolicy({
+          version: '1.0',
+          trustPolicies: [statement('a', [`${ECR}/app`]), statement('b', [`${ECR.toUpperCase()}/app`])],
+        }),
+      ),
+    ).toMatchObject({
+      code: 'TRUST_POLICY_INVALID',
+      message: expect.stringContaining('is present in multiple'),
+    });
+  });
+});

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
+  canonicalScope,
   ecrPartition,
   formatReference,
   parseEcrHost,
   parseReference,
+  scopeRegistryHost,
   withDigest,
 } from '../../../shared/oci/reference';
 
@@ -32,7 +34,7 @@ describe('parseReference', () => {
         'ghcr.io/my-org/my__app.x:1.0.0-rc_1',
         { registry: 'ghcr.io', repository: 'my-org/my__app.x', tag: '1.0.0-rc_1' },
       ],
-      ['Registry.Example.com/app:V1', { registry: 'Registry.Example.com', repository: 'app', tag: 'V1' }],
+      ['Registry.Example.com/app:V1', { registry: 'registry.example.com', repository: 'app', tag: 'V1' }],
       [
         `registry.example.com/app@${D512}`,
         { registry: 'registry.example.com', repository: 'app', digest: D512 },
@@ -85,6 +87,37 @@ describe('parseReference', () => {
       );
       expect(() => parseReference(input)).toThrow(`"${input}"`);
     });
+  });
+});
+
+describe('one spelling per registry host (issue 9 item 2)', () => {
+  const digest = `sha256:${'a'.repeat(64)}`;
+  it.each([
+    ['123456789012.DKR.ECR.US-WEST-2.AMAZONAWS.COM/app', '123456789012.dkr.ecr.us-west-2.amazonaws.com'],
+    ['Registry.Example.com:443/app', 'registry.example.com'],
+    ['registry.example.com:5000/app', 'registry.example.com:5000'],
+    [
+      '123456789012.dkr.ecr-fips.us-east-1.amazonaws.com/app',
+      '123456789012.dkr.ecr-fips.us-east-1.amazonaws.com',
+    ],
+  ])('parseReference(%s) keeps the registry as %s', (input, registry) => {
+    const ref = parseReference(`${input}@${digest}`);
+    expect(ref.registry).toBe(registry);
+    expect(formatReference(ref)).toBe(`${registry}/app@${digest}`);
+  });
+  it.each([
+    ['123456789012.dkr.ecr-fips.us-east-1.amazonaws.com', '123456789012.dkr.ecr.us-east-1.amazonaws.com'],
+    [
+      '123456789012.DKR.ECR-FIPS.us-gov-west-1.amazonaws.com:443',
+      '123456789012.dkr.ecr.us-gov-west-1.amazonaws.com',
+    ],
+    ['123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn', '123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn'],
+    ['index.docker.io', 'docker.io'],
+    ['registry-1.docker.io', 'docker.io'],
+    ['localhost:443', 'localhost'],
+  ])('scopeRegistryHost(%s) is %s', (host, scope) => {
+    expect(scopeRegistryHost(host)).toBe(scope);
+    expect(canonicalScope(`${host}/a/b`)).toBe(`${scope}/a/b`);
   });
 });
 

@@ -168,6 +168,67 @@ describe('npm run invoke', () => {
     }
   });
 
+  it("sets --env-vars values for the stage's function as sam local invoke does, over the shell's", () => {
+    const probe = path.join(dir, 'env-probe-handler.mjs');
+    writeFileSync(
+      probe,
+      'export const handler = async () => {\n' +
+        "  for (const name of ['SIGNING_PROFILE_ARN', 'POWERTOOLS_LOG_LEVEL', 'NOT_IN_TEMPLATE'])\n" +
+        '    process.stderr.write(`${name}=${process.env[name] ?? "(unset)"}\\n`);\n' +
+        '};\n',
+    );
+    const envVars = path.join(dir, 'env-vars.json');
+    writeFileSync(
+      envVars,
+      JSON.stringify({
+        Parameters: { POWERTOOLS_LOG_LEVEL: 'DEBUG', SIGNING_PROFILE_ARN: 'from-parameters' },
+        SignImageFunction: { SIGNING_PROFILE_ARN: 'arn:from-function', NOT_IN_TEMPLATE: 'x' },
+        VerifyImageFunction: { SIGNING_PROFILE_ARN: 'arn:of-the-other-function' },
+      }),
+    );
+    const run = invoke([
+      'sign-image',
+      eventFile('{}', 'env-event'),
+      '--handler',
+      probe,
+      '--env-vars',
+      envVars,
+    ]);
+    expect(run.stderr).toContain('SIGNING_PROFILE_ARN=arn:from-function\n');
+    expect(run.stderr).toContain('POWERTOOLS_LOG_LEVEL=DEBUG\n');
+    expect(run.stderr).toContain('NOT_IN_TEMPLATE=(unset)\n');
+    expect(run.stderr).toContain(
+      `[env-vars] SignImageFunction: set POWERTOOLS_LOG_LEVEL, SIGNING_PROFILE_ARN from ${envVars}`,
+    );
+    expect(run.stderr).toContain(
+      "[env-vars] SignImageFunction: ignored NOT_IN_TEMPLATE: not declared in template.yaml's Environment.Variables for SignImageFunction",
+    );
+    // Names only: the values never reach the invoker's own lines.
+    expect(
+      run.stderr
+        .split('\n')
+        .filter((l) => l.startsWith('[env-vars]'))
+        .join('\n'),
+    ).not.toContain('arn:');
+  });
+
+  it('treats an --env-vars file that is not in the format as a usage error naming the key', () => {
+    const envVars = path.join(dir, 'bad-env-vars.json');
+    writeFileSync(envVars, JSON.stringify({ SignImageFunction: { TRUST_POLICY: { version: '1.0' } } }));
+    const run = invoke([
+      'sign-image',
+      eventFile('{}', 'bad-env-event'),
+      '--handler',
+      fixtureHandler,
+      '--env-vars',
+      envVars,
+    ]);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain(
+      `${envVars}: SignImageFunction.TRUST_POLICY must be a string, number, boolean or null`,
+    );
+  });
+
   it('treats a stage without functions/<stage>/handler.ts as a usage error listing the stages', () => {
     const run = invoke(['no-such-stage', eventFile('{}', 'usage')]);
     expect(run.status).toBe(2);

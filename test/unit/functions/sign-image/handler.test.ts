@@ -198,7 +198,7 @@ const EXPECTED: Record<string, (r: Awaited<ReturnType<typeof invoke>>) => void> 
       },
     });
   },
-  'profile-version-arn': ({ failure, code }) => {
+  'bad-profile-version-arn': ({ failure, code }) => {
     expect(code).toBe('SIGNING_PROFILE_ARN_IS_VERSION');
     expect(failure).toMatchObject({
       failureDetails: {

@@ -26,6 +26,7 @@ import type { PipelineHandler } from '../../../../shared/pipeline';
 import { captureOutput } from '../../../helpers/codepipeline-capture';
 import { EVENT_SECRETS, fakeContext, loadEvent } from '../../../helpers/codepipeline-events';
 import { FakeRegistry } from '../../../helpers/fake-registry';
+import { answerManifestHeads } from '../../../helpers/manifest-heads';
 import { AWS_FIXTURE, awsEnvelope, fixturePolicy, fixtureRootPem, pushSignature } from './signed-images';
 
 const HOST = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
@@ -116,24 +117,11 @@ describe('the verify-image handler on the sample events', () => {
     fake = await FakeRegistry.start({ auth: { scheme: 'token', token: TOKEN } });
     // The images of the events are not content we could push under those digests: answer the
     // manifest HEADs directly (the verifier needs only the descriptor of the image).
-    for (const [repository, reference, desc] of [
+    answerManifestHeads(fake, [
       ['app', APP.digest, APP],
       ['app', 'v1', APP],
       ['unsigned', UNSIGNED.digest, UNSIGNED],
-    ] as const) {
-      fake.intercept((request) =>
-        request.method === 'HEAD' && request.path === `/v2/${repository}/manifests/${reference}`
-          ? {
-              status: 200,
-              headers: {
-                'content-type': desc.mediaType,
-                'docker-content-digest': desc.digest,
-                'content-length': String(desc.size),
-              },
-            }
-          : undefined,
-      );
-    }
+    ]);
     fake.seedBlob('unsigned', new TextEncoder().encode('a layer')); // the repository exists
     // The handler's DistributionRegistry speaks HTTPS to the ECR host; route it to the fake.
     const realFetch = globalThis.fetch;

@@ -17,6 +17,11 @@ import { parseTrustPolicy } from '../../../../shared/notary/trust-policy';
 import type { TrustPolicyDocument, VerificationLevelName } from '../../../../shared/notary/trust-policy';
 import { TrustStoreSet, trustStoreFromPem } from '../../../../shared/notary/trust-store';
 import type { RevocationChecker, RevocationQuery } from '../../../../shared/notary/types';
+import { verifyImageReference } from '../../../../shared/notary/verify-image-reference';
+import type {
+  VerifyImageReferenceOptions,
+  VerifyImageReferenceResult,
+} from '../../../../shared/notary/verify-image-reference';
 import {
   AWS_FIXTURE,
   buildTestPayload,
@@ -254,4 +259,21 @@ export class MemoryRegistry implements Registry {
       artifactType === undefined ? [...list] : list.filter((d) => d.artifactType === artifactType),
     );
   }
+}
+
+/** `verifyImageReference` of `reference` in `registry` with the fixture policy, trust stores and clock. */
+export function verifyWithFixtures(
+  registry: Registry,
+  reference: string,
+  overrides: Partial<VerifyImageReferenceOptions> = {},
+): Promise<VerifyImageReferenceResult> {
+  return verifyImageReference({
+    registry,
+    reference,
+    policyDocument: fixturePolicy(),
+    trustStores: fixtureTrustStores(),
+    revocationChecker: new RecordingRevocationChecker(),
+    now: NOW,
+    ...overrides,
+  });
 }

@@ -9,6 +9,7 @@ import { RecordingReporter, runPipelineAction } from '../../../../shared/pipelin
 import type { ArtifactStore, JobReport } from '../../../../shared/pipeline';
 import { createLogger } from '../../../../shared/log';
 import { TrustStoreSet, trustStoreFromPem } from '../../../../shared/notary/trust-store';
+import { parseTrustPolicy } from '../../../../shared/notary/trust-policy';
 import { parseVerifyImageEnvironment, SIGNED_IMAGES_FORM } from '../../../../functions/verify-image/params';
 import { readVerifiedImages, writeSignedImages } from '../../../../shared/pipeline/handoff';
 import type { SignedImage } from '../../../../shared/pipeline/handoff';
@@ -338,15 +339,134 @@ describe('the verify-image stage', () => {
       fixturePolicy({ identities: ['arn:aws:signer:us-west-2:111122223333:/signing-profiles/nobody'] }),
     );
 
-    it('prefers trustPolicyPath in the input artifact over TRUST_POLICY', async () => {
+    it('prefers trustPolicyPath in the input artifact over TRUST_POLICY when it only tightens it', async () => {
       await pushSignature(registry, REPO, app, awsEnvelope(app));
-      const artifacts = artifactStore({ 'notation/trustpolicy.json': JSON.stringify(fixturePolicy()) });
-      const report = await run(
-        { image: `${NAME}@${app.digest}`, trustPolicyPath: 'notation/trustpolicy.json' },
-        { TRUST_POLICY: untrusting, TRUST_STORES: FIXTURE_STORES },
-        { artifacts, inputArtifacts: [ARTIFACT] },
+      // The deployment trusts any identity; the artifact narrows that to one that signed nothing.
+      const artifacts = artifactStore({ 'notation/trustpolicy.json': untrusting });
+      const details = failure(
+        await run(
+          { image: `${NAME}@${app.digest}`, trustPolicyPath: 'notation/trustpolicy.json' },
+          {
+            TRUST_POLICY: JSON.stringify(fixturePolicy({ identities: ['*'] })),
+            TRUST_STORES: FIXTURE_STORES,
+          },
+          { artifacts, inputArtifacts: [ARTIFACT] },
+        ),
       );
-      expect(report.kind).toBe('success');
+      expect(details.code).toBe('ALL_SIGNATURES_FAILED');
+    });
+
+    // issue 9 item 1: an artifact policy may only tighten the deployment's own policy.
+    describe('a policy in the input artifact that would relax the deployment policy', () => {
+      const stranger = 'arn:aws:signer:us-west-2:999999999999:/signing-profiles/stranger';
+      const relaxed = async (artifactPolicy: object, deployment: Record<string, string>) =>
+        failure(
+          await run(
+            { image: `${NAME}@${app.digest}`, trustPolicyPath: 'trustpolicy.json' },
+            { TRUST_STORES: FIXTURE_STORES, ...deployment },
+            {
+              artifacts: artifactStore({ 'trustpolicy.json': JSON.stringify(artifactPolicy) }),
+              inputArtifacts: [ARTIFACT],
+            },
+          ),
+        );
+
+      it.each([
+        {
+          attack: '(a) override revocation "skip" to pass a revoked signature',
+          artifact: fixturePolicy({ revocation: 'skip' }),
+          says: 'does not enforce revocation (level "strict" with override {revocation: "skip"}), which the deployment\'s statement enforces (level "strict")',
+        },
+        {
+          attack: '(b) level "permissive" to pass expired or revoked signatures',
+          artifact: fixturePolicy({ level: 'permissive' }),
+          says: 'does not enforce authenticTimestamp, expiry, revocation (level "permissive")',
+        },
+        {
+          attack: "(c) trust any AWS account's signing profile",
+          artifact: fixturePolicy({ identities: [stranger] }),
+          says: `trusts identity "${stranger}", which the deployment's statement does not`,
+        },
+        {
+          attack: '(c) trust any identity',
+          artifact: fixturePolicy({ identities: ['*'] }),
+          says: 'trusts identity "*", which the deployment\'s statement does not',
+        },
+        {
+          attack: 'trust another trust store',
+          artifact: fixturePolicy({
+            trustStores: [AWS_FIXTURE.trustStore, 'signingAuthority:aws-signer-ts'],
+          }),
+          says: 'trusts trust store "signingAuthority:aws-signer-ts"',
+        },
+      ])('refuses $attack with TRUST_POLICY_RELAXED naming the statement', async ({ artifact, says }) => {
+        await pushSignature(registry, REPO, app, awsEnvelope(app));
+        const details = await relaxed(artifact, { TRUST_POLICY: JSON.stringify(fixturePolicy()) });
+        expect(details.type).toBe('ConfigurationError');
+        expect(details.code).toBe('TRUST_POLICY_RELAXED');
+        expect(details.message).toContain(
+          'The trust policy file trustpolicy.json of input artifact BuildOutput: trust policy statement "fixture" ',
+        );
+        expect(details.message).toContain(says);
+        expect(details.message).toContain('compared with statement "fixture" of TRUST_POLICY');
+      });
+
+      it("compares with the default policy (SIGNING_PROFILE_ARN) too: a stranger's profile is refused", async () => {
+        const details = await relaxed(
+          fixturePolicy({ identities: [stranger], trustStores: ['signingAuthority:aws-signer-ts'] }),
+          { SIGNING_PROFILE_ARN: AWS_FIXTURE.profileArn },
+        );
+        expect(details.code).toBe('TRUST_POLICY_RELAXED');
+        expect(details.message).toContain(`trusts identity "${stranger}"`);
+        expect(details.message).toContain('statement "stagesign-default" of the default policy');
+      });
+
+      it('compares per scope: a * statement is held to every deployment statement it may stand in for', async () => {
+        const deployment = parseTrustPolicy({
+          version: '1.0',
+          trustPolicies: [
+            { ...fixturePolicy().trustPolicies[0]!, name: 'app', registryScopes: [NAME] },
+            { name: 'rest', registryScopes: ['*'], signatureVerification: { level: 'skip' } },
+          ],
+        });
+        const details = await relaxed(fixturePolicy({ level: 'permissive' }), {
+          TRUST_POLICY: JSON.stringify(deployment),
+        });
+        expect(details.code).toBe('TRUST_POLICY_RELAXED');
+        expect(details.message).toContain('compared with statement "app" of TRUST_POLICY');
+      });
+
+      it('refuses a statement for an image the deployment policy has no statement for', async () => {
+        const details = await relaxed(fixturePolicy(), {
+          TRUST_POLICY: JSON.stringify(fixturePolicy({ scopes: [`${NAME}-other`] })),
+        });
+        expect(details.code).toBe('TRUST_POLICY_RELAXED');
+        expect(details.message).toContain(
+          `covers ${NAME}@${app.digest}, for which the deployment's policy has no statement`,
+        );
+      });
+
+      it('accepts an equal or stricter policy and verifies with it', async () => {
+        await pushSignature(registry, REPO, app, awsEnvelope(app));
+        const stricter = parseTrustPolicy({
+          version: '1.0',
+          trustPolicies: [{ ...fixturePolicy().trustPolicies[0]!, name: 'app-only', registryScopes: [NAME] }],
+        });
+        for (const artifact of [fixturePolicy(), stricter]) {
+          const report = await run(
+            { image: `${NAME}@${app.digest}`, trustPolicyPath: 'trustpolicy.json' },
+            {
+              TRUST_STORES: FIXTURE_STORES,
+              TRUST_POLICY: JSON.stringify(fixturePolicy({ revocation: 'log' })),
+            },
+            {
+              artifacts: artifactStore({ 'trustpolicy.json': JSON.stringify(artifact) }),
+              inputArtifacts: [ARTIFACT],
+            },
+          );
+          expect(report.kind).toBe('success');
+        }
+      });
     });
 
     it('names the file, statement and field of an invalid policy in the artifact', async () => {

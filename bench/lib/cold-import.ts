@@ -1,0 +1,52 @@
+import { spawnSync } from 'node:child_process';
+
+/** One fresh Node process per run imports the bundle; this is what Lambda's INIT pays for our code. */
+const PROBE = `
+const c0 = process.cpuUsage();
+const t0 = performance.now();
+await import(process.argv[1]);
+const ms = performance.now() - t0;
+const cpu = process.cpuUsage(c0);
+console.log(JSON.stringify({ ms, cpuMs: (cpu.user + cpu.system) / 1000, rss: process.memoryUsage().rss }));
+`;
+
+/** Medians over the runs: wall time and CPU time of the import, and the process RSS after it. */
+export interface ColdImport {
+  runs: number;
+  ms: number;
+  cpuMs: number;
+  rss: number;
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+/**
+ * Imports `bundle` (an absolute path) in `runs` fresh processes with a minimal environment (a
+ * fixed region and fake credentials, plus `env`, e.g. `NODE_OPTIONS`) and returns the medians.
+ */
+export function coldImport(bundle: string, runs: number, env: Record<string, string> = {}): ColdImport {
+  const ms: number[] = [];
+  const cpuMs: number[] = [];
+  const rss: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', PROBE, bundle], {
+      encoding: 'utf8',
+      env: {
+        PATH: process.env['PATH'],
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'AKIDBENCH',
+        AWS_SECRET_ACCESS_KEY: 'bench',
+        ...env,
+      },
+    });
+    if (r.status !== 0) throw new Error(`importing ${bundle} failed:\n${r.stderr}`);
+    const m = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ms: number; cpuMs: number; rss: number };
+    ms.push(m.ms);
+    cpuMs.push(m.cpuMs);
+    rss.push(m.rss);
+  }
+  return { runs, ms: median(ms), cpuMs: median(cpuMs), rss: median(rss) };
+}
