@@ -71,7 +71,13 @@ export const ADMISSION_MESSAGE_RULES: readonly AdmissionMessageRule[] = [
   {
     verdict: 'webhook-unavailable',
     all: [],
-    any: [/failed calling webhook/, /context deadline exceeded/, /no endpoints available/],
+    any: [
+      /failed calling webhook/,
+      /context deadline exceeded/,
+      /no endpoints available/,
+      // Kyverno could not reach the extension (its apiCall to the Service failed).
+      /failed to fetch data for APICall: (?:Post|Get) "[^"]*": (?:dial tcp|.*connection refused|.*no such host|.*i\/o timeout)/,
+    ],
     kind: 'dependency',
     code: 'ADMISSION_WEBHOOK_UNAVAILABLE',
   },

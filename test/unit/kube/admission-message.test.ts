@@ -49,6 +49,11 @@ const WEBHOOK_TIMEOUT =
 const NO_ENDPOINTS =
   'Error creating: Internal error occurred: failed calling webhook "validate.kyverno.svc-fail": failed to call webhook: Post "https://kyverno-svc.kyverno.svc:443/validate/fail?timeout=10s": no endpoints available for service "kyverno-svc"';
 
+/** Kyverno reached, but its apiCall to the extension's Service failed (the extension is down). */
+const EXTENSION_UNREACHABLE =
+  'Error creating: admission webhook "mutate.kyverno.svc-fail" denied the request: mutation policy check-images error: failed to apply policy check-images rules ' +
+  '[call-aws-signer-extension: failed to load context: failed to fetch data for APICall: Post "https://svc.kyverno-notation-aws/checkimages": dial tcp 10.100.12.7:443: connect: connection refused]';
+
 const GATEKEEPER =
   'admission webhook "validation.gatekeeper.sh" denied the request: [k8srequiredlabels] you must provide labels: {"owner"}';
 
@@ -68,6 +73,7 @@ describe('classifyAdmissionMessage', () => {
       ['missing images parameter', MISSING_IMAGES, 'extension-misconfigured', 'mutate.kyverno.svc-fail'],
       ['webhook timeout', WEBHOOK_TIMEOUT, 'webhook-unavailable', 'mutate.kyverno.svc-fail'],
       ['no endpoints', NO_ENDPOINTS, 'webhook-unavailable', 'validate.kyverno.svc-fail'],
+      ['the extension unreachable', EXTENSION_UNREACHABLE, 'webhook-unavailable', 'mutate.kyverno.svc-fail'],
       ['Gatekeeper', GATEKEEPER, 'other-policy', 'validation.gatekeeper.sh'],
       ['another Kyverno policy', OTHER_KYVERNO, 'other-policy', 'validate.kyverno.svc-fail'],
     ])('classifies %s', (_name, text, verdict, webhook) => {
