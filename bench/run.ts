@@ -28,6 +28,11 @@ const KiB = 1024;
 /** Targets. Bundles are measured as SAM ships them (minified, SDK bundled, no source map). */
 const TARGETS = {
   bundleBytes: 1024 * KiB,
+  /**
+   * The Kubernetes stages bundle @kubernetes/client-node 1.4, whose generated models do not
+   * tree-shake (eks-and-kyverno.md §2.9: 1.53 MB for KubeConfig + CoreV1Api alone).
+   */
+  kubeBundleBytes: 2048 * KiB,
   coldImportMs: 400,
   coldRssBytes: 120 * 1024 * KiB,
   verifyMedianMs: 10,
@@ -60,14 +65,17 @@ const dist = join(ROOT, 'dist');
 const stages = existsSync(dist) ? readdirSync(dist).filter((d) => statSync(join(dist, d)).isDirectory()) : [];
 if (stages.length === 0) throw new Error('no bundles in dist/: run npm run build');
 
+/** Stages that talk to Kubernetes (their bundles carry client-node). */
+const KUBE_STAGES = new Set(['deploy-manifest', 'check-admission']);
 for (const stage of stages.sort()) {
   const bundle = join(dist, stage, 'handler.mjs');
   const size = statSync(bundle).size;
+  const limit = KUBE_STAGES.has(stage) ? TARGETS.kubeBundleBytes : TARGETS.bundleBytes;
   rows.push({
     name: `${stage} bundle`,
     value: `${(size / KiB).toFixed(1)} KiB`,
-    target: `≤ ${TARGETS.bundleBytes / KiB} KiB`,
-    ok: size <= TARGETS.bundleBytes,
+    target: `≤ ${limit / KiB} KiB`,
+    ok: size <= limit,
   });
   const {
     ms: t,

@@ -469,3 +469,5 @@ async function main(): Promise<void> {
 await main();
 // The invalid trust policies (one per notation validation rule) have their own generator beside them.
 await import('../test/fixtures/trust-policy/generate');
+// The kyverno-notation-aws log fixtures (one per check-admission trap) too.
+await import('../test/fixtures/kyverno-logs/generate');

@@ -1,0 +1,19 @@
+/**
+ * check-admission Lambda handler: wiring only. The environment is parsed at cold start (an
+ * invalid one is reported on every job); the EKS connection and the cluster clients are built
+ * once per container and cluster.
+ */
+import { clusterConnector } from '../../shared/kube/kube-cluster';
+import { EksConnection } from '../../shared/kube/eks-connection';
+import { createLogger } from '../../shared/log';
+import { pipelineAction } from '../../shared/pipeline';
+import { checkAdmissionAction } from './check-admission';
+import { parseCheckAdmissionEnvironment } from './params';
+
+const environment = parseCheckAdmissionEnvironment(process.env);
+const logger = createLogger('check-admission');
+const eks = new EksConnection(environment.region ? { defaultRegion: environment.region } : {});
+
+export const handler = pipelineAction(checkAdmissionAction({ environment, connect: clusterConnector(eks) }), {
+  logger,
+});

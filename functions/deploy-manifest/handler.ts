@@ -1,0 +1,19 @@
+/**
+ * deploy-manifest Lambda handler: wiring only. The environment is parsed at cold start (an
+ * invalid one is reported on every job); the EKS connection (DescribeCluster results, tokens)
+ * and the cluster clients are built once per container and cluster.
+ */
+import { clusterConnector } from '../../shared/kube/kube-cluster';
+import { EksConnection } from '../../shared/kube/eks-connection';
+import { createLogger } from '../../shared/log';
+import { pipelineAction } from '../../shared/pipeline';
+import { deployManifestAction } from './deploy-manifest';
+import { parseDeployManifestEnvironment } from './params';
+
+const environment = parseDeployManifestEnvironment(process.env);
+const logger = createLogger('deploy-manifest');
+const eks = new EksConnection({ ...(environment.region ? { defaultRegion: environment.region } : {}) });
+
+export const handler = pipelineAction(deployManifestAction({ connect: clusterConnector(eks), environment }), {
+  logger,
+});
