@@ -10,7 +10,7 @@
  *    its 10-second budget ends.
  *
  * The cluster is the fake HTTPS API server (test/helpers/fake-kube, controllers stepping in real
- * time) with kyverno-notation-aws emulated (test/helpers/kyverno-notation-aws.ts: its Pods, and
+ * time) with kyverno-notation-aws emulated (test/helpers/fake-kube/kyverno-notation-aws.ts: its Pods, and
  * an admission hook that writes the verifier's real log lines); EKS DescribeCluster is a local
  * REST stand-in reached through AWS_ENDPOINT_URL_EKS, so the handler's own EKS connection, token
  * signing and client-node adapter run unchanged. Each run's event is written like
@@ -29,10 +29,10 @@ import { startFakeKube } from '../test/helpers/fake-kube/index';
 import type { FakeKube } from '../test/helpers/fake-kube/index';
 import {
   EXTENSION_NAMESPACE,
-  appImage,
-  emulateKyvernoNotationAws,
-} from '../test/helpers/kyverno-notation-aws';
-import { SIGNED, UNSIGNED } from '../test/fixtures/kyverno-logs/names';
+  installKyvernoNotationAws,
+  verdictFromDigests,
+} from '../test/helpers/fake-kube/kyverno-notation-aws';
+import { SIGNED, UNSIGNED, pinned as appImage } from '../test/fixtures/kyverno-logs/names';
 
 const CLUSTER = 'prod';
 
@@ -142,7 +142,12 @@ async function main(): Promise<number> {
   });
   const dir = mkdtempSync(path.join(tmpdir(), 'stagesign-admission-'));
   try {
-    await emulateKyvernoNotationAws(fake, { policed: ['prod'], signed: new Set([SIGNED]) });
+    await installKyvernoNotationAws(fake, {
+      shape: 'A',
+      verdict: verdictFromDigests([SIGNED]),
+      namespaces: ['prod'],
+      replicas: 2,
+    });
     const env = {
       ...process.env,
       AWS_ENDPOINT_URL_EKS: eks.endpoint,

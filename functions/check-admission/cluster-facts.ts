@@ -208,11 +208,12 @@ export async function extensionFacts(
       records.push(...(await containerLog(cluster, pod, false, options)));
       const status = list(rec(pod.status).containerStatuses).find((s) => s.name === location.container);
       const finished = rec(rec(status?.lastState).terminated).finishedAt;
+      // Restarted, and not known to have ended before the deploy: its verdict may be in the
+      // previous instance's log (records before the deploy are dropped anyway).
       const restarted =
         typeof status?.restartCount === 'number' &&
         status.restartCount > 0 &&
-        typeof finished === 'string' &&
-        Date.parse(finished) >= options.since.getTime();
+        !(typeof finished === 'string' && Date.parse(finished) < options.since.getTime());
       if (restarted) records.push(...(await containerLog(cluster, pod, true, options)));
     }
   } catch (error) {

@@ -25,8 +25,12 @@ import { EVENT_SECRETS, fakeContext, loadEvent } from '../../helpers/codepipelin
 import { ADMIN, startFakeKube } from '../../helpers/fake-kube/index';
 import { typeOf } from '../../helpers/fake-kube/discovery';
 import type { FakeKube } from '../../helpers/fake-kube/index';
-import { EXTENSION_NAMESPACE, appImage, emulateKyvernoNotationAws } from '../../helpers/kyverno-notation-aws';
-import { SIGNED, UNSIGNED } from '../../fixtures/kyverno-logs/names';
+import {
+  EXTENSION_NAMESPACE,
+  installKyvernoNotationAws,
+  verdictFromDigests,
+} from '../../helpers/fake-kube/kyverno-notation-aws';
+import { SIGNED, UNSIGNED, pinned as appImage } from '../../fixtures/kyverno-logs/names';
 
 type Expected =
   | { kind: 'success'; summary: RegExp; admission: string }
@@ -158,7 +162,12 @@ beforeAll(async () => {
     namespaces: ['prod', 'unpoliced', EXTENSION_NAMESPACE],
     controllers: { mode: 'manual' },
   });
-  await emulateKyvernoNotationAws(fake, { policed: ['prod'], signed: new Set([SIGNED]) });
+  await installKyvernoNotationAws(fake, {
+    shape: 'A',
+    verdict: verdictFromDigests([SIGNED]),
+    namespaces: ['prod'],
+    replicas: 2,
+  });
   process.env.AWS_REGION = 'us-east-1';
   process.env.AWS_ACCESS_KEY_ID = 'AKIAFAKEADMISSION000';
   process.env.AWS_SECRET_ACCESS_KEY = 'fake-admission-secret';
