@@ -6,11 +6,16 @@
  *              for our code; the runtime's own start is not included) and the process RSS after it
  *   verify     median and p95 time of one `verifySignature` on the AWS-shaped fixture (ES384, four
  *              P-384 certificates, revocation through an in-memory checker)
+ *   deploy     deploy-manifest's own targets (issue 11): bundle ≤ 2.6 MB; a fresh process importing
+ *              the bundle ≤ 4× a fresh `node -e 0` on the same machine (both wall time, median);
+ *              a 50-workload manifest (50 Deployments + 50 Services) read, pinned, dry-run
+ *              (100 objects + 50 Pods) and applied by one invocation against the in-process fake
+ *              API server, and the pure planning (parse + order + pin) alone
  *
  * Exit status 1 when a figure misses its target. Options: --runs N (cold starts, default 15),
  * --iterations N (verifications, default 300), --no-build (use the existing dist/).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +25,19 @@ import { TrustStoreSet, trustStoreFromPem } from '../shared/notary/trust-store';
 import type { TrustPolicyStatement } from '../shared/notary/trust-policy';
 import type { RevocationChecker } from '../shared/notary/types';
 import { AWS_FIXTURE, loadTestSigningAuthority } from '../test/helpers/test-signing-authority';
-import { coldImport, median } from './lib/cold-import';
+import { median } from './lib/cold-import';
+import { deployManifestAction } from '../functions/deploy-manifest/deploy-manifest';
+import { parseDeployManifestEnvironment } from '../functions/deploy-manifest/params';
+import { pinImages } from '../shared/kube/image-pinning';
+import { ClientNodeCluster } from '../shared/kube/kube-cluster';
+import { inInstallOrder, parseManifests } from '../shared/kube/manifests';
+import { createLogger } from '../shared/log';
+import { RecordingReporter, runPipelineAction } from '../shared/pipeline';
+import { jobEvent } from '../test/helpers/codepipeline-events';
+import { startFakeKube } from '../test/helpers/fake-kube';
+
+const DEPLOY_ECR = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
+const DEPLOY_DIGEST = `sha256:${'a1'.repeat(32)}`;
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const KiB = 1024;
@@ -36,6 +53,19 @@ const TARGETS = {
   coldImportMs: 400,
   coldRssBytes: 120 * 1024 * KiB,
   verifyMedianMs: 10,
+};
+/**
+ * deploy-manifest carries @kubernetes/client-node (its generated models are not tree-shaken), so
+ * it has its own targets (issue 11 "Performance").
+ */
+const DEPLOY_TARGETS = {
+  bundleBytes: 2.6 * 1000 * 1000,
+  /** Fresh process importing the bundle / fresh `node -e 0`, both median wall time. */
+  importVsBareNode: 4,
+  coldRssBytes: 160 * 1024 * KiB,
+  /** One invocation for 50 workloads: well inside the function's 120 s Timeout. */
+  fiftyWorkloadsMs: 30_000,
+  planMs: 1_000,
 };
 
 const { values } = parseArgs({
@@ -65,36 +95,88 @@ const dist = join(ROOT, 'dist');
 const stages = existsSync(dist) ? readdirSync(dist).filter((d) => statSync(join(dist, d)).isDirectory()) : [];
 if (stages.length === 0) throw new Error('no bundles in dist/: run npm run build');
 
+const PROBE_ENV = {
+  PATH: process.env['PATH'],
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'AKIDBENCH',
+  AWS_SECRET_ACCESS_KEY: 'bench',
+  SIGNING_PROFILE_ARN: AWS_FIXTURE.profileArn,
+};
+const probe = `
+const t0 = performance.now();
+await import(process.argv[1]);
+const ms = performance.now() - t0;
+console.log(JSON.stringify({ ms, rss: process.memoryUsage().rss }));
+`;
+/** Median wall time of a fresh Node process running `args`, with the same environment as the probe. */
+function processMs(args: string[], runs: number): number {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    const r = spawnSync(process.execPath, args, { stdio: 'ignore', env: PROBE_ENV });
+    if (r.status !== 0) throw new Error(`node ${args.join(' ')} failed`);
+    times.push(performance.now() - t0);
+  }
+  return median(times);
+}
 /** Stages that talk to Kubernetes (their bundles carry client-node). */
 const KUBE_STAGES = new Set(['deploy-manifest', 'check-admission']);
+const bareNodeMs = processMs(['-e', '0'], Number(values.runs));
+
 for (const stage of stages.sort()) {
   const bundle = join(dist, stage, 'handler.mjs');
   const size = statSync(bundle).size;
-  const limit = KUBE_STAGES.has(stage) ? TARGETS.kubeBundleBytes : TARGETS.bundleBytes;
+  const deploy = stage === 'deploy-manifest';
+  const bundleTarget = deploy
+    ? DEPLOY_TARGETS.bundleBytes
+    : KUBE_STAGES.has(stage)
+      ? TARGETS.kubeBundleBytes
+      : TARGETS.bundleBytes;
   rows.push({
     name: `${stage} bundle`,
     value: `${(size / KiB).toFixed(1)} KiB`,
-    target: `≤ ${limit / KiB} KiB`,
-    ok: size <= limit,
+    target: `≤ ${(bundleTarget / KiB).toFixed(0)} KiB`,
+    ok: size <= bundleTarget,
   });
-  const {
-    ms: t,
-    rss: mem,
-    runs,
-  } = coldImport(bundle, Number(values.runs), {
-    SIGNING_PROFILE_ARN: AWS_FIXTURE.profileArn,
+  const importMs = processMs(
+    ['--input-type=module', '-e', `await import(${JSON.stringify(bundle)})`],
+    Number(values.runs),
+  );
+  rows.push({
+    name: `${stage} process importing it vs bare node -e 0`,
+    value: `${importMs.toFixed(0)} / ${bareNodeMs.toFixed(0)} ms = ${(importMs / bareNodeMs).toFixed(2)}×`,
+    // deploy-manifest's import target (issue 11); for the others the figure is informational.
+    target: deploy ? `≤ ${DEPLOY_TARGETS.importVsBareNode}×` : '-',
+    ok: !deploy || importMs / bareNodeMs <= DEPLOY_TARGETS.importVsBareNode,
   });
+  const times: number[] = [];
+  const rss: number[] = [];
+  for (let i = 0; i < Number(values.runs); i++) {
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', probe, bundle], {
+      encoding: 'utf8',
+      env: PROBE_ENV,
+    });
+    if (r.status !== 0) throw new Error(`importing ${bundle} failed:\n${r.stderr}`);
+    const m = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ms: number; rss: number };
+    times.push(m.ms);
+    rss.push(m.rss);
+  }
+  const t = median(times);
+  const mem = median(rss);
+  const runs = times.length;
   rows.push({
     name: `${stage} cold import (median of ${runs})`,
     value: `${t.toFixed(1)} ms`,
-    target: `≤ ${TARGETS.coldImportMs} ms`,
-    ok: t <= TARGETS.coldImportMs,
+    // deploy-manifest's import target is the ratio to a bare node above (issue 11).
+    target: deploy ? 'see ratio' : `≤ ${TARGETS.coldImportMs} ms`,
+    ok: deploy || t <= TARGETS.coldImportMs,
   });
+  const rssTarget = deploy ? DEPLOY_TARGETS.coldRssBytes : TARGETS.coldRssBytes;
   rows.push({
     name: `${stage} RSS after import`,
     value: `${(mem / KiB / KiB).toFixed(1)} MiB`,
-    target: `≤ ${TARGETS.coldRssBytes / KiB / KiB} MiB`,
-    ok: mem <= TARGETS.coldRssBytes,
+    target: `≤ ${rssTarget / KiB / KiB} MiB`,
+    ok: mem <= rssTarget,
   });
 }
 
@@ -137,6 +219,91 @@ rows.push({
   target: `≤ ${TARGETS.verifyMedianMs} ms`,
   ok: vMedian <= TARGETS.verifyMedianMs,
 });
+
+// --- deploy-manifest: 50 workloads in one invocation ----------------------------------------------
+{
+  const verified = [
+    {
+      image: `${DEPLOY_ECR}/app:v1`,
+      imageUri: `${DEPLOY_ECR}/app@${DEPLOY_DIGEST}`,
+      digest: DEPLOY_DIGEST,
+      name: 'web',
+    },
+  ];
+  const manifest = Array.from({ length: 50 }, (_, i) =>
+    [
+      `apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: web-${i} }\nspec:\n  replicas: 2\n  selector: { matchLabels: { app: web-${i} } }\n  template:\n    metadata: { labels: { app: web-${i} } }\n    spec:\n      containers: [{ name: web, image: image }, { name: sidecar, image: ${DEPLOY_ECR}/app:v1 }]\n`,
+      `apiVersion: v1\nkind: Service\nmetadata: { name: web-${i} }\nspec:\n  selector: { app: web-${i} }\n  ports: [{ port: 80 }]\n`,
+    ].join('---\n'),
+  ).join('---\n');
+  const files = new Map([['k8s/app.yaml', new TextEncoder().encode(manifest)]]);
+  const planSamples: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const t0 = performance.now();
+    pinImages(inInstallOrder(parseManifests(files, ['k8s/app.yaml'], 'prod')), verified, []);
+    planSamples.push(performance.now() - t0);
+  }
+  const planMs = median(planSamples);
+  rows.push({
+    name: 'deploy-manifest plan + pin of 50 workloads (median of 20)',
+    value: `${planMs.toFixed(1)} ms`,
+    target: `≤ ${DEPLOY_TARGETS.planMs} ms`,
+    ok: planMs <= DEPLOY_TARGETS.planMs,
+  });
+
+  const kube = await startFakeKube({ namespaces: ['prod'] });
+  const cluster = new ClientNodeCluster({
+    endpoint: kube.endpoint,
+    caData: kube.caData,
+    token: () => Promise.resolve(kube.token()),
+  });
+  try {
+    const reporter = new RecordingReporter();
+    const event = jobEvent(
+      JSON.stringify({
+        clusterName: 'prod',
+        manifests: 'k8s/',
+        namespace: 'prod',
+        verifiedImages: verified,
+        wait: false,
+      }),
+      {
+        inputArtifacts: [
+          { name: 'SourceOutput', location: { type: 'S3', s3Location: { bucketName: 'b', objectKey: 'k' } } },
+        ],
+      },
+    );
+    const t0 = performance.now();
+    await runPipelineAction(
+      event,
+      { awsRequestId: 'bench', getRemainingTimeInMillis: () => 120_000 },
+      deployManifestAction({
+        cluster: { connect: () => Promise.resolve(cluster) },
+        environment: parseDeployManifestEnvironment({}),
+      }),
+      {
+        reporter,
+        artifacts: {
+          read: () => Promise.resolve(files),
+          write: () => Promise.reject(new Error('no output')),
+        },
+        logger: createLogger('deploy-manifest'),
+      },
+    );
+    const ms = performance.now() - t0;
+    const report = reporter.reports[0];
+    const oneInvocation = report?.kind === 'success';
+    rows.push({
+      name: `deploy-manifest 50 workloads: plan, pin, dry-run, apply (${kube.requests.dryRuns().length} dry runs, ${kube.requests.all.length} requests)`,
+      value: `${ms.toFixed(0)} ms${oneInvocation ? '' : ` (${report?.kind ?? 'no report'})`}`,
+      target: `one invocation, ≤ ${DEPLOY_TARGETS.fiftyWorkloadsMs} ms`,
+      ok: oneInvocation && ms <= DEPLOY_TARGETS.fiftyWorkloadsMs,
+    });
+  } finally {
+    cluster.close();
+    await kube.close();
+  }
+}
 
 // --- report -------------------------------------------------------------------------------------
 const width = Math.max(...rows.map((r) => r.name.length));

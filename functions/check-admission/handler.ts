@@ -3,8 +3,8 @@
  * invalid one is reported on every job); the EKS connection and the cluster clients are built
  * once per container and cluster.
  */
-import { clusterConnector } from '../../shared/kube/kube-cluster';
 import { EksConnection } from '../../shared/kube/eks-connection';
+import { EksClusterConnector } from '../../shared/kube/kube-cluster';
 import { createLogger } from '../../shared/log';
 import { pipelineAction } from '../../shared/pipeline';
 import { checkAdmissionAction } from './check-admission';
@@ -12,8 +12,11 @@ import { parseCheckAdmissionEnvironment } from './params';
 
 const environment = parseCheckAdmissionEnvironment(process.env);
 const logger = createLogger('check-admission');
-const eks = new EksConnection(environment.region ? { defaultRegion: environment.region } : {});
+const cluster = new EksClusterConnector(
+  new EksConnection(environment.region ? { defaultRegion: environment.region } : {}),
+);
 
-export const handler = pipelineAction(checkAdmissionAction({ environment, connect: clusterConnector(eks) }), {
-  logger,
-});
+export const handler = pipelineAction(
+  checkAdmissionAction({ environment, connect: (name, options) => cluster.connect(name, options) }),
+  { logger },
+);

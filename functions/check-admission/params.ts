@@ -12,7 +12,7 @@
 import { ConfigurationError } from '../../shared/errors';
 import type { DeployedImage, EvidenceMode, WorkloadRef } from '../../shared/kube/admission-verdict';
 import { InputError } from '../../shared/errors';
-import { readDeployed } from '../../shared/pipeline/deployed-handoff';
+import { readDeployed } from '../../shared/pipeline/handoff';
 
 /** Error code of every bad UserParameters field of this stage. */
 export const PARAM_INVALID = 'ADMISSION_PARAMETERS_INVALID';

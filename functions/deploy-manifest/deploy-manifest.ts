@@ -21,10 +21,17 @@
  *    leads with the Kubernetes/Kyverno text and ends with what was rolled back.
  */
 import { createHash } from 'node:crypto';
-import { errorOfKind, InputError, isStagesignError, VerificationError } from '../../shared/errors';
+import {
+  ConfigurationError,
+  errorOfKind,
+  InputError,
+  isStagesignError,
+  VerificationError,
+} from '../../shared/errors';
 import type { StagesignError } from '../../shared/errors';
 import type { CallOptions } from '../../shared/abort';
-import type { KubeCluster, KubeObject, ObjectRef } from '../../shared/kube/cluster';
+import { mapBounded } from '../../shared/concurrency';
+import type { ClusterConnector, KubeCluster, KubeObject, ObjectRef } from '../../shared/kube/cluster';
 import { pinImages, podTemplateOf, POD_SPEC_PATHS } from '../../shared/kube/image-pinning';
 import type { PinnedObject } from '../../shared/kube/image-pinning';
 import {
@@ -45,9 +52,10 @@ import {
 import type { AppliedObject, PriorState } from '../../shared/kube/rollback';
 import { ROLLOUT_KINDS, rolloutStatus } from '../../shared/kube/rollout-status';
 import type { RolloutStatus } from '../../shared/kube/rollout-status';
-import { DEPLOYED_VARIABLE, writeDeployed } from '../../shared/pipeline/deployed-handoff';
-import type { DeployedWorkload } from '../../shared/pipeline/deployed-handoff';
+import { DEPLOYED, writeDeployed } from '../../shared/pipeline/handoff';
+import type { DeployedWorkload } from '../../shared/pipeline/handoff';
 import type { ActionSpec, StageContext, StageInput, StageOutcome } from '../../shared/pipeline/action';
+import { pickInputArtifact } from '../../shared/pipeline/input-artifact';
 import type { Job } from '../../shared/pipeline/job';
 import { parseDeployManifestParams } from './params';
 import type { DeployManifestEnvironment, DeployManifestParams } from './params';
@@ -55,7 +63,7 @@ import type { DeployManifestEnvironment, DeployManifestParams } from './params';
 /** What the stage needs from the outside world. */
 export interface DeployManifestDeps {
   /** The cluster for a name or ARN (EKS DescribeCluster + token, cached per container). */
-  connect(clusterName: string, options: CallOptions): Promise<KubeCluster>;
+  readonly cluster: ClusterConnector;
   /** The environment, parsed at cold start. */
   readonly environment: DeployManifestEnvironment;
   /** Sleep between polls (tests make it instant). */
@@ -136,7 +144,7 @@ export async function deployManifest(
   }
 
   ctx.setPhase(`connecting to cluster ${params.clusterName}`);
-  const cluster = await deps.connect(params.clusterName, { signal: ctx.signal });
+  const cluster = await deps.cluster.connect(params.clusterName, { signal: ctx.signal });
   const options = { signal: ctx.signal };
 
   if (state) {
@@ -177,6 +185,7 @@ export async function deployManifest(
         cluster,
         plan.filter((p) => !deferred(p)),
         options,
+        deps.concurrency ?? 8,
       );
     } catch (error) {
       throw withSuffix(error, 'Preflight (dry run): nothing was changed.');
@@ -193,7 +202,7 @@ export async function deployManifest(
       if (!deferredChecked && p.object.kind !== 'Namespace' && p.object.kind !== 'PriorityClass') {
         ctx.setPhase('preflight (dry run) of objects in the new namespaces');
         try {
-          await preflight(cluster, plan.filter(deferred), options);
+          await preflight(cluster, plan.filter(deferred), options, deps.concurrency ?? 8);
         } catch (error) {
           // Only the new Namespaces were written: take them away again, whatever onFailure says.
           const steps = await rollBack(cluster, applied.map(toApplied), 'rollback', options);
@@ -261,8 +270,18 @@ async function planFromArtifact(
   params: DeployManifestParams,
   ctx: StageContext,
 ): Promise<Planned[]> {
-  const artifactName = params.inputArtifact ?? job.inputArtifacts[0]?.name ?? '(none)';
-  const files = await ctx.readInputArtifact(params.inputArtifact);
+  const artifactName = pickInputArtifact(
+    job.inputArtifacts.map((a) => a.name),
+    params.inputArtifact,
+    'the manifests (UserParameters.manifests)',
+  );
+  if (artifactName === undefined) {
+    throw new ConfigurationError(
+      'INPUT_ARTIFACT_MISSING',
+      "The action has no input artifact: add the artifact holding the manifests (UserParameters.manifests) to the action's InputArtifacts.",
+    );
+  }
+  const files = await ctx.readInputArtifact(artifactName);
   const paths = selectManifestFiles(files.keys(), params.manifests, artifactName);
   const objects = inInstallOrder(parseManifests(files, paths, params.namespace));
   return pinImages(objects, params.verifiedImages, params.allowUnverified).map((p) => ({
@@ -324,17 +343,36 @@ export function preflightPod(workload: KubeObject): KubeObject | undefined {
   };
 }
 
-/** Dry-runs every object, then a Pod from every pod template. The first denial throws. */
+/**
+ * Dry-runs every object, then a Pod from every pod template, a few at a time (dry runs change
+ * nothing, so their order does not matter). The denial of the earliest object in apply order is
+ * thrown.
+ */
 async function preflight(
   cluster: KubeCluster,
   plan: readonly Planned[],
   options: CallOptions,
+  concurrency: number,
 ): Promise<void> {
-  for (const p of plan) await cluster.apply(p.object, { dryRun: true, ...options });
-  for (const p of plan) {
+  const attempt = async (fn: () => Promise<unknown>): Promise<{ error: unknown } | undefined> => {
+    try {
+      await fn();
+      return undefined;
+    } catch (error) {
+      return { error };
+    }
+  };
+  const objects = await mapBounded(plan, concurrency, (p) =>
+    attempt(() => cluster.apply(p.object, { dryRun: true, ...options })),
+  );
+  const objectDenial = objects.find((e) => e !== undefined);
+  if (objectDenial) throw objectDenial.error;
+  const pods = await mapBounded(plan, concurrency, (p) => {
     const pod = preflightPod(p.object);
-    if (pod) await cluster.createDryRunPod(pod, options);
-  }
+    return pod ? attempt(() => cluster.createDryRunPod(pod, options)) : Promise.resolve(undefined);
+  });
+  const podDenial = pods.find((e) => e !== undefined);
+  if (podDenial) throw podDenial.error;
 }
 
 /** What one poll saw of one workload. */
@@ -362,7 +400,11 @@ async function observe(
   }
   const namespace = workload.metadata.namespace ?? p.ref.namespace ?? 'default';
   const first = rolloutStatus({ workload }, since);
-  if (first.state !== 'waiting' || first.message.includes('spec update to be observed'))
+  // A passed progress deadline still reads the new ReplicaSet and its events, to say why.
+  const deadlineExceeded = first.state === 'failed' && first.reason === 'ProgressDeadlineExceeded';
+  if (first.state === 'done' || (first.state === 'failed' && !deadlineExceeded))
+    return { workload, status: first };
+  if (first.state === 'waiting' && first.message.includes('spec update to be observed'))
     return { workload, status: first };
   const selector = selectorOf(workload);
   let newReplicaSet: KubeObject | undefined;
@@ -391,7 +433,7 @@ async function observe(
     numberReady?: number;
   };
   const desired = (eventsFor.spec as { replicas?: number } | undefined)?.replicas ?? 1;
-  const missing = (rsStatus.replicas ?? 0) < desired || workload.kind !== 'Deployment';
+  const missing = (rsStatus.replicas ?? 0) < desired || workload.kind !== 'Deployment' || deadlineExceeded;
   const events = missing
     ? await cluster.list(
         'v1',
@@ -531,7 +573,7 @@ async function success(
     kind: 'success',
     summary: lines.length > 0 ? lines.join('\n') : `applied ${applied.length} objects (${how})`,
     outputVariables: {
-      [DEPLOYED_VARIABLE]: writeDeployed(deployed),
+      [DEPLOYED]: writeDeployed(deployed),
       CLUSTER: params.clusterName,
       NAMESPACE: params.namespace,
     },
@@ -625,22 +667,4 @@ function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
       { once: true },
     );
   });
-}
-
-/** Runs `fn` over `items` with at most `limit` in flight; results keep the input order. */
-async function mapBounded<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return out;
 }

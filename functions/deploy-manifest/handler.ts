@@ -3,17 +3,21 @@
  * invalid one is reported on every job); the EKS connection (DescribeCluster results, tokens)
  * and the cluster clients are built once per container and cluster.
  */
-import { clusterConnector } from '../../shared/kube/kube-cluster';
 import { EksConnection } from '../../shared/kube/eks-connection';
+import { EksClusterConnector } from '../../shared/kube/kube-cluster';
 import { createLogger } from '../../shared/log';
 import { pipelineAction } from '../../shared/pipeline';
 import { deployManifestAction } from './deploy-manifest';
+import type { DeployManifestDeps } from './deploy-manifest';
 import { parseDeployManifestEnvironment } from './params';
 
 const environment = parseDeployManifestEnvironment(process.env);
 const logger = createLogger('deploy-manifest');
-const eks = new EksConnection({ ...(environment.region ? { defaultRegion: environment.region } : {}) });
+const deps: DeployManifestDeps = {
+  cluster: new EksClusterConnector(
+    new EksConnection(environment.region ? { defaultRegion: environment.region } : {}),
+  ),
+  environment,
+};
 
-export const handler = pipelineAction(deployManifestAction({ connect: clusterConnector(eks), environment }), {
-  logger,
-});
+export const handler = pipelineAction(deployManifestAction(deps), { logger });

@@ -14,7 +14,7 @@
 import { ConfigurationError } from '../../shared/errors';
 import type { PinTarget } from '../../shared/kube/image-pinning';
 import type { OnFailure } from '../../shared/kube/rollback';
-import { digestProblem } from '../../shared/oci/reference';
+import { readVerifiedImages } from '../../shared/pipeline/handoff';
 
 export const PARAM_INVALID = 'DEPLOY_PARAMETERS_INVALID';
 export const ENV_INVALID = 'DEPLOY_ENVIRONMENT_INVALID';
@@ -157,7 +157,7 @@ export function parseDeployManifestParams(
       `UserParameters.verifiedImages is required: pass the verify stage's output unquoted, ${VERIFIED_IMAGES_FORM}`,
     );
   }
-  const verifiedImages = readVerifiedImages(params.verifiedImages);
+  const verifiedImages = readVerifiedImagesParam(params.verifiedImages);
 
   const allowRaw = params.allowUnverified ?? [];
   if (!Array.isArray(allowRaw) || allowRaw.some((p) => typeof p !== 'string' || p.trim() === '')) {
@@ -195,42 +195,17 @@ export function parseDeployManifestParams(
   };
 }
 
-/**
- * `verifiedImages` as the verify stage publishes `VERIFIED_IMAGES`: a JSON array of
- * `{image, imageUri, digest, name?, skipped?}`.
- */
-function readVerifiedImages(value: unknown): PinTarget[] {
-  const field = 'UserParameters.verifiedImages';
-  if (typeof value === 'string') {
-    throw invalid(
-      `${field} must be a JSON array, not a string: write the verify stage's variable without quotes, ${VERIFIED_IMAGES_FORM}`,
-    );
-  }
-  if (!Array.isArray(value) || value.length === 0) {
-    throw invalid(
-      `${field} must be a non-empty JSON array (the verify stage's VERIFIED_IMAGES), e.g. ${VERIFIED_IMAGES_FORM}`,
-    );
-  }
-  return value.map((entry: unknown, i) => {
-    const e = (typeof entry === 'object' && entry !== null ? entry : {}) as Record<string, unknown>;
-    const imageUri = e.imageUri;
-    const digest = e.digest;
-    if (
-      typeof imageUri !== 'string' ||
-      typeof digest !== 'string' ||
-      digestProblem(digest) ||
-      !imageUri.endsWith(`@${digest}`)
-    ) {
-      throw invalid(
-        `${field}[${i}] must be an object with "imageUri" (registry/repository@sha256:…) and its "digest", as VERIFIED_IMAGES has them`,
-      );
-    }
-    return {
-      image: typeof e.image === 'string' ? e.image : imageUri,
-      imageUri,
-      digest,
-      ...(typeof e.name === 'string' ? { name: e.name } : {}),
-      ...(e.skipped === true ? { skipped: true } : {}),
-    };
+/** `verifiedImages` through the hand-off reader the verify stage's writer sits next to. */
+function readVerifiedImagesParam(value: unknown): PinTarget[] {
+  const images = readVerifiedImages(value, {
+    field: 'UserParameters.verifiedImages',
+    form: VERIFIED_IMAGES_FORM,
+    code: PARAM_INVALID,
   });
+  if (images.length === 0) {
+    throw invalid(
+      `UserParameters.verifiedImages is empty: the verify stage verified no image, so nothing can be deployed (${VERIFIED_IMAGES_FORM})`,
+    );
+  }
+  return images;
 }

@@ -52,7 +52,7 @@ export function kubeApiFailure(request: KubeRequest, status: KubeStatus): Stages
         'KUBE_FORBIDDEN',
         `Kubernetes RBAC forbids ${request.verb === 'apply' ? 'patch' : request.verb} on ${request.resource}` +
           `${request.namespace ? ` in namespace ${JSON.stringify(request.namespace)}` : ' (cluster scope)'}: ${status.message}. ` +
-          'Grant it to the function role: the access policy of its access entry, or the Role in kubernetes/stagesign-deployer-rbac.yaml.',
+          'Grant it to the function role: the access policy of its access entry, or the ClusterRole in shared/kube/rbac/stagesign-deployer.yaml.',
         { cause },
       );
     case 422: {

@@ -99,6 +99,12 @@ export interface KubeCluster {
   delete(ref: ObjectRef, options?: CallOptions): Promise<boolean>;
 }
 
+/** Connects to a cluster named by a stage's parameters (an EKS cluster name or ARN). */
+export interface ClusterConnector {
+  /** The cluster, built once per container and cluster. */
+  connect(clusterName: string, options?: CallOptions): Promise<KubeCluster>;
+}
+
 /** What was asked, for messages that name verb, resource and namespace. */
 export interface KubeRequest {
   readonly verb: 'apply' | 'create' | 'get' | 'list' | 'patch' | 'delete' | 'log' | 'discover';

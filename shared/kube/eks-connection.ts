@@ -17,6 +17,7 @@ import { HttpRequest } from '@smithy/core/protocols';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { abortedError } from '../abort';
+import { describeAwsError } from '../aws/aws-error';
 import { boundedRequestHandler } from '../aws/request-handler';
 import { ConfigurationError, DependencyError, PermissionError } from '../errors';
 import type { StagesignError } from '../errors';
@@ -194,35 +195,36 @@ export class EksConnection {
 }
 
 function eksFailure(error: unknown, name: string, region: string): StagesignError {
-  const errorName = error instanceof Error ? error.name : '';
-  const text = error instanceof Error ? error.message : String(error);
-  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  if (errorName === 'ResourceNotFoundException') {
-    return new ConfigurationError(
-      'CLUSTER_NOT_FOUND',
-      `EKS cluster ${JSON.stringify(name)} does not exist in ${region} (DescribeCluster: ${text}). Check UserParameters.clusterName or the ClusterName template parameter, or pass the cluster ARN.`,
-      { cause: error },
-    );
+  const info = describeAwsError(error);
+  const text = `${info.code}: ${info.message}`;
+  switch (info.kind) {
+    case 'not-found':
+      return new ConfigurationError(
+        'CLUSTER_NOT_FOUND',
+        `EKS cluster ${JSON.stringify(name)} does not exist in ${region} (DescribeCluster: ${text}). Check UserParameters.clusterName or the ClusterName template parameter, or pass the cluster ARN.`,
+        { cause: error },
+      );
+    case 'access-denied':
+    case 'credentials':
+      return new PermissionError(
+        'CLUSTER_ACCESS_DENIED',
+        `The function role may not call eks:DescribeCluster on ${JSON.stringify(name)} in ${region} (${text}). The template grants it on the ClusterName cluster only; deploy the stack with ClusterName set to this cluster.`,
+        { cause: error },
+      );
+    default:
+      if (info.code === 'InvalidParameterException') {
+        return new ConfigurationError(
+          'CLUSTER_NAME_INVALID',
+          `DescribeCluster refused ${JSON.stringify(name)}: ${text}`,
+          {
+            cause: error,
+          },
+        );
+      }
+      return new DependencyError(
+        'EKS_UNAVAILABLE',
+        `EKS DescribeCluster for ${JSON.stringify(name)} in ${region} failed${info.requestId ? ` (request ${info.requestId})` : ''}: ${text}`,
+        { cause: error },
+      );
   }
-  if (errorName === 'AccessDeniedException' || errorName === 'UnauthorizedException' || status === 403) {
-    return new PermissionError(
-      'CLUSTER_ACCESS_DENIED',
-      `The function role may not call eks:DescribeCluster on ${JSON.stringify(name)} in ${region}: ${text}. The template grants it on the ClusterName cluster only; deploy with that parameter set to this cluster.`,
-      { cause: error },
-    );
-  }
-  if (errorName === 'InvalidParameterException') {
-    return new ConfigurationError(
-      'CLUSTER_NAME_INVALID',
-      `DescribeCluster refused ${JSON.stringify(name)}: ${text}`,
-      { cause: error },
-    );
-  }
-  return new DependencyError(
-    'EKS_UNAVAILABLE',
-    `EKS DescribeCluster for ${JSON.stringify(name)} in ${region} failed: ${errorName || 'error'}: ${text}`,
-    {
-      cause: error,
-    },
-  );
 }

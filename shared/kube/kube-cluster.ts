@@ -29,7 +29,9 @@ import { abortedError, throwIfAborted } from '../abort';
 import type { CallOptions } from '../abort';
 import { ConfigurationError, DependencyError, isStagesignError } from '../errors';
 import { isRetryableStatus, kubeApiFailure, parseStatus } from './api-failure';
+import type { EksConnection } from './eks-connection';
 import type {
+  ClusterConnector,
   JsonPatchOperation,
   KubeCluster,
   KubeObject,
@@ -38,7 +40,6 @@ import type {
   ObjectRef,
   PodLogQuery,
 } from './cluster';
-import type { EksConnection } from './eks-connection';
 
 /** The field manager of every apply. */
 export const FIELD_MANAGER = 'stagesign';
@@ -489,26 +490,26 @@ function statusCodeOf(error: unknown): number | undefined {
 }
 
 /**
- * The `connect` dependency both Kubernetes stages take: a cluster name (or ARN) to a
- * {@link KubeCluster}, built once per container and cluster over one {@link EksConnection}
- * (DescribeCluster results cached, tokens re-signed before they age).
+ * EKS clusters by name or ARN: DescribeCluster through the connection (cached), then one
+ * {@link ClientNodeCluster} per cluster and container, its tokens signed by the connection.
  */
-export function clusterConnector(
-  eks: EksConnection,
-): (clusterName: string, options: CallOptions) => Promise<KubeCluster> {
-  const clusters = new Map<string, KubeCluster>();
-  return async (clusterName, options) => {
-    const endpoint = await eks.describe(clusterName, options);
+export class EksClusterConnector implements ClusterConnector {
+  private readonly clusters = new Map<string, KubeCluster>();
+
+  constructor(private readonly eks: EksConnection) {}
+
+  async connect(clusterName: string, options: CallOptions = {}): Promise<KubeCluster> {
+    const endpoint = await this.eks.describe(clusterName, options);
     const key = `${endpoint.region}/${endpoint.name}`;
-    let cluster = clusters.get(key);
+    let cluster = this.clusters.get(key);
     if (!cluster) {
       cluster = new ClientNodeCluster({
         endpoint: endpoint.endpoint,
         caData: endpoint.caData,
-        token: () => eks.token(endpoint),
+        token: () => this.eks.token(endpoint),
       });
-      clusters.set(key, cluster);
+      this.clusters.set(key, cluster);
     }
     return cluster;
-  };
+  }
 }

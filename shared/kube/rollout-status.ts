@@ -191,6 +191,18 @@ function eventTime(event: KubeObject): number {
  */
 export function rolloutStatus(observation: RolloutObservation, since: Date): RolloutStatus {
   const base = kubectlRolloutStatus(observation.workload);
+  if (base.state === 'failed' && base.reason === 'UnsupportedStrategy') {
+    // kubectl refuses to follow an OnDelete rollout; the apply itself succeeded, so it is not a failure.
+    return {
+      state: 'done',
+      message: `${base.message}: ${observation.workload.kind} ${JSON.stringify(observation.workload.metadata.name ?? '')} applied, not followed`,
+    };
+  }
+  if (base.state === 'failed') {
+    // Say why the controller gave up, when the new Pods could not be created.
+    const cause = latestFailedCreate(observation, since);
+    return cause ? { ...base, message: `${base.message}; last FailedCreate: ${cause}` } : base;
+  }
   if (base.state !== 'waiting') return base;
   const problems: string[] = [];
 

@@ -7,7 +7,7 @@
  * | ----------------- | ------------ | ------------------------------------- | ----------------- |
  * | `SIGNED_IMAGES`   | sign-image   | verify-image (`signedImages`)         | {@link SignedImage}   |
  * | `VERIFIED_IMAGES` | verify-image | deploy-manifest (`verifiedImages`)    | {@link VerifiedImage} |
- * | `DEPLOYED`        | deploy-manifest | check-admission                    | (see below)       |
+ * | `DEPLOYED`        | deploy-manifest | check-admission                    | {@link DeployedWorkload} |
  *
  * Each variable is a JSON array. A reading stage takes it in UserParameters written unquoted
  * (`{"signedImages": #{SignVariables.SIGNED_IMAGES}}`): CodePipeline substitutes a variable's raw
@@ -18,7 +18,7 @@
  * writes it, verify reads it and writes it again), so that a deploy stage can match a container
  * whose image is a placeholder (`image: image`) by its name. Pure.
  */
-import { ConfigurationError } from '../errors';
+import { ConfigurationError, InputError } from '../errors';
 
 /** Output variable of sign-image: a JSON array of {@link SignedImage}. */
 export const SIGNED_IMAGES = 'SIGNED_IMAGES';
@@ -179,8 +179,95 @@ export function readVerifiedImages(value: unknown, where: HandoffField): Verifie
   });
 }
 
-// DEPLOYED: the deploy-manifest stage adds its entry type, `DEPLOYED` constant and
-// writeDeployed / readDeployed here, next to the two above (architecture.md §7).
+/*
+ * DEPLOYED: one entry per object deploy-manifest applied that runs images (Deployment,
+ * StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Pod, Job, CronJob).
+ */
+
+/** One deployed workload. */
+export interface DeployedWorkload {
+  readonly kind: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+  readonly generation: number;
+  /** Deployment revision, StatefulSet update revision, DaemonSet ControllerRevision number; null for kinds without. */
+  readonly revision: string | null;
+  /** RFC 3339, when this job applied it. */
+  readonly appliedAt: string;
+  /** Every container's image as deployed (`registry/repository@sha256:…` when verified). */
+  readonly images: ReadonlyArray<{ readonly container: string; readonly image: string }>;
+}
+
+/** Output variable of deploy-manifest: a JSON array of {@link DeployedWorkload}. */
+export const DEPLOYED = 'DEPLOYED';
+
+/** Serialises `DEPLOYED`. */
+export function writeDeployed(workloads: readonly DeployedWorkload[]): string {
+  return JSON.stringify(
+    workloads.map((w) => ({
+      kind: w.kind,
+      namespace: w.namespace,
+      name: w.name,
+      uid: w.uid,
+      generation: w.generation,
+      revision: w.revision,
+      appliedAt: w.appliedAt,
+      images: w.images.map((i) => ({ container: i.container, image: i.image })),
+    })),
+  );
+}
+
+/**
+ * Reads `DEPLOYED` (the parsed UserParameters value, or its text).
+ *
+ * @throws InputError `DEPLOYED_INVALID` naming the field that is wrong.
+ */
+export function readDeployed(value: unknown, field = 'UserParameters.deployed'): DeployedWorkload[] {
+  let parsed = value;
+  if (typeof value === 'string') {
+    try {
+      parsed = JSON.parse(value) as unknown;
+    } catch {
+      throw new InputError(
+        'DEPLOYED_INVALID',
+        `${field} is not JSON: pass #{DeployVariables.DEPLOYED} unquoted.`,
+      );
+    }
+  }
+  if (!Array.isArray(parsed))
+    throw new InputError(
+      'DEPLOYED_INVALID',
+      `${field} must be the JSON array deploy-manifest writes as DEPLOYED.`,
+    );
+  return parsed.map((entry: unknown, i) => {
+    const e = (typeof entry === 'object' && entry !== null ? entry : {}) as Record<string, unknown>;
+    const bad = (what: string): InputError => new InputError('DEPLOYED_INVALID', `${field}[${i}].${what}`);
+    for (const key of ['kind', 'namespace', 'name', 'uid', 'appliedAt'] as const)
+      if (typeof e[key] !== 'string' || e[key] === '') throw bad(`${key} must be a non-empty string`);
+    if (typeof e.generation !== 'number' || !Number.isInteger(e.generation))
+      throw bad('generation must be an integer');
+    if (e.revision !== null && typeof e.revision !== 'string') throw bad('revision must be a string or null');
+    if (Number.isNaN(Date.parse(e.appliedAt as string))) throw bad('appliedAt must be an RFC 3339 time');
+    if (!Array.isArray(e.images)) throw bad('images must be a list of {container, image}');
+    const images = e.images.map((img: unknown, j) => {
+      const r = (typeof img === 'object' && img !== null ? img : {}) as Record<string, unknown>;
+      if (typeof r.container !== 'string' || typeof r.image !== 'string')
+        throw bad(`images[${j}] must be {container, image}`);
+      return { container: r.container, image: r.image };
+    });
+    return {
+      kind: e.kind as string,
+      namespace: e.namespace as string,
+      name: e.name as string,
+      uid: e.uid as string,
+      generation: e.generation,
+      revision: (e.revision as string | null) ?? null,
+      appliedAt: e.appliedAt as string,
+      images,
+    };
+  });
+}
 
 /** The array a hand-off variable holds; a string (the quoted form) is refused with the right form. */
 function readArray(value: unknown, where: HandoffField, of: string): unknown[] {

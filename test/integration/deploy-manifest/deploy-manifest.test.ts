@@ -3,18 +3,21 @@
  * real ClientNodeCluster adapter (TLS against the fake's test CA, EKS-shaped bearer tokens), run
  * by the action runtime with a recording reporter. Request counts are asserted; timings never.
  */
+import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseManifests } from '../../../shared/kube/manifests';
 import type { KubeCluster } from '../../../shared/kube/cluster';
 import { ClientNodeCluster } from '../../../shared/kube/kube-cluster';
 import { createLogger } from '../../../shared/log';
 import { RecordingReporter, runPipelineAction } from '../../../shared/pipeline';
 import type { ArtifactStore, JobReport } from '../../../shared/pipeline';
-import { readDeployed } from '../../../shared/pipeline/deployed-handoff';
+import { readDeployed } from '../../../shared/pipeline/handoff';
 import { deployManifestAction } from '../../../functions/deploy-manifest/deploy-manifest';
 import type { DeployManifestDeps } from '../../../functions/deploy-manifest/deploy-manifest';
 import { parseDeployManifestEnvironment } from '../../../functions/deploy-manifest/params';
 import { fakeContext, jobEvent } from '../../helpers/codepipeline-events';
 import { deny, startFakeKube, webhookUnavailable } from '../../helpers/fake-kube';
+import { installKyvernoNotationAws, verdictFromDigests } from '../../helpers/fake-kube/kyverno-notation-aws';
 import type { AdmissionRequest, FakeKube } from '../../helpers/fake-kube';
 
 const ECR = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
@@ -108,6 +111,18 @@ describe('the deploy-manifest stage against a fake cluster', () => {
     await kube.close();
   });
 
+  /** A fresh fake cluster with these controller options (and a cluster adapter for it). */
+  async function restartKube(controllers: NonNullable<Parameters<typeof startFakeKube>[0]>['controllers']) {
+    cluster.close();
+    await kube.close();
+    kube = await startFakeKube({ namespaces: ['prod'], ...(controllers ? { controllers } : {}) });
+    cluster = new ClientNodeCluster({
+      endpoint: kube.endpoint,
+      caData: kube.caData,
+      token: () => Promise.resolve(kube.token()),
+    });
+  }
+
   async function run(
     userParameters: Record<string, unknown>,
     files: Record<string, string>,
@@ -116,16 +131,21 @@ describe('the deploy-manifest stage against a fake cluster', () => {
       continuationToken?: string;
       cluster?: KubeCluster;
       clock?: () => Date;
+      marginMs?: number;
+      concurrency?: number;
     } = {},
   ): Promise<JobReport> {
     const deps: DeployManifestDeps = {
-      connect: () => {
-        connects++;
-        return Promise.resolve(options.cluster ?? cluster);
+      cluster: {
+        connect: () => {
+          connects++;
+          return Promise.resolve(options.cluster ?? cluster);
+        },
       },
       environment: parseDeployManifestEnvironment({ AWS_REGION: 'us-east-1' }),
       sleep: () => Promise.resolve(),
-      continuationMarginMs: 1000,
+      continuationMarginMs: options.marginMs ?? 1000,
+      ...(options.concurrency ? { concurrency: options.concurrency } : {}),
     };
     const reporter = new RecordingReporter();
     const event = jobEvent(
@@ -197,15 +217,22 @@ describe('the deploy-manifest stage against a fake cluster', () => {
     });
 
     it('sends a bounded, known set of requests', async () => {
-      success(await run({ manifests: 'k8s/' }, { 'k8s/app.yaml': `${deployment()}---\n${SERVICE}` }));
-      // The whole conversation: discovery, a GET of each object (its state before the job),
-      // the dry runs, the two applies, then polls until the rollout is done (16 requests).
+      success(
+        await run(
+          { manifests: 'k8s/' },
+          { 'k8s/app.yaml': `${deployment()}---\n${SERVICE}` },
+          { concurrency: 1 },
+        ),
+      );
+      // The whole conversation: discovery (once per API group version), a GET of each object (its state before the job),
+      // the dry runs, the two applies, then polls until the rollout is done (16 requests). One
+      // request at a time, so the order is fixed.
       expect(
         kube.requests.all.map((r) => `${r.method} ${r.path}${r.dryRun ? ' (dry run)' : ''} ${r.status}`),
       ).toEqual([
         'GET /api/v1 200',
-        'GET /apis/apps/v1 200',
         'GET /api/v1/namespaces/prod/services/web 404',
+        'GET /apis/apps/v1 200',
         'GET /apis/apps/v1/namespaces/prod/deployments/web 404',
         'PATCH /api/v1/namespaces/prod/services/web (dry run) 201',
         'PATCH /apis/apps/v1/namespaces/prod/deployments/web (dry run) 201',
@@ -359,6 +386,23 @@ describe('the deploy-manifest stage against a fake cluster', () => {
       expect(kube.read('v1', 'Service', 'prod', 'web')).toBeUndefined();
     });
 
+    it('deletes every object it applied with onFailure delete, also ones that existed before', async () => {
+      await kube.seed(yamlDeployment(`${ECR}/app@${OLD}`));
+      kube.addAdmissionHook({
+        name: 'mutate.kyverno.svc-fail',
+        phase: 'mutating',
+        review: (r) =>
+          r.kind.kind === 'Pod' && !r.dryRun && JSON.stringify(r.object).includes(SIGNED)
+            ? deny('mutate.kyverno.svc-fail', SHAPE_A(SIGNED))
+            : { allowed: true },
+      });
+      const f = failure(
+        await run({ onFailure: 'delete' }, { 'deployment.yaml': `${deployment()}---\n${SERVICE}` }),
+      );
+      expect(f.message).toMatch(/Rolled back: deleted Deployment prod\/web; deleted Service prod\/web\.$/);
+      expect(kube.read('apps/v1', 'Deployment', 'prod', 'web')).toBeUndefined();
+    });
+
     it('leaves everything in place with onFailure none, and says so', async () => {
       kube.addAdmissionHook({
         name: 'mutate.kyverno.svc-fail',
@@ -374,16 +418,7 @@ describe('the deploy-manifest stage against a fake cluster', () => {
     });
 
     it('fails a rollout whose Pods are stuck in ImagePullBackOff and rolls it back', async () => {
-      await kube.close();
-      kube = await startFakeKube({
-        namespaces: ['prod'],
-        controllers: { podOutcome: () => 'ImagePullBackOff' },
-      });
-      cluster = new ClientNodeCluster({
-        endpoint: kube.endpoint,
-        caData: kube.caData,
-        token: () => Promise.resolve(kube.token()),
-      });
+      await restartKube({ podOutcome: () => 'ImagePullBackOff' });
       const f = failure(await run({}, { 'deployment.yaml': deployment() }));
       expect(f.type).toBe('JobFailed');
       expect(f.code).toBe('ROLLOUT_FAILED');
@@ -394,18 +429,23 @@ describe('the deploy-manifest stage against a fake cluster', () => {
     });
 
     it("fails on ProgressDeadlineExceeded with kubectl's words", async () => {
-      await kube.close();
-      kube = await startFakeKube({
-        namespaces: ['prod'],
-        controllers: { podOutcome: () => 'CrashLoopBackOff', progressDeadlineSteps: 1 },
-      });
-      cluster = new ClientNodeCluster({
-        endpoint: kube.endpoint,
-        caData: kube.caData,
-        token: () => Promise.resolve(kube.token()),
+      await restartKube({ progressDeadlineSteps: 2 });
+      // The new Pods cannot be created (the webhook is unreachable): not a verdict, so the stage
+      // keeps waiting until the controller gives up.
+      kube.addAdmissionHook({
+        name: 'mutate.kyverno.svc-fail',
+        phase: 'mutating',
+        review: (r) =>
+          r.kind.kind === 'Pod' && !r.dryRun
+            ? webhookUnavailable('mutate.kyverno.svc-fail')
+            : { allowed: true },
       });
       const f = failure(await run({}, { 'deployment.yaml': deployment() }));
       expect(f.code).toBe('ROLLOUT_FAILED');
+      expect(f.message).toMatch(
+        /^Deployment prod\/web: deployment "web" exceeded its progress deadline; last FailedCreate: Error creating: Internal error occurred: failed calling webhook "mutate\.kyverno\.svc-fail"/,
+      );
+      expect(f.message).toContain('Rolled back: deleted Deployment prod/web.');
     });
   });
 
@@ -451,6 +491,30 @@ describe('the deploy-manifest stage against a fake cluster', () => {
       expect(kube.requests.count({ verb: 'patch', resource: 'deployments', dryRun: false })).toBe(2);
     });
 
+    it('maps 409 to a JobFailed naming the request', async () => {
+      kube.inject({ status: 409, verb: 'patch', resource: 'deployments', dryRun: false });
+      const f = failure(await run({}, { 'deployment.yaml': deployment() }));
+      expect(f.type).toBe('JobFailed');
+      expect(f.code).toBe('KUBE_REQUEST_REJECTED');
+      expect(f.message).toMatch(
+        /^The API server refused apply deployments\.apps "web" in namespace "prod" \(409/,
+      );
+    });
+
+    it('reports a misconfigured kyverno-notation-aws (Token is not authorized) as ConfigurationError, not a rejection', async () => {
+      await installKyvernoNotationAws(kube, {
+        shape: 'A',
+        namespaces: ['prod'],
+        verdict: verdictFromDigests([SIGNED]),
+        tokenAuthorized: false,
+      });
+      const f = failure(await run({}, { 'deployment.yaml': deployment() }));
+      expect(f.type).toBe('ConfigurationError');
+      expect(f.code).toBe('ADMISSION_EXTENSION_MISCONFIGURED');
+      expect(f.message).toContain('Token is not authorized');
+      expect(kube.requests.writes()).toEqual([]);
+    });
+
     it('refuses an unverified image before touching the cluster', async () => {
       const f = failure(await run({}, { 'deployment.yaml': deployment('web', 'redis:7') }));
       expect(f.type).toBe('ConfigurationError');
@@ -460,15 +524,73 @@ describe('the deploy-manifest stage against a fake cluster', () => {
     });
   });
 
+  describe('the shipped RBAC manifest', () => {
+    it('allows every request the stage sends (apply, dry runs, polls, rollback), and nothing else is needed', async () => {
+      const rbac = parseManifests(
+        new Map([
+          [
+            'r.yaml',
+            readFileSync(new URL('../../../shared/kube/rbac/stagesign-deployer.yaml', import.meta.url)),
+          ],
+        ]),
+        ['r.yaml'],
+        'default',
+      );
+      const rules = rbac
+        .filter((o) => o.object.kind === 'ClusterRole')
+        .flatMap(
+          (o) =>
+            (
+              o.object as unknown as {
+                rules: Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }>;
+              }
+            ).rules,
+        );
+      const allowed = (group: string, resource: string, verb: string) =>
+        rules.some(
+          (r) => r.apiGroups.includes(group) && r.resources.includes(resource) && r.verbs.includes(verb),
+        );
+      // happy path, then a rollback to an earlier revision, then a deletion of created objects
+      success(await run({}, { 'deployment.yaml': `${deployment()}---\n${SERVICE}` }));
+      kube.addAdmissionHook({
+        name: 'mutate.kyverno.svc-fail',
+        phase: 'mutating',
+        review: (r) =>
+          r.kind.kind === 'Pod' && !r.dryRun && JSON.stringify(r.object).includes(UNSIGNED)
+            ? deny('mutate.kyverno.svc-fail', SHAPE_A(SIGNED))
+            : { allowed: true },
+      });
+      const v3 = [
+        { image: `${ECR}/app:v3`, imageUri: `${ECR}/app@${UNSIGNED}`, digest: UNSIGNED, name: 'web' },
+      ];
+      const ns = 'apiVersion: v1\nkind: Namespace\nmetadata: { name: shop }\n';
+      failure(
+        await run(
+          { verifiedImages: v3 },
+          {
+            'deployment.yaml': `${deployment('web', `${ECR}/app:v3`)}---\n${SERVICE}---\n${ns}---\n${deployment('api', `${ECR}/app:v3`).replace('name: api', 'name: api\n  namespace: shop')}`,
+          },
+        ),
+      );
+      const used = new Set(
+        kube.requests.all
+          .filter((r) => r.resource !== undefined)
+          .map((r) => `${r.group ?? ''}|${r.resource}${r.subresource ? `/${r.subresource}` : ''}|${r.verb}`),
+      );
+      expect([...used].filter((u) => !allowed(...(u.split('|') as [string, string, string])))).toEqual(
+        // Namespaces are cluster-scoped: the separate stagesign-deployer-namespaces ClusterRole.
+        [],
+      );
+      expect(used).toContain('apps|deployments|patch');
+      expect(used).toContain('|pods|create');
+      expect(used).toContain('apps|replicasets|list');
+      expect(used).toContain('|namespaces|delete');
+    });
+  });
+
   describe('waiting across invocations', () => {
     it('continues when the invocation runs out of time and finishes on the next one', async () => {
-      await kube.close();
-      kube = await startFakeKube({ namespaces: ['prod'], controllers: { mode: 'manual' } });
-      cluster = new ClientNodeCluster({
-        endpoint: kube.endpoint,
-        caData: kube.caData,
-        token: () => Promise.resolve(kube.token()),
-      });
+      await restartKube({ mode: 'manual' });
       const first = await run({}, { 'deployment.yaml': deployment() }, { remainingMs: 8_000 });
       if (first.kind !== 'continuation')
         throw new Error(`expected a continuation, got ${JSON.stringify(first)}`);
@@ -483,14 +605,20 @@ describe('the deploy-manifest stage against a fake cluster', () => {
       expect(readDeployed(second.outputVariables?.DEPLOYED)[0]!.revision).toBe('1');
     });
 
+    it('keeps the continuation token within 2048 characters for 50 workloads and their Services', async () => {
+      await restartKube({ mode: 'manual' });
+      const docs = Array.from({ length: 50 }, (_, i) =>
+        [deployment(`web-${i}`, 'image'), SERVICE.replace('name: web', `name: web-${i}`)].join('---\n'),
+      ).join('---\n');
+      const first = await run({}, { 'deployment.yaml': docs }, { remainingMs: 120_000, marginMs: 114_000 });
+      if (first.kind !== 'continuation')
+        throw new Error(`expected a continuation, got ${JSON.stringify(first)}`);
+      expect(first.continuationToken.length).toBeLessThanOrEqual(2048);
+      expect(kube.requests.writes()).toHaveLength(100);
+    });
+
     it('times out after timeoutSeconds from the first invocation and rolls back', async () => {
-      await kube.close();
-      kube = await startFakeKube({ namespaces: ['prod'], controllers: { mode: 'manual' } });
-      cluster = new ClientNodeCluster({
-        endpoint: kube.endpoint,
-        caData: kube.caData,
-        token: () => Promise.resolve(kube.token()),
-      });
+      await restartKube({ mode: 'manual' });
       let now = new Date('2026-12-07T10:00:00Z');
       const clock = () => now;
       const first = await run(
