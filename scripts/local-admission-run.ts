@@ -10,21 +10,20 @@
  *    its 10-second budget ends.
  *
  * The cluster is the fake HTTPS API server (test/helpers/fake-kube, controllers stepping in real
- * time) with kyverno-notation-aws emulated (test/helpers/fake-kube/kyverno-notation-aws.ts: its Pods, and
- * an admission hook that writes the verifier's real log lines); EKS DescribeCluster is a local
- * REST stand-in reached through AWS_ENDPOINT_URL_EKS, so the handler's own EKS connection, token
- * signing and client-node adapter run unchanged. Each run's event is written like
- * deploy-manifest's `DEPLOYED` for what was just applied.
+ * time) with kyverno-notation-aws emulated (test/helpers/fake-kube/kyverno-notation-aws.ts: its
+ * Pods, and an admission hook that writes the verifier's real log lines); EKS DescribeCluster is
+ * the local REST stand-in (test/helpers/eks-stand-in.ts) reached through AWS_ENDPOINT_URL_EKS, so
+ * the handler's own EKS connection, token signing and client-node adapter run unchanged. Each
+ * run's event is written like deploy-manifest's `DEPLOYED` for what was just applied.
  *
  * Test-only tooling: it borrows the test helpers; nothing deployed imports it.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ClientNodeCluster } from '../shared/kube/kube-cluster';
+import { startEksStandIn } from '../test/helpers/eks-stand-in';
 import { startFakeKube } from '../test/helpers/fake-kube/index';
 import type { FakeKube } from '../test/helpers/fake-kube/index';
 import {
@@ -35,39 +34,6 @@ import {
 import { SIGNED, UNSIGNED, pinned as appImage } from '../test/fixtures/kyverno-logs/names';
 
 const CLUSTER = 'prod';
-
-/** EKS DescribeCluster (REST-JSON `GET /clusters/<name>`) answering with the fake's endpoint and CA. */
-async function describeClusterStandIn(fake: FakeKube): Promise<{ endpoint: string; close(): Promise<void> }> {
-  const server = createServer((req, res) => {
-    const name = /^\/clusters\/([^/?]+)/.exec(req.url ?? '')?.[1];
-    if (req.method !== 'GET' || name !== CLUSTER) {
-      res.writeHead(404, {
-        'content-type': 'application/json',
-        'x-amzn-errortype': 'ResourceNotFoundException',
-      });
-      res.end(JSON.stringify({ message: `No cluster found for name: ${name ?? '?'}.` }));
-      return;
-    }
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(
-      JSON.stringify({
-        cluster: {
-          name: CLUSTER,
-          arn: `arn:aws:eks:us-east-1:123456789012:cluster/${CLUSTER}`,
-          status: 'ACTIVE',
-          endpoint: fake.endpoint,
-          certificateAuthority: { data: fake.caData },
-        },
-      }),
-    );
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
 
 /** Server-side applies the Deployment as deploy-manifest does and returns its `DEPLOYED` entry. */
 async function deploy(cluster: ClientNodeCluster, fake: FakeKube, namespace: string, digest: string) {
@@ -134,7 +100,9 @@ async function main(): Promise<number> {
     namespaces: ['prod', 'unpoliced', EXTENSION_NAMESPACE],
     controllers: { mode: 'interval', intervalMs: 200 },
   });
-  const eks = await describeClusterStandIn(fake);
+  const eks = await startEksStandIn({
+    clusters: [{ name: CLUSTER, endpoint: fake.endpoint, caData: fake.caData }],
+  });
   const cluster = new ClientNodeCluster({
     endpoint: fake.endpoint,
     caData: fake.caData,

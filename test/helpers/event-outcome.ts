@@ -6,7 +6,7 @@
  * 2. a word `forbidden` or `unauthorized`                      → failure, PermissionError
  * 3. a word `unavailable`, `throttled` or `timeout`            → failure, SystemUnavailable
  * 4. a word `unsigned`, `tampered`, `revoked`, `expired`,
- *    `untrusted`, `rejected` or `denied`                       → failure, JobFailed
+ *    `untrusted`, `rejected`, `denied` or `unverified`         → failure, JobFailed
  * 5. a word `waiting`, `pending`, `progressing` or `rolling`   → continuation
  * 6. anything else                                             → success
  *
@@ -26,7 +26,10 @@ const FAILURE_WORDS: ReadonlyArray<
 > = [
   [['forbidden', 'unauthorized'], 'PermissionError'],
   [['unavailable', 'throttled', 'timeout'], 'SystemUnavailable'],
-  [['unsigned', 'tampered', 'revoked', 'expired', 'untrusted', 'rejected', 'denied'], 'JobFailed'],
+  [
+    ['unsigned', 'tampered', 'revoked', 'expired', 'untrusted', 'rejected', 'denied', 'unverified'],
+    'JobFailed',
+  ],
 ];
 const CONTINUATION_WORDS = ['waiting', 'pending', 'progressing', 'rolling'];
 

@@ -11,7 +11,14 @@
  * and GetRevocationStatus answered at the SDK. The test authority is not an AWS Signer root, so
  * verify-image trusts it through TRUST_POLICY/TRUST_STORES, the one difference from env.json.
  *
- * A stage whose events need other stand-ins (a cluster) adds its world here.
+ * check-admission's world is a cluster: the fake HTTPS API server with kyverno-notation-aws
+ * emulated (policy check-images on namespace prod, two replicas), the EKS DescribeCluster
+ * stand-in (AWS_ENDPOINT_URL_EKS) pointing at it, and the Deployments its events name, with the
+ * events' uids: prod/web running the signed `app@sha256:41b0…`, prod/api at revision 2 with the
+ * unsigned `app@sha256:1b34…` over a signed revision 1, and unpoliced/web running a signed image
+ * no policy checked.
+ *
+ * A stage whose events need other stand-ins adds its world here.
  */
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { GetRevocationStatusCommand, SignPayloadCommand, SignerClient } from '@aws-sdk/client-signer';
@@ -31,6 +38,16 @@ import {
 import { FakeRegistry } from './fake-registry';
 import { answerManifestHeads } from './manifest-heads';
 import { signLikeAwsSigner } from './test-signing-authority';
+import { startEksStandIn } from './eks-stand-in';
+import { ADMIN, startFakeKube } from './fake-kube/index';
+import type { FakeKube } from './fake-kube/index';
+import { typeOf } from './fake-kube/discovery';
+import {
+  EXTENSION_NAMESPACE,
+  installKyvernoNotationAws,
+  verdictFromDigests,
+} from './fake-kube/kyverno-notation-aws';
+import { OTHER, SIGNED, UNSIGNED as UNSIGNED_APP, pinned } from '../fixtures/kyverno-logs/names';
 
 export interface EventWorld {
   /** Variables added on top of events/env.json for this stage's function. */
@@ -114,8 +131,77 @@ async function registryWorld(stage: 'sign-image' | 'verify-image'): Promise<Even
   };
 }
 
+/** A Deployment as deploy-manifest applies it, with the uid the events' `DEPLOYED` names. */
+async function deployWithUid(
+  fake: FakeKube,
+  namespace: string,
+  name: string,
+  uid: string,
+  digest: string,
+): Promise<void> {
+  const type = typeOf('deployments', 'apps');
+  await fake.seed({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace },
+    spec: {
+      replicas: 2,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: { containers: [{ name: 'app', image: pinned(digest) }] },
+      },
+    },
+  });
+  const created = fake.store.get(type, namespace, name)!;
+  (created.metadata as { uid: string }).uid = uid;
+  fake.store.put(type, created);
+  await fake.step(10);
+}
+
+async function clusterWorld(): Promise<EventWorld> {
+  const fake = await startFakeKube({
+    namespaces: ['prod', 'unpoliced', EXTENSION_NAMESPACE],
+    controllers: { mode: 'manual' },
+  });
+  await installKyvernoNotationAws(fake, {
+    shape: 'A',
+    verdict: verdictFromDigests([SIGNED, OTHER]),
+    namespaces: ['prod'],
+    replicas: 2,
+  });
+  await deployWithUid(fake, 'prod', 'web', '6b1f2c3d-0000-4000-8000-00000000a001', SIGNED);
+  await deployWithUid(fake, 'prod', 'api', '6b1f2c3d-0000-4000-8000-00000000a002', SIGNED);
+  const api = fake.read('apps/v1', 'Deployment', 'prod', 'api')!;
+  const spec = structuredClone(api.spec) as { template: { spec: { containers: Array<{ image: string }> } } };
+  spec.template.spec.containers[0]!.image = pinned(UNSIGNED_APP);
+  await fake.api.update(
+    typeOf('deployments', 'apps'),
+    'prod',
+    'api',
+    { ...api, spec },
+    {
+      user: ADMIN,
+      fieldManager: 'stagesign',
+    },
+  );
+  await fake.step(10);
+  await deployWithUid(fake, 'unpoliced', 'web', '6b1f2c3d-0000-4000-8000-00000000a003', OTHER);
+  const eks = await startEksStandIn({
+    clusters: [{ name: 'prod', endpoint: fake.endpoint, caData: fake.caData }],
+  });
+  return {
+    env: { AWS_ENDPOINT_URL_EKS: eks.endpoint },
+    async close() {
+      await eks.close();
+      await fake.close();
+    },
+  };
+}
+
 /** The world of each stage that has sample events. */
 export const EVENT_WORLDS: Readonly<Record<string, () => Promise<EventWorld>>> = {
   'sign-image': () => registryWorld('sign-image'),
   'verify-image': () => registryWorld('verify-image'),
+  'check-admission': clusterWorld,
 };
