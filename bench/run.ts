@@ -15,7 +15,8 @@
  * Exit status 1 when a figure misses its target. Options: --runs N (cold starts, default 15),
  * --iterations N (verifications, default 300), --no-build (use the existing dist/).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,7 +26,7 @@ import { TrustStoreSet, trustStoreFromPem } from '../shared/notary/trust-store';
 import type { TrustPolicyStatement } from '../shared/notary/trust-policy';
 import type { RevocationChecker } from '../shared/notary/types';
 import { AWS_FIXTURE, loadTestSigningAuthority } from '../test/helpers/test-signing-authority';
-import { median } from './lib/cold-import';
+import { coldImport, median } from './lib/cold-import';
 import { deployManifestAction } from '../functions/deploy-manifest/deploy-manifest';
 import { parseDeployManifestEnvironment } from '../functions/deploy-manifest/params';
 import { pinImages } from '../shared/kube/image-pinning';
@@ -102,12 +103,6 @@ const PROBE_ENV = {
   AWS_SECRET_ACCESS_KEY: 'bench',
   SIGNING_PROFILE_ARN: AWS_FIXTURE.profileArn,
 };
-const probe = `
-const t0 = performance.now();
-await import(process.argv[1]);
-const ms = performance.now() - t0;
-console.log(JSON.stringify({ ms, rss: process.memoryUsage().rss }));
-`;
 /** Median wall time of a fresh Node process running `args`, with the same environment as the probe. */
 function processMs(args: string[], runs: number): number {
   const times: number[] = [];
@@ -149,21 +144,13 @@ for (const stage of stages.sort()) {
     target: deploy ? `≤ ${DEPLOY_TARGETS.importVsBareNode}×` : '-',
     ok: !deploy || importMs / bareNodeMs <= DEPLOY_TARGETS.importVsBareNode,
   });
-  const times: number[] = [];
-  const rss: number[] = [];
-  for (let i = 0; i < Number(values.runs); i++) {
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', probe, bundle], {
-      encoding: 'utf8',
-      env: PROBE_ENV,
-    });
-    if (r.status !== 0) throw new Error(`importing ${bundle} failed:\n${r.stderr}`);
-    const m = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ms: number; rss: number };
-    times.push(m.ms);
-    rss.push(m.rss);
-  }
-  const t = median(times);
-  const mem = median(rss);
-  const runs = times.length;
+  const {
+    ms: t,
+    rss: mem,
+    runs,
+  } = coldImport(bundle, Number(values.runs), {
+    SIGNING_PROFILE_ARN: AWS_FIXTURE.profileArn,
+  });
   rows.push({
     name: `${stage} cold import (median of ${runs})`,
     value: `${t.toFixed(1)} ms`,

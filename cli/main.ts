@@ -67,6 +67,7 @@ Usage:
   stagesign policy [command]
 
 Available Commands:
+  export      Export the trust policy and trust stores (--kyverno: kyverno-notation-aws resources)
   show        Show the trust policy (validated with notation's rules)
 
 Flags:
@@ -111,7 +112,7 @@ export async function run(argv: string[], io: CliIo = processIo()): Promise<numb
   }
   if (first === 'policy' && (argv[1] === undefined || argv[1] === '-h' || argv[1] === '--help')) {
     if (argv[1] === undefined) {
-      io.err('Error: policy needs a subcommand: show');
+      io.err('Error: policy needs a subcommand: show, export');
       io.err("Run 'stagesign policy --help' for usage.");
       return EXIT_FAILURE;
     }
