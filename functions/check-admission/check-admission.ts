@@ -14,12 +14,11 @@
  * turns it into a warning; a check that cannot decide (extension absent, not authorized, webhook
  * unavailable) fails with the matching failure type.
  */
-import type { CallOptions } from '../../shared/abort';
 import { errorOfKind, InputError, mostActionableKind } from '../../shared/errors';
 import type { ErrorKind } from '../../shared/errors';
 import { judgeAdmission } from '../../shared/kube/admission-verdict';
 import type { ImageVerdict, WorkloadFacts } from '../../shared/kube/admission-verdict';
-import type { KubeCluster } from '../../shared/kube/cluster';
+import type { ClusterConnector, KubeCluster } from '../../shared/kube/cluster';
 import type { ActionSpec, StageContext, StageInput, StageOutcome } from '../../shared/pipeline/action';
 import { extensionFacts, workloadFacts } from './cluster-facts';
 import { parseCheckAdmissionParams } from './params';
@@ -56,8 +55,8 @@ export interface CheckAdmissionState {
 /** What the stage needs from the outside world. */
 export interface CheckAdmissionDeps {
   readonly environment: CheckAdmissionEnvironment;
-  /** The cluster's API (EKS connection + client-node adapter in the handler). */
-  connect(clusterName: string, options: CallOptions): Promise<KubeCluster>;
+  /** Connects to the cluster's API (EKS connection + client-node adapter in the handler). */
+  readonly cluster: ClusterConnector;
   /** Waits between polls (tests inject an instant one). */
   sleep?(ms: number, signal: AbortSignal): Promise<void>;
   readonly pollIntervalMs?: number;
@@ -116,7 +115,7 @@ export async function checkAdmission(
   const sleep = deps.sleep ?? abortableSleep;
 
   ctx.setPhase(`connecting to cluster ${params.clusterName}`);
-  const cluster = await deps.connect(params.clusterName, { signal: ctx.signal });
+  const cluster = await deps.cluster.connect(params.clusterName, { signal: ctx.signal });
 
   for (;;) {
     const now = ctx.now();

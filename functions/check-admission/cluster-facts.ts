@@ -222,7 +222,7 @@ export async function extensionFacts(
       const denied = new PermissionError(
         'ADMISSION_LOGS_FORBIDDEN',
         `The function may not read the kyverno-notation-aws logs: Kubernetes RBAC forbids get on pods/log in namespace ${JSON.stringify(location.namespace)}. ` +
-          'Grant get on pods and pods/log in that namespace to the function role (kubernetes/stagesign-admission-checker-rbac.yaml), or set "evidence": "none".',
+          'Grant get on pods and pods/log in that namespace to the function role (shared/kube/rbac/stagesign-admission-checker.yaml), or set "evidence": "none".',
         { cause: error },
       );
       if (options.logsRequired) throw denied;

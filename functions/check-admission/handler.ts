@@ -12,11 +12,11 @@ import { parseCheckAdmissionEnvironment } from './params';
 
 const environment = parseCheckAdmissionEnvironment(process.env);
 const logger = createLogger('check-admission');
-const cluster = new EksClusterConnector(
-  new EksConnection(environment.region ? { defaultRegion: environment.region } : {}),
-);
+const eks = new EksConnection(environment.region ? { defaultRegion: environment.region } : {});
 
 export const handler = pipelineAction(
-  checkAdmissionAction({ environment, connect: (name, options) => cluster.connect(name, options) }),
-  { logger },
+  checkAdmissionAction({ environment, cluster: new EksClusterConnector(eks) }),
+  {
+    logger,
+  },
 );

@@ -97,7 +97,7 @@ async function check(
 ): Promise<JobReport> {
   const deps: CheckAdmissionDeps = {
     environment: {},
-    connect: async () => cluster,
+    cluster: { connect: async () => cluster },
     pollIntervalMs: 1,
     sleep: async () => undefined,
   };
@@ -133,10 +133,13 @@ type RbacDoc = {
   roleRef?: { kind: string; name: string };
 };
 const RBAC = parseAllDocuments(
-  readFileSync(new URL('../../../kubernetes/stagesign-admission-checker-rbac.yaml', import.meta.url), 'utf8'),
+  readFileSync(
+    new URL('../../../shared/kube/rbac/stagesign-admission-checker.yaml', import.meta.url),
+    'utf8',
+  ),
 ).map((d) => d.toJS() as RbacDoc);
 
-/** Whether kubernetes/stagesign-admission-checker-rbac.yaml (its bindings for `prod`) allows `request`. */
+/** Whether shared/kube/rbac/stagesign-admission-checker.yaml (its bindings for `prod`) allows `request`. */
 function allowedByManifest(request: RecordedKubeRequest, withRollback: boolean): boolean {
   if (request.resource === undefined) return true; // discovery: system:discovery allows it
   const resource = request.subresource ? `${request.resource}/${request.subresource}` : request.resource;
