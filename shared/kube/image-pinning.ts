@@ -5,10 +5,13 @@
  *
  * Matching (issue 11 §1):
  * - a reference is normalised like Docker does (`nginx` → `docker.io/library/nginx`,
- *   `user/app` → `docker.io/user/app`) and its host canonicalised (lowercase, default port
- *   dropped, the ECR FIPS host of an account and region is the same registry as the plain one);
+ *   `user/app` → `docker.io/user/app`), and registries are compared by the verifier's host rules
+ *   (shared/oci/reference.ts `scopeRegistryHost`: lowercase, default port dropped, the ECR FIPS
+ *   host of an account and region is the same registry as the plain one, Docker Hub's aliases
+ *   are `docker.io`), so an image matches the verified entry however its host is spelled;
  * - an image matches the verified entry of the same registry and repository; with several, the
- *   one of the same digest, else of the same tag;
+ *   one of the same digest, else of the same tag; it is pinned to the host the entry was
+ *   verified at (in parseReference's spelling: a FIPS endpoint stays FIPS);
  * - a placeholder that names no repository (the CodeBuild convention `image: image`) matches the
  *   entry whose imagedefinitions `name` is the container's name;
  * - an image pinned to another digest than the verified one is refused; an image that matches
@@ -16,7 +19,7 @@
  *   left as written); a verified entry marked `skipped` was not verified and is refused.
  */
 import { ConfigurationError } from '../errors';
-import { digestProblem, parseReference } from '../oci/reference';
+import { canonicalScope, digestProblem, parseReference, scopeRegistryHost } from '../oci/reference';
 import type { KubeObject } from './cluster';
 import { describeObject, describeSource } from './manifests';
 import type { ManifestObject } from './manifests';
@@ -63,18 +66,12 @@ export const POD_SPEC_PATHS: Readonly<Record<string, readonly string[]>> = {
 const CONTAINER_LISTS = ['initContainers', 'containers', 'ephemeralContainers'] as const;
 
 interface NormalisedImage {
-  /** Canonical `registry/repository`. */
+  /** `registry/repository` with the registry as scopes compare it: what images are matched by. */
   readonly repository: string;
+  /** `registry/repository` as parseReference spells it (lowercase host, no `:443`, FIPS kept). */
+  readonly name: string;
   readonly tag?: string;
   readonly digest?: string;
-}
-
-/** Canonical registry host: lowercase, `:443` dropped, Docker Hub aliases and ECR FIPS folded. */
-export function canonicalRegistryHost(host: string): string {
-  let h = host.toLowerCase().replace(/:443$/, '');
-  if (h === 'index.docker.io' || h === 'registry-1.docker.io' || h === 'registry.hub.docker.com')
-    h = 'docker.io';
-  return h.replace(/^(\d{12})\.dkr\.ecr-fips\.([a-z0-9-]+)\.amazonaws\.com$/, '$1.dkr.ecr.$2.amazonaws.com');
 }
 
 /**
@@ -90,7 +87,8 @@ export function normaliseImage(image: string): NormalisedImage | undefined {
   try {
     const ref = parseReference(full);
     return {
-      repository: `${canonicalRegistryHost(ref.registry)}/${ref.repository}`,
+      repository: `${scopeRegistryHost(ref.registry)}/${ref.repository}`,
+      name: `${ref.registry}/${ref.repository}`,
       ...(ref.tag !== undefined ? { tag: ref.tag } : {}),
       ...(ref.digest !== undefined ? { digest: ref.digest } : {}),
     };
@@ -110,7 +108,7 @@ export function matchesPattern(repository: string, pattern: string): boolean {
     /x-wildcard-x/g,
     '*',
   );
-  const glob = (normalised ?? pattern).replace(/:443(?=\/)/, '');
+  const glob = normalised ?? canonicalScope(pattern);
   const re = new RegExp(`^${glob.split('*').map(escapeRegExp).join('.*')}$`);
   return re.test(repository);
 }
@@ -231,7 +229,7 @@ function pinContainer(
         'Remove the digest from the manifest (it is pinned to the verified one), or verify the image that is written there.',
     );
   }
-  return { container, image: `${target.normalised.repository}@${target.entry.digest}`, verified: true };
+  return { container, image: `${target.normalised.name}@${target.entry.digest}`, verified: true };
 }
 
 function invalidField(item: ManifestObject, what: string): ConfigurationError {

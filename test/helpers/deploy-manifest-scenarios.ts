@@ -1,6 +1,7 @@
 /**
  * What the deploy-manifest sample events (events/deploy-manifest/*.json) run against, shared by
- * the handler test and `scripts/local-deploy-run.ts`:
+ * the handler test, the sample-events test's world (test/helpers/event-worlds.ts) and
+ * `scripts/local-deploy-run.ts`:
  *
  * - the input artifacts the events name (by S3 object key), served by a tiny path-style S3
  *   GetObject stand-in (the real S3Client of the artifact store, via AWS_ENDPOINT_URL_S3);

@@ -18,7 +18,14 @@
  * unsigned `app@sha256:1b34…` over a signed revision 1, and unpoliced/web running a signed image
  * no policy checked.
  *
- * A stage whose events need other stand-ins adds its world here.
+ * deploy-manifest's world is test/helpers/deploy-manifest-scenarios.ts, as its handler test uses
+ * it: the S3 GetObject stand-in serving the input artifacts the events name and the EKS
+ * DescribeCluster stand-in (reached through AWS_ENDPOINT_URL_S3/_EKS, which come from the shell
+ * outside tests), and per event a fresh fake cluster `prod` with kyverno-notation-aws installed
+ * (`beforeEvent`), set up as the event needs (pod-rejected-rollback finds a running Deployment).
+ *
+ * A stage whose events need other stand-ins adds its world function here and names it in
+ * {@link EVENT_WORLDS}.
  */
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { GetRevocationStatusCommand, SignPayloadCommand, SignerClient } from '@aws-sdk/client-signer';
@@ -35,10 +42,12 @@ import {
   fixtureRootPem,
   pushSignature,
 } from '../unit/functions/verify-image/signed-images';
+import { CLUSTER, REGION, startArtifactStandIn, startDeployScenario } from './deploy-manifest-scenarios';
+import type { DeployScenario } from './deploy-manifest-scenarios';
+import { startEksStandIn } from './eks-stand-in';
 import { FakeRegistry } from './fake-registry';
 import { answerManifestHeads } from './manifest-heads';
 import { signLikeAwsSigner } from './test-signing-authority';
-import { startEksStandIn } from './eks-stand-in';
 import { ADMIN, startFakeKube } from './fake-kube/index';
 import type { FakeKube } from './fake-kube/index';
 import { typeOf } from './fake-kube/discovery';
@@ -52,6 +61,11 @@ import { OTHER, SIGNED, UNSIGNED as UNSIGNED_APP, pinned } from '../fixtures/kyv
 export interface EventWorld {
   /** Variables added on top of events/env.json for this stage's function. */
   readonly env: Readonly<Record<string, string>>;
+  /**
+   * Sets the world up for one event (its file name without `.json`) before it runs, for stages
+   * whose events need different states of the stand-ins (a cluster per event). Optional.
+   */
+  beforeEvent?(event: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -199,9 +213,30 @@ async function clusterWorld(): Promise<EventWorld> {
   };
 }
 
+async function deployWorld(): Promise<EventWorld> {
+  const artifacts = await startArtifactStandIn();
+  const eks = await startEksStandIn({ region: REGION });
+  let scenario: DeployScenario | undefined;
+  return {
+    env: { AWS_ENDPOINT_URL_S3: artifacts.endpoint, AWS_ENDPOINT_URL_EKS: eks.endpoint },
+    async beforeEvent(event) {
+      await scenario?.close();
+      scenario = undefined;
+      scenario = await startDeployScenario(event);
+      eks.putCluster({ name: CLUSTER, endpoint: scenario.kube.endpoint, caData: scenario.kube.caData });
+    },
+    async close() {
+      await scenario?.close();
+      await eks.close();
+      await artifacts.close();
+    },
+  };
+}
+
 /** The world of each stage that has sample events. */
 export const EVENT_WORLDS: Readonly<Record<string, () => Promise<EventWorld>>> = {
   'sign-image': () => registryWorld('sign-image'),
   'verify-image': () => registryWorld('verify-image'),
   'check-admission': clusterWorld,
+  'deploy-manifest': deployWorld,
 };

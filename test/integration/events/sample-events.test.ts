@@ -3,7 +3,9 @@
  * environment (events/env.json, resolved for the stage's function exactly as `npm run invoke --
  * --env-vars events/env.json` and `sam local invoke --env-vars` resolve it, plus the stand-ins of
  * test/helpers/event-worlds.ts), must end the way its file name promises (test/helpers/event-outcome.ts,
- * documented in events/README.md): success, continuation, or a failure of the named type. The
+ * documented in events/README.md): success, continuation, or a failure of the named type. Each
+ * event runs in a fresh container (the handler module imported anew, as `sam local invoke` starts
+ * one per invocation), after its world's `beforeEvent`. The
  * folders are enumerated, so a new stage's events are covered when they land; a stage without a
  * world, or an event whose name promises what it does not do, fails here.
  */
@@ -49,7 +51,7 @@ describe.each(stages)('events/%s', (stage) => {
     .sort();
   const fn = esbuildFunctions(template).find((f) => f.stage === stage);
   let world: EventWorld | undefined;
-  let handler: (event: unknown, context: unknown) => Promise<unknown>;
+  type Handler = (event: unknown, context: unknown) => Promise<unknown>;
   const recorder = new RecordingReporter();
   const savedEnv = { ...process.env };
 
@@ -70,10 +72,8 @@ describe.each(stages)('events/%s', (stage) => {
       ...values,
       ...world.env,
     });
-    vi.resetModules();
     clearLocalReporter();
     useLocalReporter(recorder);
-    ({ handler } = (await import(`../../../functions/${stage}/handler.ts`)) as { handler: typeof handler });
   });
 
   afterAll(async () => {
@@ -87,6 +87,9 @@ describe.each(stages)('events/%s', (stage) => {
       string,
       unknown
     >;
+    await world!.beforeEvent?.(file.replace(/\.json$/, ''));
+    vi.resetModules();
+    const { handler } = (await import(`../../../functions/${stage}/handler.ts`)) as { handler: Handler };
     const before = recorder.reports.length;
     const { output } = await captureOutput(() => handler(event, fakeContext()));
     const reports = recorder.reports.slice(before);

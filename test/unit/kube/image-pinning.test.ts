@@ -1,16 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../../shared/kube/cluster';
-import {
-  canonicalRegistryHost,
-  matchesPattern,
-  normaliseImage,
-  pinImages,
-} from '../../../shared/kube/image-pinning';
+import { matchesPattern, normaliseImage, pinImages } from '../../../shared/kube/image-pinning';
 import type { PinTarget } from '../../../shared/kube/image-pinning';
+import { canonicalScope, parseReference } from '../../../shared/oci/reference';
 
 const D1 = `sha256:${'1'.repeat(64)}`;
 const D2 = `sha256:${'2'.repeat(64)}`;
 const ECR = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
+const ECR_FIPS = '123456789012.dkr.ecr-fips.us-east-1.amazonaws.com';
 const APP: PinTarget = { image: `${ECR}/app:v1`, imageUri: `${ECR}/app@${D1}`, digest: D1, name: 'web' };
 const NGINX: PinTarget = {
   image: 'docker.io/library/nginx:1.27',
@@ -44,25 +41,42 @@ function errorOf(fn: () => unknown): { code?: string; message: string } {
 
 describe('normaliseImage', () => {
   it.each([
-    ['nginx', 'docker.io/library/nginx', undefined],
-    ['nginx:1.27', 'docker.io/library/nginx', '1.27'],
-    ['user/app:v2', 'docker.io/user/app', 'v2'],
-    ['localhost:5000/app', 'localhost:5000/app', undefined],
-    ['INDEX.DOCKER.IO/library/nginx', 'docker.io/library/nginx', undefined],
-    [`${ECR.toUpperCase()}/app:v1`, `${ECR}/app`, 'v1'],
-    ['123456789012.dkr.ecr-fips.us-east-1.amazonaws.com/app', `${ECR}/app`, undefined],
-    ['registry.example.com:443/team/app', 'registry.example.com/team/app', undefined],
-  ])('normalises %s like Docker, with the canonical host', (image, repository, tag) => {
-    expect(normaliseImage(image)).toEqual({ repository, ...(tag ? { tag } : {}) });
-  });
+    ['nginx', 'docker.io/library/nginx', 'docker.io/library/nginx', undefined],
+    ['nginx:1.27', 'docker.io/library/nginx', 'docker.io/library/nginx', '1.27'],
+    ['user/app:v2', 'docker.io/user/app', 'docker.io/user/app', 'v2'],
+    ['localhost:5000/app', 'localhost:5000/app', 'localhost:5000/app', undefined],
+    ['INDEX.DOCKER.IO/library/nginx', 'docker.io/library/nginx', 'index.docker.io/library/nginx', undefined],
+    [
+      'Registry-1.Docker.IO/library/nginx',
+      'docker.io/library/nginx',
+      'registry-1.docker.io/library/nginx',
+      undefined,
+    ],
+    [`${ECR.toUpperCase()}/app:v1`, `${ECR}/app`, `${ECR}/app`, 'v1'],
+    [`${ECR_FIPS}/app`, `${ECR}/app`, `${ECR_FIPS}/app`, undefined],
+    [
+      'registry.example.com:443/team/app',
+      'registry.example.com/team/app',
+      'registry.example.com/team/app',
+      undefined,
+    ],
+  ])(
+    "normalises %s like Docker: matched as %s (the verifier's scope host), named %s",
+    (image, repository, name, tag) => {
+      expect(normaliseImage(image)).toEqual({ repository, name, ...(tag ? { tag } : {}) });
+    },
+  );
 
   it('is undefined for text that is no reference', () => {
     expect(normaliseImage('<IMAGE>')).toBeUndefined();
     expect(normaliseImage('')).toBeUndefined();
   });
 
-  it('canonicalises hosts', () => {
-    expect(canonicalRegistryHost('Registry-1.Docker.IO')).toBe('docker.io');
+  it('compares hosts exactly as trust policy scopes do (shared/oci/reference.ts canonicalScope)', () => {
+    for (const image of [`${ECR_FIPS.toUpperCase()}:443/app`, 'index.docker.io/library/nginx:1']) {
+      const ref = parseReference(image);
+      expect(normaliseImage(image)!.repository).toBe(canonicalScope(`${ref.registry}/${ref.repository}`));
+    }
   });
 });
 
@@ -166,6 +180,46 @@ describe('pinImages', () => {
     expect(errorOf(() => pin(deployment([{ name: 'x', image: `${ECR}/app` }]), [APP, v2])).code).toBe(
       'IMAGE_AMBIGUOUS',
     );
+  });
+
+  describe.each([
+    ['the verified host', `${ECR}/app@${D1}`, `${ECR}/app@${D1}`],
+    ['a FIPS-verified host', `${ECR_FIPS}/app@${D1}`, `${ECR_FIPS}/app@${D1}`],
+    ['an uppercase, :443 verified host', `${ECR.toUpperCase()}:443/app@${D1}`, `${ECR}/app@${D1}`],
+  ])('with the repository verified at %s', (_, imageUri, pinnedTo) => {
+    const verified: PinTarget = { image: imageUri, imageUri, digest: D1 };
+    it.each([
+      `${ECR}/app`,
+      `${ECR}/app:v1`,
+      `${ECR.toUpperCase()}/app:v1`,
+      `${ECR}:443/app:v1`,
+      `${ECR.toUpperCase()}:443/app`,
+      `${ECR_FIPS}/app:v1`,
+      `${ECR_FIPS.toUpperCase()}:443/app`,
+      `${ECR_FIPS}/app@${D1}`,
+    ])('matches %s and pins it to the verified host, in its one spelling', (image) => {
+      expect(pin(deployment([{ name: 'other', image }]), [verified]).containers).toEqual([
+        { container: 'other', image: pinnedTo, verified: true },
+      ]);
+    });
+
+    it.each([
+      `123456789013.dkr.ecr.us-east-1.amazonaws.com/app`,
+      `123456789012.dkr.ecr.us-west-2.amazonaws.com/app`,
+      `${ECR}/app2`,
+      `${ECR}.evil.example/app`,
+    ])('does not match %s (another registry or repository)', (image) => {
+      expect(errorOf(() => pin(deployment([{ name: 'other', image }]), [verified])).code).toBe(
+        'IMAGE_NOT_VERIFIED',
+      );
+    });
+  });
+
+  it('matches Docker Hub images however they are spelled', () => {
+    for (const image of ['nginx:1.27', 'docker.io/library/nginx', 'INDEX.DOCKER.IO/library/nginx:1.27'])
+      expect(pin(deployment([{ name: 'web', image }]), [NGINX]).containers[0]!.image).toBe(
+        `docker.io/library/nginx@${D2}`,
+      );
   });
 
   it('leaves objects without a pod spec alone', () => {

@@ -19,6 +19,11 @@ const functions = Object.entries(resources).filter(([, r]) => r['Type'] === 'AWS
 
 /** The EKS cluster name rule (CreateCluster: 1-100 characters, [0-9A-Za-z][A-Za-z0-9-_]*). */
 const CLUSTER_NAME_PATTERN = '^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$';
+/**
+ * An optional cluster parameter (Default '': the stage takes UserParameters.clusterName instead)
+ * allows exactly the empty string besides a cluster name.
+ */
+const OPTIONAL_CLUSTER_NAME_PATTERN = `^$|${CLUSTER_NAME_PATTERN}`;
 
 /** CloudFormation matches AllowedPattern against each entry of a CommaDelimitedList. */
 function allows(parameter: string, value: string): boolean {
@@ -161,11 +166,8 @@ describe('template.yaml', () => {
   describe('cluster-name parameters (any parameter named *ClusterName)', () => {
     const clusterParameters = Object.keys(parameters).filter((name) => name.endsWith('ClusterName'));
 
-    it.each(clusterParameters.map((name) => [name]))('%s uses the EKS cluster-name pattern', (name) => {
-      expect(parameters[name]?.['AllowedPattern']).toBe(CLUSTER_NAME_PATTERN);
-    });
-
-    it.each([
+    const optional = (name: string) => parameters[name]?.['Default'] === '';
+    const names: Array<[string, boolean]> = [
       ['prod', true],
       ['my-cluster_2', true],
       ['0abc', true],
@@ -174,8 +176,30 @@ describe('template.yaml', () => {
       ['-prod', false],
       ['prod.eu', false],
       ['x'.repeat(101), false],
-    ])('the pattern treats %j as valid: %s', (name, ok) => {
+      ['arn:aws:eks:us-east-1:123456789012:cluster/prod', false],
+    ];
+
+    it("include the deploy stage's ClusterName", () => {
+      expect(clusterParameters).toContain('ClusterName');
+    });
+
+    it.each(clusterParameters.map((name) => [name]))(
+      '%s uses the EKS cluster-name pattern (optional: empty or a cluster name, nothing else)',
+      (name) => {
+        expect(parameters[name]?.['AllowedPattern']).toBe(
+          optional(name) ? OPTIONAL_CLUSTER_NAME_PATTERN : CLUSTER_NAME_PATTERN,
+        );
+      },
+    );
+
+    it.each(names)('the pattern treats %j as valid: %s', (name, ok) => {
       expect(new RegExp(CLUSTER_NAME_PATTERN).test(name)).toBe(ok);
+    });
+
+    describe.each(clusterParameters.map((name) => [name]))('%s', (name) => {
+      it.each(names)('treats %j as valid: %s (the empty string only when optional)', (value, ok) => {
+        expect(allows(name, value)).toBe(value === '' ? optional(name) : ok);
+      });
     });
   });
 });

@@ -86,7 +86,7 @@ const EXPECTED: Record<string, Expected> = {
       expect(s.kube.read('v1', 'Service', NAMESPACE, 'web')).toBeUndefined();
     },
   },
-  'unverified-image': {
+  'bad-unverified-image': {
     kind: 'failure',
     type: 'ConfigurationError',
     code: 'IMAGE_NOT_VERIFIED',
@@ -106,7 +106,7 @@ const EXPECTED: Record<string, Expected> = {
     code: 'DEPLOY_PARAMETERS_INVALID',
     message: /^UserParameters\.verifiedImages is required/,
   },
-  'quoted-verified-images': {
+  'bad-quoted-verified-images': {
     kind: 'failure',
     type: 'ConfigurationError',
     code: 'DEPLOY_PARAMETERS_INVALID',
