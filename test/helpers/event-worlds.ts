@@ -11,6 +11,12 @@
  * and GetRevocationStatus answered at the SDK. The test authority is not an AWS Signer root, so
  * verify-image trusts it through TRUST_POLICY/TRUST_STORES, the one difference from env.json.
  *
+ * deploy-manifest's world is test/helpers/deploy-manifest-scenarios.ts, as its handler test uses
+ * it: the S3 GetObject stand-in serving the input artifacts the events name and the EKS
+ * DescribeCluster stand-in (reached through AWS_ENDPOINT_URL_S3/_EKS, which come from the shell
+ * outside tests), and per event a fresh fake cluster `prod` with kyverno-notation-aws installed
+ * (`beforeEvent`), set up as the event needs (pod-rejected-rollback finds a running Deployment).
+ *
  * check-admission's world is a cluster: the fake HTTPS API server with kyverno-notation-aws
  * emulated (policy check-images on namespace prod, two replicas), the EKS DescribeCluster
  * stand-in (AWS_ENDPOINT_URL_EKS) pointing at it, and the Deployments its events name, with the
@@ -18,14 +24,7 @@
  * unsigned `app@sha256:1b34…` over a signed revision 1, and unpoliced/web running a signed image
  * no policy checked.
  *
- * deploy-manifest's world is test/helpers/deploy-manifest-scenarios.ts, as its handler test uses
- * it: the S3 GetObject stand-in serving the input artifacts the events name and the EKS
- * DescribeCluster stand-in (reached through AWS_ENDPOINT_URL_S3/_EKS, which come from the shell
- * outside tests), and per event a fresh fake cluster `prod` with kyverno-notation-aws installed
- * (`beforeEvent`), set up as the event needs (pod-rejected-rollback finds a running Deployment).
- *
- * A stage whose events need other stand-ins adds its world function here and names it in
- * {@link EVENT_WORLDS}.
+ * A stage whose events need other stand-ins adds its world here.
  */
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { GetRevocationStatusCommand, SignPayloadCommand, SignerClient } from '@aws-sdk/client-signer';
@@ -145,6 +144,26 @@ async function registryWorld(stage: 'sign-image' | 'verify-image'): Promise<Even
   };
 }
 
+async function deployWorld(): Promise<EventWorld> {
+  const artifacts = await startArtifactStandIn();
+  const eks = await startEksStandIn({ region: REGION });
+  let scenario: DeployScenario | undefined;
+  return {
+    env: { AWS_ENDPOINT_URL_S3: artifacts.endpoint, AWS_ENDPOINT_URL_EKS: eks.endpoint },
+    async beforeEvent(event) {
+      await scenario?.close();
+      scenario = undefined;
+      scenario = await startDeployScenario(event);
+      eks.putCluster({ name: CLUSTER, endpoint: scenario.kube.endpoint, caData: scenario.kube.caData });
+    },
+    async close() {
+      await scenario?.close();
+      await eks.close();
+      await artifacts.close();
+    },
+  };
+}
+
 /** A Deployment as deploy-manifest applies it, with the uid the events' `DEPLOYED` names. */
 async function deployWithUid(
   fake: FakeKube,
@@ -213,30 +232,10 @@ async function clusterWorld(): Promise<EventWorld> {
   };
 }
 
-async function deployWorld(): Promise<EventWorld> {
-  const artifacts = await startArtifactStandIn();
-  const eks = await startEksStandIn({ region: REGION });
-  let scenario: DeployScenario | undefined;
-  return {
-    env: { AWS_ENDPOINT_URL_S3: artifacts.endpoint, AWS_ENDPOINT_URL_EKS: eks.endpoint },
-    async beforeEvent(event) {
-      await scenario?.close();
-      scenario = undefined;
-      scenario = await startDeployScenario(event);
-      eks.putCluster({ name: CLUSTER, endpoint: scenario.kube.endpoint, caData: scenario.kube.caData });
-    },
-    async close() {
-      await scenario?.close();
-      await eks.close();
-      await artifacts.close();
-    },
-  };
-}
-
 /** The world of each stage that has sample events. */
 export const EVENT_WORLDS: Readonly<Record<string, () => Promise<EventWorld>>> = {
   'sign-image': () => registryWorld('sign-image'),
   'verify-image': () => registryWorld('verify-image'),
-  'check-admission': clusterWorld,
   'deploy-manifest': deployWorld,
+  'check-admission': clusterWorld,
 };
