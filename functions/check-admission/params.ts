@@ -11,6 +11,7 @@
  */
 import { ConfigurationError } from '../../shared/errors';
 import type { DeployedImage, EvidenceMode, WorkloadRef } from '../../shared/kube/admission-verdict';
+import { matchClusterRef } from '../../shared/kube/cluster';
 import { InputError } from '../../shared/errors';
 import { readDeployed } from '../../shared/pipeline/handoff';
 
@@ -73,8 +74,6 @@ export interface CheckAdmissionEnvironment {
 
 const KNOWN = ['clusterName', 'deployed', 'extension', 'evidence', 'timeoutSeconds', 'onRejection'] as const;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const CLUSTER_NAME = /^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/;
-const CLUSTER_ARN = /^arn:aws(-cn|-us-gov)?:eks:[a-z0-9-]+:\d{12}:cluster\/[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/;
 /** `key=value`, `key!=value`, `key`, `!key`, `key in (a,b)` terms, comma-separated (no free text). */
 const LABEL_SELECTOR = /^[A-Za-z0-9_./\-=!,() ]{1,512}$/;
 
@@ -86,7 +85,7 @@ export function parseCheckAdmissionEnvironment(
   const region = env.AWS_REGION?.trim() || undefined;
   const withRegion = region ? { region } : {};
   if (name === undefined || name === '') return withRegion;
-  if (!CLUSTER_NAME.test(name) && !CLUSTER_ARN.test(name)) {
+  if (matchClusterRef(name) === undefined) {
     return {
       ...withRegion,
       error: new ConfigurationError(
@@ -137,7 +136,7 @@ function clusterName(value: unknown, environment: CheckAdmissionEnvironment): st
       'UserParameters.clusterName is missing and the function has no CLUSTER_NAME: set "clusterName" to the EKS cluster name or ARN, e.g. "prod", or the template parameter ClusterName',
     );
   }
-  if (typeof value !== 'string' || (!CLUSTER_NAME.test(value.trim()) && !CLUSTER_ARN.test(value.trim()))) {
+  if (typeof value !== 'string' || matchClusterRef(value.trim()) === undefined) {
     throw invalid(
       'UserParameters.clusterName must be an EKS cluster name (e.g. "prod") or ARN (arn:aws:eks:<region>:<account>:cluster/<name>)',
     );

@@ -12,6 +12,7 @@
  * thrown for each job.
  */
 import { ConfigurationError } from '../../shared/errors';
+import { matchClusterRef } from '../../shared/kube/cluster';
 import type { PinTarget } from '../../shared/kube/image-pinning';
 import type { OnFailure } from '../../shared/kube/rollback';
 import { readVerifiedImages } from '../../shared/pipeline/handoff';
@@ -68,12 +69,7 @@ export function parseDeployManifestEnvironment(
 ): DeployManifestEnvironment {
   const clusterName = env.CLUSTER_NAME?.trim() || undefined;
   const region = env.AWS_REGION?.trim() || undefined;
-  if (
-    clusterName !== undefined &&
-    !/^([A-Za-z0-9][A-Za-z0-9_-]{0,99}|arn:aws[a-z-]*:eks:[a-z0-9-]+:\d{12}:cluster\/[A-Za-z0-9][A-Za-z0-9_-]{0,99})$/.test(
-      clusterName,
-    )
-  ) {
+  if (clusterName !== undefined && matchClusterRef(clusterName) === undefined) {
     return {
       region,
       error: new ConfigurationError(

@@ -146,3 +146,15 @@ export function kubeApiErrorOf(error: unknown): KubeApiError | undefined {
   }
   return undefined;
 }
+
+/** An EKS cluster name: what CreateCluster accepts (also the template's ClusterName pattern). */
+const CLUSTER_NAME_RE = /^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/;
+/** An EKS cluster ARN in any partition; group 1 is the region, group 2 the name. */
+const CLUSTER_ARN_RE = /^arn:aws[a-z-]*:eks:([a-z0-9-]+):\d{12}:cluster\/([0-9A-Za-z][A-Za-z0-9_-]{0,99})$/;
+
+/** `prod` or `arn:aws:eks:us-west-2:123456789012:cluster/prod`, split; undefined when neither. */
+export function matchClusterRef(text: string): { name: string; region?: string } | undefined {
+  const arn = CLUSTER_ARN_RE.exec(text);
+  if (arn) return { region: arn[1]!, name: arn[2]! };
+  return CLUSTER_NAME_RE.test(text) ? { name: text } : undefined;
+}

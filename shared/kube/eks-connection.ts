@@ -21,6 +21,7 @@ import { describeAwsError } from '../aws/aws-error';
 import { boundedRequestHandler } from '../aws/request-handler';
 import { ConfigurationError, DependencyError, PermissionError } from '../errors';
 import type { StagesignError } from '../errors';
+import { matchClusterRef } from './cluster';
 
 /** Where to reach a cluster's API server. */
 export interface EksClusterEndpoint {
@@ -45,11 +46,9 @@ export function parseClusterName(
   clusterName: string,
   defaultRegion: string | undefined,
 ): { name: string; region: string } {
-  const arn = /^arn:aws[a-z-]*:eks:([a-z0-9-]+):\d{12}:cluster\/([A-Za-z0-9][A-Za-z0-9_-]{0,99})$/.exec(
-    clusterName,
-  );
-  if (arn) return { region: arn[1]!, name: arn[2]! };
-  if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/.test(clusterName)) {
+  const ref = matchClusterRef(clusterName);
+  if (ref?.region !== undefined) return { region: ref.region, name: ref.name };
+  if (ref === undefined) {
     throw new ConfigurationError(
       'CLUSTER_NAME_INVALID',
       `UserParameters.clusterName ${JSON.stringify(clusterName)} is neither an EKS cluster name (letters, digits, - and _) nor a cluster ARN (arn:aws:eks:<region>:<account>:cluster/<name>).`,
