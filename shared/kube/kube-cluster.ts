@@ -17,14 +17,16 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import https from 'node:https';
-import {
-  KubernetesObjectApi,
-  ResponseContext,
-  ServerConfiguration,
-  createConfiguration,
-  wrapHttpLibrary,
-} from '@kubernetes/client-node';
-import type { KubernetesObject, RequestContext } from '@kubernetes/client-node';
+// client-node's own modules, not its index: the index also loads KubeConfig, exec, attach,
+// port-forward, cp and watch (ws, socks, tar, jsonpath-plus, js-yaml), which this adapter never
+// runs and which cost deploy-manifest and check-admission about 50 ms of every cold start
+// (bench/run.ts). The package has no "exports" map, so these paths are its public files.
+import { KubernetesObjectApi } from '@kubernetes/client-node/dist/object.js';
+import type { KubernetesObject } from '@kubernetes/client-node/dist/types.js';
+import { createConfiguration } from '@kubernetes/client-node/dist/gen/configuration.js';
+import { ResponseContext, wrapHttpLibrary } from '@kubernetes/client-node/dist/gen/http/http.js';
+import type { RequestContext } from '@kubernetes/client-node/dist/gen/http/http.js';
+import { ServerConfiguration } from '@kubernetes/client-node/dist/gen/servers.js';
 import { abortedError, throwIfAborted } from '../abort';
 import type { CallOptions } from '../abort';
 import { ConfigurationError, DependencyError, isStagesignError } from '../errors';
