@@ -2,20 +2,24 @@
  * Benchmarks with targets (`npm run bench`). Timings live here, never in tests.
  *
  *   bundle     size of each dist/<stage>/handler.mjs that `npm run build` produced from template.yaml
- *   cold start median time to import each bundle in a fresh Node process (what Lambda's INIT pays
- *              for our code; the runtime's own start is not included) and the process RSS after it
+ *   cold start every stage (issue 13 item 7): a fresh Node process importing the bundle against a
+ *              fresh `node -e 0`, median wall time, the processes taking turns (bare, sign-image,
+ *              verify-image, …, bare, …) so that load on the machine slows both alike; targets
+ *              ≤ 2.9× (sign-image, verify-image) and ≤ 4× (deploy-manifest, check-admission).
+ *              Run with this shell's environment; when NODE_EXTRA_CA_CERTS or NODE_OPTIONS is set
+ *              (they slow every Node start, bare included), the ratio without them, as a Lambda
+ *              runtime starts Node, is shown too. Also the import alone timed inside the process
+ *              (our code's share of INIT; the runtime's own start is not included) and the RSS
+ *              after it
  *   verify     median and p95 time of one `verifySignature` on the AWS-shaped fixture (ES384, four
  *              P-384 certificates, revocation through an in-memory checker)
- *   deploy     deploy-manifest's own targets (issue 11): bundle ≤ 2.6 MB; a fresh process importing
- *              the bundle ≤ 4× a fresh `node -e 0` on the same machine (both wall time, median);
- *              a 50-workload manifest (50 Deployments + 50 Services) read, pinned, dry-run
- *              (100 objects + 50 Pods) and applied by one invocation against the in-process fake
+ *   deploy     deploy-manifest's own targets (issue 11): bundle ≤ 2.6 MB; a 50-workload manifest
+ *              (50 Deployments + 50 Services) read, pinned, dry-run (100 objects + 50 Pods) and applied by one invocation against the in-process fake
  *              API server, and the pure planning (parse + order + pin) alone
  *
  * Exit status 1 when a figure misses its target. Options: --runs N (cold starts, default 15),
  * --iterations N (verifications, default 300), --no-build (use the existing dist/).
  */
-import { spawnSync } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,7 +30,7 @@ import { TrustStoreSet, trustStoreFromPem } from '../shared/notary/trust-store';
 import type { TrustPolicyStatement } from '../shared/notary/trust-policy';
 import type { RevocationChecker } from '../shared/notary/types';
 import { AWS_FIXTURE, loadTestSigningAuthority } from '../test/helpers/test-signing-authority';
-import { coldImport, median } from './lib/cold-import';
+import { BARE_NODE, coldImport, importCase, interleavedProcessMs, median } from './lib/cold-import';
 import { deployManifestAction } from '../functions/deploy-manifest/deploy-manifest';
 import { parseDeployManifestEnvironment } from '../functions/deploy-manifest/params';
 import { pinImages } from '../shared/kube/image-pinning';
@@ -46,9 +50,19 @@ const KiB = 1024;
 /** Targets. Bundles are measured as SAM ships them (minified, SDK bundled, no source map). */
 const TARGETS = {
   bundleBytes: 1024 * KiB,
-  coldImportMs: 400,
   coldRssBytes: 120 * 1024 * KiB,
   verifyMedianMs: 10,
+};
+/**
+ * Cold start (issue 13 item 7): a fresh process importing the stage's bundle against a fresh
+ * `node -e 0` on the same machine, both median wall time, the two taking turns. The Kubernetes
+ * stages carry client-node's generated models, hence their larger allowance.
+ */
+const IMPORT_VS_BARE_NODE: Readonly<Record<string, number>> = {
+  'sign-image': 2.9,
+  'verify-image': 2.9,
+  'deploy-manifest': 4,
+  'check-admission': 4,
 };
 /**
  * deploy-manifest carries @kubernetes/client-node (its generated models are not tree-shaken), so
@@ -56,8 +70,6 @@ const TARGETS = {
  */
 const DEPLOY_TARGETS = {
   bundleBytes: 2.6 * 1000 * 1000,
-  /** Fresh process importing the bundle / fresh `node -e 0`, both median wall time. */
-  importVsBareNode: 4,
   coldRssBytes: 160 * 1024 * KiB,
   /** One invocation for 50 workloads: well inside the function's 120 s Timeout. */
   fiftyWorkloadsMs: 30_000,
@@ -88,30 +100,57 @@ function percentile(xs: number[], p: number): number {
 // --- bundles and cold start -------------------------------------------------------------------
 if (!values['no-build']) execFileSync('npx', ['tsx', 'scripts/build.ts'], { cwd: ROOT, stdio: 'ignore' });
 const dist = join(ROOT, 'dist');
-const stages = existsSync(dist) ? readdirSync(dist).filter((d) => statSync(join(dist, d)).isDirectory()) : [];
+const stages = existsSync(dist)
+  ? readdirSync(dist)
+      .filter((d) => statSync(join(dist, d)).isDirectory())
+      .sort()
+  : [];
 if (stages.length === 0) throw new Error('no bundles in dist/: run npm run build');
+const missingTarget = stages.filter((stage) => IMPORT_VS_BARE_NODE[stage] === undefined);
+if (missingTarget.length > 0)
+  throw new Error(`no cold-start target for ${missingTarget.join(', ')}: add it to IMPORT_VS_BARE_NODE`);
 
-const PROBE_ENV = {
-  PATH: process.env['PATH'],
+const runsN = Number(values.runs);
+const PROBE_VARS = {
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'AKIDBENCH',
   AWS_SECRET_ACCESS_KEY: 'bench',
   SIGNING_PROFILE_ARN: AWS_FIXTURE.profileArn,
 };
-/** Median wall time of a fresh Node process running `args`, with the same environment as the probe. */
-function processMs(args: string[], runs: number): number {
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    const r = spawnSync(process.execPath, args, { stdio: 'ignore', env: PROBE_ENV });
-    if (r.status !== 0) throw new Error(`node ${args.join(' ')} failed`);
-    times.push(performance.now() - t0);
-  }
-  return median(times);
-}
-const bareNodeMs = processMs(['-e', '0'], Number(values.runs));
+/**
+ * "The same machine": bare node and the bundles run with this shell's environment (npm's own
+ * npm_* variables left out), so the figures are what `time node -e 0` shows here. Variables that
+ * change every Node start, e.g. NODE_EXTRA_CA_CERTS (Node loads the file before any code), slow
+ * bare node and the bundles alike; they are named in the output.
+ */
+const shellEnv: NodeJS.ProcessEnv = {
+  ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('npm_'))),
+  ...PROBE_VARS,
+};
+const startupVars = ['NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS'].filter((k) => process.env[k]);
+/** Only PATH and the probe variables: a Lambda runtime starts Node without NODE_EXTRA_CA_CERTS (nodejs20.x and later). */
+const cleanEnv: NodeJS.ProcessEnv = { PATH: process.env['PATH'], ...PROBE_VARS };
+const cases = [BARE_NODE, ...stages.map((stage) => importCase(stage, join(dist, stage, 'handler.mjs')))];
 
-for (const stage of stages.sort()) {
+function coldStartRows(env: NodeJS.ProcessEnv, label: string, target: boolean): void {
+  const samples = interleavedProcessMs(cases, runsN, env);
+  const bare = median(samples.get(BARE_NODE.name)!);
+  for (const stage of stages) {
+    const ms = median(samples.get(stage)!);
+    const limit = IMPORT_VS_BARE_NODE[stage]!;
+    rows.push({
+      name: `${stage} cold start vs bare node${label}`,
+      value: `${ms.toFixed(0)} / ${bare.toFixed(0)} ms = ${(ms / bare).toFixed(2)}×`,
+      target: target ? `≤ ${limit}×` : '-',
+      ok: !target || ms / bare <= limit,
+    });
+  }
+}
+coldStartRows(shellEnv, ` (median of ${runsN}, interleaved)`, true);
+if (startupVars.length > 0)
+  coldStartRows(cleanEnv, ` without ${startupVars.join(', ')} (as on Lambda)`, false);
+
+for (const stage of stages) {
   const bundle = join(dist, stage, 'handler.mjs');
   const size = statSync(bundle).size;
   // Both Kubernetes stages carry client-node: check-admission is held to deploy-manifest's targets.
@@ -123,30 +162,17 @@ for (const stage of stages.sort()) {
     target: `≤ ${(bundleTarget / KiB).toFixed(0)} KiB`,
     ok: size <= bundleTarget,
   });
-  const importMs = processMs(
-    ['--input-type=module', '-e', `await import(${JSON.stringify(bundle)})`],
-    Number(values.runs),
-  );
-  rows.push({
-    name: `${stage} process importing it vs bare node -e 0`,
-    value: `${importMs.toFixed(0)} / ${bareNodeMs.toFixed(0)} ms = ${(importMs / bareNodeMs).toFixed(2)}×`,
-    // deploy-manifest's import target (issue 11); for the others the figure is informational.
-    target: deploy ? `≤ ${DEPLOY_TARGETS.importVsBareNode}×` : '-',
-    ok: !deploy || importMs / bareNodeMs <= DEPLOY_TARGETS.importVsBareNode,
-  });
   const {
     ms: t,
     rss: mem,
     runs,
-  } = coldImport(bundle, Number(values.runs), {
-    SIGNING_PROFILE_ARN: AWS_FIXTURE.profileArn,
-  });
+  } = coldImport(bundle, runsN, { SIGNING_PROFILE_ARN: AWS_FIXTURE.profileArn });
   rows.push({
-    name: `${stage} cold import (median of ${runs})`,
+    name: `${stage} import inside the process (median of ${runs})`,
     value: `${t.toFixed(1)} ms`,
-    // deploy-manifest's import target is the ratio to a bare node above (issue 11).
-    target: deploy ? 'see ratio' : `≤ ${TARGETS.coldImportMs} ms`,
-    ok: deploy || t <= TARGETS.coldImportMs,
+    // The target is the whole process against bare node above; this is the share of our code.
+    target: '-',
+    ok: true,
   });
   const rssTarget = deploy ? DEPLOY_TARGETS.coldRssBytes : TARGETS.coldRssBytes;
   rows.push({

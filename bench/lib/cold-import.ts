@@ -50,3 +50,41 @@ export function coldImport(bundle: string, runs: number, env: Record<string, str
   }
   return { runs, ms: median(ms), cpuMs: median(cpuMs), rss: median(rss) };
 }
+
+/** One kind of fresh Node process the cold-start bench times. */
+export interface ProcessCase {
+  readonly name: string;
+  /** Arguments after the node executable, e.g. `['-e', '0']`. */
+  readonly args: readonly string[];
+}
+
+/** `node --input-type=module -e "await import(<bundle>)"`: the process the import targets compare. */
+export function importCase(name: string, bundle: string): ProcessCase {
+  return { name, args: ['--input-type=module', '-e', `await import(${JSON.stringify(bundle)})`] };
+}
+
+/** `node -e 0`: the bare process every import is compared with. */
+export const BARE_NODE: ProcessCase = { name: 'bare node -e 0', args: ['-e', '0'] };
+
+/**
+ * Wall time of fresh Node processes, the cases taking turns (bare, sign, verify, …, bare, sign, …)
+ * so that other load on the machine slows every case alike; `runs` rounds. Returns every sample
+ * of each case (take the median: one descheduled run must not decide a target).
+ */
+export function interleavedProcessMs(
+  cases: readonly ProcessCase[],
+  runs: number,
+  env: NodeJS.ProcessEnv,
+): Map<string, number[]> {
+  const samples = new Map<string, number[]>(cases.map((c) => [c.name, []]));
+  for (let round = 0; round < runs; round++) {
+    for (const c of cases) {
+      const t0 = performance.now();
+      const r = spawnSync(process.execPath, c.args, { stdio: ['ignore', 'ignore', 'pipe'], env });
+      const ms = performance.now() - t0;
+      if (r.status !== 0) throw new Error(`node ${c.args.join(' ')} failed:\n${String(r.stderr)}`);
+      samples.get(c.name)!.push(ms);
+    }
+  }
+  return samples;
+}
