@@ -5,9 +5,10 @@
  * authentic-timestamp steps own time). Messages follow notation-core-go.
  */
 import { verify as cryptoVerify } from 'node:crypto';
-import { px509 } from './x509-lib';
 import { algorithmForKey, type ParsedCertificate } from './certificate';
 import { goQuote } from './x509-identity';
+import { KeyUsageFlags } from './x509-extensions';
+import type { BasicConstraintsView, KeyUsageView } from './x509-extensions';
 
 /** Thrown when a chain breaks a rule; `message` is notation-core-go's text. */
 export class CertificateChainError extends Error {
@@ -22,14 +23,14 @@ const EXCLUDED_EKUS: ReadonlyArray<[string, string]> = [
   ['1.3.6.1.5.5.7.3.9', 'OCSPSigning'],
 ];
 
-const LEAF_FORBIDDEN_USAGES: ReadonlyArray<[px509.KeyUsageFlags, string]> = [
-  [px509.KeyUsageFlags.keyEncipherment, 'KeyEncipherment'],
-  [px509.KeyUsageFlags.dataEncipherment, 'DataEncipherment'],
-  [px509.KeyUsageFlags.keyAgreement, 'KeyAgreement'],
-  [px509.KeyUsageFlags.keyCertSign, 'CertSign'],
-  [px509.KeyUsageFlags.cRLSign, 'CRLSign'],
-  [px509.KeyUsageFlags.encipherOnly, 'EncipherOnly'],
-  [px509.KeyUsageFlags.decipherOnly, 'DecipherOnly'],
+const LEAF_FORBIDDEN_USAGES: ReadonlyArray<[KeyUsageFlags, string]> = [
+  [KeyUsageFlags.keyEncipherment, 'KeyEncipherment'],
+  [KeyUsageFlags.dataEncipherment, 'DataEncipherment'],
+  [KeyUsageFlags.keyAgreement, 'KeyAgreement'],
+  [KeyUsageFlags.keyCertSign, 'CertSign'],
+  [KeyUsageFlags.cRLSign, 'CRLSign'],
+  [KeyUsageFlags.encipherOnly, 'EncipherOnly'],
+  [KeyUsageFlags.decipherOnly, 'DecipherOnly'],
 ];
 
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
@@ -63,12 +64,12 @@ function signatureVerifiesWith(cert: ParsedCertificate, issuer: ParsedCertificat
   return ok;
 }
 
-function basicConstraints(cert: ParsedCertificate): px509.BasicConstraintsExtension | null {
-  return cert.ext.getExtension(px509.BasicConstraintsExtension);
+function basicConstraints(cert: ParsedCertificate): BasicConstraintsView | null {
+  return cert.extensions.basicConstraints;
 }
 
-function keyUsage(cert: ParsedCertificate): px509.KeyUsagesExtension | null {
-  return cert.ext.getExtension(px509.KeyUsagesExtension);
+function keyUsage(cert: ParsedCertificate): KeyUsageView | null {
+  return cert.extensions.keyUsage;
 }
 
 /** Signature algorithms Go's `checkSignature` refuses before hashing: OID → name and whether SHA-1 based. */
@@ -115,7 +116,7 @@ function issuedBy(cert: ParsedCertificate, parent: ParsedCertificate): { ok: boo
     };
   }
   const ku = keyUsage(parent);
-  if (ku && (ku.usages as number) !== 0 && (ku.usages & px509.KeyUsageFlags.keyCertSign) === 0) {
+  if (ku && ku.usages !== 0 && (ku.usages & KeyUsageFlags.keyCertSign) === 0) {
     return {
       ok: false,
       error: 'x509: invalid signature: parent certificate cannot sign this kind of certificate',
@@ -131,7 +132,7 @@ function isSelfSigned(cert: ParsedCertificate): { ok: boolean; error?: string } 
   return issuedBy(cert, cert);
 }
 
-function requireCriticalKeyUsage(cert: ParsedCertificate): px509.KeyUsagesExtension {
+function requireCriticalKeyUsage(cert: ParsedCertificate): KeyUsageView {
   const ku = keyUsage(cert);
   if (!ku)
     throw new CertificateChainError(
@@ -153,7 +154,7 @@ function validateLeaf(cert: ParsedCertificate): void {
     );
   }
   const ku = requireCriticalKeyUsage(cert);
-  if ((ku.usages & px509.KeyUsageFlags.digitalSignature) === 0) {
+  if ((ku.usages & KeyUsageFlags.digitalSignature) === 0) {
     throw new CertificateChainError(
       `the certificate with subject ${goQuote(cert.subject)} is invalid. The key usage must have the bit positions for "Digital Signature" set`,
     );
@@ -166,8 +167,7 @@ function validateLeaf(cert: ParsedCertificate): void {
       `the certificate with subject ${goQuote(cert.subject)} is invalid. The key usage must be "Digital Signature" only, but found ${forbidden.map((f) => `"${f}"`).join(', ')}`,
     );
   }
-  const eku = cert.ext.getExtension(px509.ExtendedKeyUsageExtension);
-  for (const usage of eku?.usages ?? []) {
+  for (const usage of cert.extensions.extendedKeyUsage ?? []) {
     const excluded = EXCLUDED_EKUS.find(([oid]) => oid === String(usage));
     if (excluded) {
       throw new CertificateChainError(
@@ -197,7 +197,7 @@ function validateCa(cert: ParsedCertificate, expectedPathLen: number): void {
     );
   }
   const ku = requireCriticalKeyUsage(cert);
-  if ((ku.usages & px509.KeyUsageFlags.keyCertSign) === 0) {
+  if ((ku.usages & KeyUsageFlags.keyCertSign) === 0) {
     throw new CertificateChainError(
       `certificate with subject ${goQuote(cert.subject)}: key usage must have the bit positions for key cert sign set`,
     );

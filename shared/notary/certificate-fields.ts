@@ -24,7 +24,7 @@ export function certificateFields(der: Uint8Array): CertificateFields {
 }
 
 /**
- * The same fields from a certificate the library has already parsed (e.g. `px509.X509Certificate#asn`),
+ * The same fields from a certificate the library has already parsed (e.g. by parseCertificate),
  * so a certificate is decoded once.
  */
 export function certificateFieldsOf(parsed: Certificate): CertificateFields {

@@ -1,13 +1,14 @@
 /**
  * One parsed X.509 certificate as the Notary core uses it: DER bytes, `node:crypto`'s view (keys,
- * validity, signature checks), `@peculiar/x509`'s view (extensions), the byte-exact fields, and the
- * JWS algorithm its key implies (notation-core-go `signature.ExtractKeySpec`).
+ * signature checks), `@peculiar/asn1-x509`'s decode (validity, the extensions, the byte-exact
+ * fields), and the JWS algorithm its key implies (notation-core-go `signature.ExtractKeySpec`).
  */
 import { X509Certificate as NodeCertificate, createHash } from 'node:crypto';
-import { px509 } from './x509-lib';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate } from '@peculiar/asn1-x509';
 import { certificateFieldsOf } from './certificate-fields';
+import { certificateExtensions } from './x509-extensions';
+import type { CertificateExtensions } from './x509-extensions';
 import { goNameString } from './go-format';
 
 /** The JWS algorithms notation accepts, one per supported key. */
@@ -18,7 +19,10 @@ export const JWS_ALGORITHMS: readonly JwsAlgorithm[] = ['PS256', 'PS384', 'PS512
 export interface ParsedCertificate {
   der: Uint8Array;
   node: NodeCertificate;
-  ext: px509.X509Certificate;
+  /** The extensions notation's rules read (x509-extensions.ts). */
+  extensions: CertificateExtensions;
+  notBefore: Date;
+  notAfter: Date;
   tbs: Uint8Array;
   rawIssuer: Uint8Array;
   rawSubject: Uint8Array;
@@ -49,15 +53,17 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
   const cached = parsedCertificates.get(sha256);
   if (cached) return cached;
   const node = new NodeCertificate(der);
-  // Decode the ASN.1 once and share it: @peculiar/x509 reads extensions from it, and the raw
-  // TBSCertificate / Names come from the same parse.
+  // Decode the ASN.1 once: the extensions, the validity and the raw TBSCertificate / Names all
+  // come from the same parse.
   const asn = AsnConvert.parse(der, Certificate);
-  const ext = new px509.X509Certificate(asn);
   const fields = certificateFieldsOf(asn);
+  const { validity } = asn.tbsCertificate;
   const parsed: ParsedCertificate = {
     der: new Uint8Array(der),
     node,
-    ext,
+    extensions: certificateExtensions(asn),
+    notBefore: validity.notBefore.getTime(),
+    notAfter: validity.notAfter.getTime(),
     ...fields,
     subject: goNameString(asn.tbsCertificate.subject),
     issuer: goNameString(asn.tbsCertificate.issuer),
@@ -119,11 +125,11 @@ export function isValidAt(cert: ParsedCertificate, at: Date): boolean {
 }
 
 export function notBefore(cert: ParsedCertificate): Date {
-  return cert.ext.notBefore;
+  return cert.notBefore;
 }
 
 export function notAfter(cert: ParsedCertificate): Date {
-  return cert.ext.notAfter;
+  return cert.notAfter;
 }
 
 /**
@@ -131,8 +137,5 @@ export function notAfter(cert: ParsedCertificate): Date {
  * would check its revocation status; certificates without either are "not revocable".
  */
 export function hasRevocationLocations(cert: ParsedCertificate): boolean {
-  const aia = cert.ext.getExtension(px509.AuthorityInfoAccessExtension);
-  if (aia && aia.ocsp.length > 0) return true;
-  const crl = cert.ext.getExtension(px509.CRLDistributionPointsExtension);
-  return !!crl && crl.distributionPoints.length > 0;
+  return cert.extensions.ocspResponders > 0 || cert.extensions.crlDistributionPoints > 0;
 }

@@ -9,7 +9,8 @@ type CryptoKeyPair = webcrypto.CryptoKeyPair;
 type CryptoKey = webcrypto.CryptoKey;
 type Algorithm = webcrypto.Algorithm;
 type EcdsaParams = webcrypto.EcdsaParams;
-import * as x509 from '@peculiar/x509';
+// Through x509-lib, which loads the Reflect polyfill @peculiar/x509 needs before it.
+import { px509 as x509 } from '../../../shared/notary/x509-lib';
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
