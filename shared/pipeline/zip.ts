@@ -1,6 +1,15 @@
 import { crc32 } from 'node:zlib';
-import { unzipSync, zipSync } from 'fflate';
 import { InputError } from '../errors';
+
+/**
+ * fflate, loaded when this module is (no later: every job reads or writes a zip). Not a static
+ * import because fflate builds its Huffman tables with loops of up to 32768 iterations when it
+ * is evaluated. Statically imported, a bundled module's top-level code becomes part of the
+ * bundle's single top-level function, which is too large for V8 to optimise, so those loops run
+ * in the interpreter: about 35 ms of every stage's cold start (bench/run.ts). The target of an
+ * `import()` is bundled by esbuild as a function of its own, which V8 optimises while it runs.
+ */
+const { unzipSync, zipSync } = await import('fflate');
 
 /**
  * In-memory zip reading and writing for artifacts, with limits: artifacts come from other
