@@ -9,16 +9,30 @@ import { lambdaRegistry } from '../../shared/oci/lambda-registry';
 import { pipelineAction } from '../../shared/pipeline';
 import { AwsSignerRevocationChecker } from '../../shared/signer/aws-signer-revocation-checker';
 import { parseVerifyImageEnvironment } from './params';
+import { NO_PARAMETERS } from './trust-policy-source';
+import type { ParameterReader } from './trust-policy-source';
 import { verifyImageAction } from './verify-image';
 import type { VerifyImageDeps } from './verify-image';
 
 const environment = parseVerifyImageEnvironment(process.env);
 const logger = createLogger('verify-image');
+
+/**
+ * The SSM client is built only when the environment names a parameter (TRUST_POLICY_PARAMETER or
+ * TRUST_STORES_PARAMETER), at cold start like the other clients: the template's default (a trust
+ * policy inline, or the built-in default) reads none, and building a client costs several
+ * milliseconds of INIT (bench/run.ts).
+ */
+const parameters: ParameterReader =
+  environment.trustPolicyParameter === undefined && environment.trustStoresParameter === undefined
+    ? NO_PARAMETERS
+    : new SsmParameterReader(createSsmClient());
+
 const deps: VerifyImageDeps = {
   // Built once per container; its warnings go to the stage logger.
   registry: lambdaRegistry(logger),
   revocation: new AwsSignerRevocationChecker(),
-  parameters: new SsmParameterReader(createSsmClient()),
+  parameters,
   environment,
 };
 

@@ -41,6 +41,21 @@ export interface ParameterReader {
   read(name: string): Promise<string>;
 }
 
+/**
+ * The reader of a function whose environment names no SSM parameter (neither
+ * TRUST_POLICY_PARAMETER nor TRUST_STORES_PARAMETER): nothing reads one then, and if something
+ * did, it fails rather than guess.
+ */
+export const NO_PARAMETERS: ParameterReader = {
+  read: (name) =>
+    Promise.reject(
+      new ConfigurationError(
+        'SSM_PARAMETER_NOT_CONFIGURED',
+        `SSM parameter ${name} was asked for, but neither TRUST_POLICY_PARAMETER nor TRUST_STORES_PARAMETER is set. Set the one that names it.`,
+      ),
+    ),
+};
+
 /** A trust policy and a human description of where it came from (for the summary and errors). */
 export interface ResolvedTrustPolicy {
   document: TrustPolicyDocument;
