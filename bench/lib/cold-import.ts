@@ -66,24 +66,45 @@ export function importCase(name: string, bundle: string): ProcessCase {
 /** `node -e 0`: the bare process every import is compared with. */
 export const BARE_NODE: ProcessCase = { name: 'bare node -e 0', args: ['-e', '0'] };
 
+/** Wall time of one fresh Node process running `args`. */
+function processMs(args: readonly string[], env: NodeJS.ProcessEnv): number {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
+  const ms = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`node ${args.join(' ')} failed:\n${String(r.stderr)}`);
+  return ms;
+}
+
+/** One case's samples from {@link pairedProcessMs}: its times, the bare runs just before them, and their ratios. */
+export interface PairedSamples {
+  readonly ms: number[];
+  readonly bareMs: number[];
+  readonly ratios: number[];
+}
+
 /**
- * Wall time of fresh Node processes, the cases taking turns (bare, sign, verify, …, bare, sign, …)
- * so that other load on the machine slows every case alike; `runs` rounds. Returns every sample
- * of each case (take the median: one descheduled run must not decide a target).
+ * Wall time of fresh Node processes against a bare one, in pairs: each run of a case comes right
+ * after its own run of `bare`, and the cases take turns (bare, sign, bare, verify, …, then the
+ * next round), so load on the machine slows both halves of a pair alike. `runs` rounds; take
+ * the median of the pair ratios (one descheduled run must not decide a target).
  */
-export function interleavedProcessMs(
+export function pairedProcessMs(
+  bare: ProcessCase,
   cases: readonly ProcessCase[],
   runs: number,
   env: NodeJS.ProcessEnv,
-): Map<string, number[]> {
-  const samples = new Map<string, number[]>(cases.map((c) => [c.name, []]));
+): Map<string, PairedSamples> {
+  const samples = new Map<string, PairedSamples>(
+    cases.map((c) => [c.name, { ms: [], bareMs: [], ratios: [] }]),
+  );
   for (let round = 0; round < runs; round++) {
     for (const c of cases) {
-      const t0 = performance.now();
-      const r = spawnSync(process.execPath, c.args, { stdio: ['ignore', 'ignore', 'pipe'], env });
-      const ms = performance.now() - t0;
-      if (r.status !== 0) throw new Error(`node ${c.args.join(' ')} failed:\n${String(r.stderr)}`);
-      samples.get(c.name)!.push(ms);
+      const bareMs = processMs(bare.args, env);
+      const ms = processMs(c.args, env);
+      const s = samples.get(c.name)!;
+      s.bareMs.push(bareMs);
+      s.ms.push(ms);
+      s.ratios.push(ms / bareMs);
     }
   }
   return samples;
