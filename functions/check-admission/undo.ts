@@ -6,7 +6,7 @@
  * created by the deploy: `rollback` deletes it, like deploy-manifest does for what it created.
  */
 import type { CallOptions } from '../../shared/abort';
-import type { KubeCluster } from '../../shared/kube/cluster';
+import type { KubeCluster, KubeObject } from '../../shared/kube/cluster';
 import { describeRollback, ownedBy, revisionOf, rollBack, selectorOf } from '../../shared/kube/rollback';
 import type { AppliedObject, PriorState } from '../../shared/kube/rollback';
 import type { WorkloadToCheck } from './params';
@@ -51,14 +51,17 @@ async function priorState(
   options: CallOptions,
 ): Promise<PriorState> {
   const history = HISTORY[w.kind];
-  const deployedRevision =
-    w.revision !== undefined && /^\d+$/.test(w.revision) ? Number(w.revision) : undefined;
-  if (!history || deployedRevision === undefined) return { existed: true };
+  if (!history) return { existed: true };
   const workload = await cluster.get(
     { apiVersion: 'apps/v1', kind: w.kind, namespace: w.namespace, name: w.name },
     options,
   );
   if (!workload || workload.metadata.uid !== w.uid) return { existed: true };
+  const deployedRevision = revisionDeployed(w, workload);
+  // A workload at generation 1 was created by the deploy; any later generation existed before it
+  // (or changed since), so it is never deleted for want of an older revision.
+  const created = w.generation === 1;
+  if (deployedRevision === undefined) return created ? { existed: false } : { existed: true };
   const selector = selectorOf(workload);
   const candidates = await cluster.list(
     'apps/v1',
@@ -69,5 +72,22 @@ async function priorState(
   const older = ownedBy(candidates, workload)
     .map(revisionOf)
     .filter((n): n is number => n !== undefined && n < deployedRevision);
-  return older.length > 0 ? { existed: true, revision: Math.max(...older) } : { existed: false };
+  if (older.length > 0) return { existed: true, revision: Math.max(...older) };
+  return created ? { existed: false } : { existed: true };
+}
+
+/**
+ * The revision the deploy reached. `DEPLOYED` names it when the deploy waited for the rollout; a
+ * deploy that did not wait may have recorded the revision before the controller created the new
+ * one, or none. While the workload is still at the deployed generation and the controller has
+ * observed it, the live revision is the deployed one and wins.
+ */
+function revisionDeployed(w: WorkloadToCheck, workload: KubeObject): number | undefined {
+  const generation = workload.metadata.generation;
+  const observed = (workload.status as { observedGeneration?: unknown } | undefined)?.observedGeneration;
+  if (generation === w.generation && typeof observed === 'number' && observed >= generation) {
+    const live = revisionOf(workload);
+    if (live !== undefined) return live;
+  }
+  return w.revision !== undefined && /^\d+$/.test(w.revision) ? Number(w.revision) : undefined;
 }

@@ -605,6 +605,28 @@ describe('the deploy-manifest stage against a fake cluster', () => {
       expect(readDeployed(second.outputVariables?.DEPLOYED)[0]!.revision).toBe('1');
     });
 
+    it('with wait false, records no revision while the controller has not observed the applied generation', async () => {
+      await restartKube({ mode: 'manual' });
+      await kube.seed({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'web', namespace: 'prod' },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: { app: 'web' } },
+          template: {
+            metadata: { labels: { app: 'web' } },
+            spec: { containers: [{ name: 'web', image: `${ECR}/app@sha256:${'7e'.repeat(32)}` }] },
+          },
+        },
+      });
+      await kube.step(4); // revision 1, observed
+      const report = success(await run({ wait: false }, { 'deployment.yaml': deployment() }));
+      // The annotation still says 1 (the revision before this deploy): DEPLOYED must not claim it.
+      const [web] = readDeployed(report.outputVariables?.DEPLOYED);
+      expect(web).toMatchObject({ generation: 2, revision: null });
+    });
+
     it('keeps the continuation token within 2048 characters for 50 workloads and their Services', async () => {
       await restartKube({ mode: 'manual' });
       const docs = Array.from({ length: 50 }, (_, i) =>
