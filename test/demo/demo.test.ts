@@ -58,7 +58,7 @@ describe('npm run demo', () => {
     // 4: admitted, with the extension's log line as evidence.
     expect(out).toMatch(
       new RegExp(
-        `✔ PutJobSuccessResult: deployment shop/web, container app: admitted by kyverno-notation-aws: .*${digest!} \\(logged by kyverno-notation-aws-`,
+        `✔ PutJobSuccessResult: deployment shop/web, container app: admitted by kyverno-notation-aws: successfully verified image ${app.replaceAll('.', '\\.')} digest ${digest!} \\(logged by kyverno-notation-aws-`,
       ),
     );
     expect(out).toContain('#{AdmissionVariables.ADMISSION} = admitted');
