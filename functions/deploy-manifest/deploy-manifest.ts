@@ -664,12 +664,12 @@ async function revisionText(
   live: KubeObject,
   options: CallOptions,
 ): Promise<string | null> {
+  // Until the controller has observed the applied generation, the revision it shows is still the
+  // one before this deploy (a deploy that does not wait reads it at once): not known yet.
+  const observed = (live.status as { observedGeneration?: unknown } | undefined)?.observedGeneration;
+  if (typeof observed !== 'number' || observed < (live.metadata.generation ?? 0)) return null;
   switch (live.kind) {
     case 'Deployment': {
-      // Until the controller has observed the applied generation, the annotation is still the
-      // revision before this deploy (a deploy that does not wait reads it at once): not known yet.
-      const observed = (live.status as { observedGeneration?: unknown } | undefined)?.observedGeneration;
-      if (typeof observed !== 'number' || observed < (live.metadata.generation ?? 0)) return null;
       const r = deploymentRevision(live);
       return r === undefined ? null : String(r);
     }

@@ -253,6 +253,53 @@ describe('check-admission against the fake API server', () => {
     },
   );
 
+  it('rolls a rejected StatefulSet back to the ControllerRevision it ran before', async () => {
+    await emulate();
+    const statefulSet = (digest: string) => ({
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name: 'db', namespace: 'prod' },
+      spec: {
+        replicas: 2,
+        serviceName: 'db',
+        selector: { matchLabels: { app: 'db' } },
+        template: {
+          metadata: { labels: { app: 'db' } },
+          spec: { containers: [{ name: 'app', image: appImage(digest) }] },
+        },
+      },
+    });
+    await cluster.apply(statefulSet(SIGNED), { dryRun: false });
+    await fake.step(8);
+    const appliedAt = new Date(Date.now() - 1000).toISOString();
+    await cluster.apply(statefulSet(UNSIGNED), { dryRun: false });
+    await fake.step(2);
+    const live = fake.read('apps/v1', 'StatefulSet', 'prod', 'db') as {
+      metadata: { uid: string; generation: number };
+      status: { updateRevision: string };
+    };
+    // As deploy-manifest writes DEPLOYED for a StatefulSet: its updateRevision's name.
+    const deployed = [
+      {
+        kind: 'StatefulSet',
+        namespace: 'prod',
+        name: 'db',
+        uid: live.metadata.uid,
+        generation: live.metadata.generation,
+        revision: live.status.updateRevision,
+        appliedAt,
+        images: [{ container: 'app', image: appImage(UNSIGNED) }],
+      },
+    ];
+    const f = failure(await check({ deployed }));
+    expect(f).toMatchObject({ type: 'JobFailed', code: 'ADMISSION_REJECTED' });
+    expect(f.message).toContain('Rolled back: StatefulSet prod/db to revision 1.');
+    const db = fake.read('apps/v1', 'StatefulSet', 'prod', 'db') as {
+      spec: { template: { spec: { containers: Array<{ image: string }> } } };
+    };
+    expect(db.spec.template.spec.containers[0]!.image).toBe(appImage(SIGNED));
+  });
+
   it('deletes a first deploy that was rejected, with onRejection "rollback"', async () => {
     await emulate();
     const deployed = [await deploy(UNSIGNED)];
