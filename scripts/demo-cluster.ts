@@ -20,16 +20,17 @@ import { startFakeKube } from '../test/helpers/fake-kube/index';
 import type { FakeKube } from '../test/helpers/fake-kube/index';
 import { installKyvernoNotationAws } from '../test/helpers/fake-kube/kyverno-notation-aws';
 import type { KyvernoNotationAws } from '../test/helpers/fake-kube/kyverno-notation-aws';
-import { extensionTrust, notationVerdict } from '../test/helpers/fake-kube/notation-extension';
+import {
+  clusterPolicySettings,
+  extensionTrust,
+  notationVerdict,
+} from '../test/helpers/fake-kube/notation-extension';
 
 export const DEMO_CLUSTER = 'stagesign-demo';
 
 export interface DemoClusterOptions {
-  /** The application namespace (the ClusterPolicy's namespaces). */
-  readonly namespace: string;
-  /** What `stagesign policy export --kyverno` printed, parsed. */
+  /** What `stagesign policy export --kyverno --cluster-policy` printed, parsed. */
   readonly resources: readonly KubernetesObject[];
-  readonly trustPolicyName: string;
   readonly registry: Registry;
   readonly revocationChecker: RevocationChecker;
 }
@@ -43,18 +44,20 @@ export interface DemoCluster {
 }
 
 export async function startDemoCluster(options: DemoClusterOptions): Promise<DemoCluster> {
-  const trust = extensionTrust(options.resources, options.trustPolicyName);
+  // The cluster runs what the export wrote: the ClusterPolicy's namespaces, policy, rule and
+  // failurePolicy, and the trust policy it names with every TrustStore.
+  const policy = clusterPolicySettings(options.resources);
+  const trust = extensionTrust(options.resources, policy.trustPolicy);
   // Controllers step when a stage reads a workload (as if the cluster kept working between polls).
   const kube = await startFakeKube({
     clusterName: DEMO_CLUSTER,
-    namespaces: [options.namespace],
+    namespaces: policy.namespaces,
     controllers: { mode: 'poll' },
   });
   try {
     const extension = await installKyvernoNotationAws(kube, {
       shape: 'A',
-      namespaces: [options.namespace],
-      trustPolicy: trust.trustPolicyName,
+      ...policy,
       replicas: 2,
       verdict: notationVerdict({
         registry: options.registry,

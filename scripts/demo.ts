@@ -33,7 +33,6 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { parseAllDocuments } from 'yaml';
 import { run as runCli } from '../cli/main';
 import { ConfigurationError, DependencyError } from '../shared/errors';
-import { DEFAULT_KYVERNO_TRUST_POLICY_NAME } from '../shared/kube/kyverno-trust-resources';
 import type { KubernetesObject } from '../shared/kube/kyverno-trust-resources';
 import type { RevocationChecker } from '../shared/notary/types';
 import { formatReference, parseReference } from '../shared/oci/reference';
@@ -166,13 +165,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   await writeFile(path.join(clusterDir, 'kyverno-notation-aws.yaml'), exportedYaml);
   const resources = parseAllDocuments(exportedYaml).map((d) => d.toJS() as KubernetesObject);
   const revocation = noRevocationService();
-  const cluster = await startDemoCluster({
-    namespace: DEMO_NAMESPACE,
-    resources,
-    trustPolicyName: DEFAULT_KYVERNO_TRUST_POLICY_NAME,
-    registry,
-    revocationChecker: revocation,
-  });
+  const cluster = await startDemoCluster({ resources, registry, revocationChecker: revocation });
   try {
     print(
       'stagesign demo: sign → verify → deploy → check admission, on your machine (no AWS account needed)',
@@ -191,7 +184,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     print(`  source    ${rel(sourceRoot)}/app-v1/k8s/app.yaml (and app-v2 with a log-shipper sidecar)`);
     print(`  cluster   EKS cluster ${DEMO_CLUSTER} stand-in at ${cluster.kube.endpoint} (HTTPS, test CA)`);
     print(
-      `            kyverno-notation-aws (emulated: ${cluster.extension.pods.length} replicas, policy check-images on namespace ${DEMO_NAMESPACE}) trusts what`,
+      `            kyverno-notation-aws (emulated: ${cluster.extension.pods.length} replicas, policy ${cluster.extension.options.policyName} on namespaces ${cluster.extension.options.namespaces?.join(', ') ?? '(all)'}) runs what`,
     );
     print(
       `            npx stagesign ${exportArgs.join(' ')} wrote: ${resources.map((r) => `${r.kind} ${r.metadata.name}`).join(', ')}`,

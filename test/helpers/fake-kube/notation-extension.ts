@@ -60,6 +60,50 @@ export function extensionTrust(
   };
 }
 
+/** What the emulation takes from a kyverno-notation-aws `ClusterPolicy` (Shape A: the mutate policy on Pods). */
+export interface ClusterPolicySettings {
+  readonly policyName: string;
+  readonly ruleName: string;
+  readonly namespaces: string[];
+  readonly trustPolicy: string;
+  readonly failurePolicy: 'Fail' | 'Ignore';
+}
+
+/**
+ * Reads the settings of the one `ClusterPolicy` among `resources` that calls the extension (a
+ * rule with an `apiCall` POSTing `trustPolicy` to `…/checkimages`, matching Pods in listed
+ * namespaces), as `stagesign policy export --kyverno --cluster-policy` writes it. Throws when
+ * there is none, or it is not of that shape.
+ */
+export function clusterPolicySettings(resources: readonly KubernetesObject[]): ClusterPolicySettings {
+  type Rule = {
+    name: string;
+    match?: { any?: Array<{ resources?: { namespaces?: string[]; kinds?: string[] } }> };
+    context?: Array<{
+      apiCall?: { data?: Array<{ key: string; value: unknown }>; service?: { url?: string } };
+    }>;
+  };
+  const policy = resources.find((r) => r.apiVersion === 'kyverno.io/v1' && r.kind === 'ClusterPolicy');
+  const spec = policy?.['spec'] as { failurePolicy?: string; rules?: Rule[] } | undefined;
+  for (const rule of spec?.rules ?? []) {
+    const call = rule.context?.find((c) => c.apiCall?.service?.url?.endsWith('/checkimages'))?.apiCall;
+    const trustPolicy = call?.data?.find((d) => d.key === 'trustPolicy')?.value;
+    const match = rule.match?.any?.[0]?.resources;
+    if (typeof trustPolicy !== 'string' || !match?.kinds?.includes('Pod') || !match.namespaces?.length)
+      continue;
+    return {
+      policyName: policy!.metadata.name,
+      ruleName: rule.name,
+      namespaces: [...match.namespaces],
+      trustPolicy,
+      failurePolicy: spec?.failurePolicy === 'Ignore' ? 'Ignore' : 'Fail',
+    };
+  }
+  throw new Error(
+    'no ClusterPolicy with a rule that sends Pods in listed namespaces to kyverno-notation-aws',
+  );
+}
+
 export interface NotationVerdictOptions {
   /** Where the images and their signatures are. */
   readonly registry: Registry;
