@@ -1,7 +1,8 @@
 /**
  * CodePipeline job events and Lambda contexts for the demo: the shape CodePipeline sends to a
- * Lambda invoke action (`{"CodePipeline.job": {...}}`), with UserParameters as JSON text. The
- * artifact credentials are placeholders: the demo's actions have no input or output artifacts.
+ * Lambda invoke action (`{"CodePipeline.job": {...}}`), with UserParameters as JSON text (or the
+ * text CodePipeline produced by resolving `#{Namespace.VARIABLE}`s). The artifact credentials are
+ * placeholders: the demo's artifact store reads a local folder.
  */
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
@@ -9,11 +10,17 @@ import { lambdaContext } from './lib/lambda-context';
 
 /** Account id used in the demo's events (no AWS account is contacted). */
 export const DEMO_ACCOUNT_ID = '000000000000';
+/** The artifact bucket the demo's events name (the demo's artifact store reads a local folder instead). */
+export const DEMO_ARTIFACT_BUCKET = 'stagesign-demo-artifacts';
 
-/** A CodePipeline job event for a Lambda action of function `functionName` with these UserParameters. */
+/**
+ * A CodePipeline job event for a Lambda action of function `functionName` with these
+ * UserParameters (an object, or the exact text), reading the named input artifacts.
+ */
 export function demoJobEvent(
   functionName: string,
-  userParameters: Record<string, unknown>,
+  userParameters: Record<string, unknown> | string,
+  inputArtifacts: readonly { name: string; objectKey: string }[] = [],
 ): Record<string, unknown> {
   return {
     'CodePipeline.job': {
@@ -21,9 +28,17 @@ export function demoJobEvent(
       accountId: DEMO_ACCOUNT_ID,
       data: {
         actionConfiguration: {
-          configuration: { FunctionName: functionName, UserParameters: JSON.stringify(userParameters) },
+          configuration: {
+            FunctionName: functionName,
+            UserParameters:
+              typeof userParameters === 'string' ? userParameters : JSON.stringify(userParameters),
+          },
         },
-        inputArtifacts: [],
+        inputArtifacts: inputArtifacts.map((a) => ({
+          name: a.name,
+          revision: null,
+          location: { type: 'S3', s3Location: { bucketName: DEMO_ARTIFACT_BUCKET, objectKey: a.objectKey } },
+        })),
         outputArtifacts: [],
         artifactCredentials: {
           accessKeyId: 'DEMO-NOT-A-CREDENTIAL',

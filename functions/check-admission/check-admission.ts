@@ -14,6 +14,7 @@
  * turns it into a warning; a check that cannot decide (extension absent, not authorized, webhook
  * unavailable) fails with the matching failure type.
  */
+import { mapBounded } from '../../shared/concurrency';
 import { errorOfKind, InputError, mostActionableKind } from '../../shared/errors';
 import type { ErrorKind } from '../../shared/errors';
 import { judgeAdmission } from '../../shared/kube/admission-verdict';
@@ -60,6 +61,8 @@ export interface CheckAdmissionDeps {
   /** Waits between polls (tests inject an instant one). */
   sleep?(ms: number, signal: AbortSignal): Promise<void>;
   readonly pollIntervalMs?: number;
+  /** Workloads read at once, default 8. */
+  readonly concurrency?: number;
 }
 
 /** The stage as the action runtime sees it: `pipelineAction(checkAdmissionAction(deps))`. */
@@ -123,10 +126,9 @@ export async function checkAdmission(
     state = { startedAt: state.startedAt, polls: state.polls + 1 };
     remember(state);
     ctx.setPhase(`reading the cluster (poll ${state.polls})`);
-    const workloads: WorkloadFacts[] = [];
-    for (const deployed of params.deployed) {
-      workloads.push(await workloadFacts(cluster, deployed, { signal: ctx.signal }));
-    }
+    const workloads: WorkloadFacts[] = await mapBounded(params.deployed, deps.concurrency ?? 8, (deployed) =>
+      workloadFacts(cluster, deployed, { signal: ctx.signal }),
+    );
     const extension = await extensionFacts(cluster, {
       location: params.extension,
       since,

@@ -6,8 +6,15 @@
  * created by the deploy: `rollback` deletes it, like deploy-manifest does for what it created.
  */
 import type { CallOptions } from '../../shared/abort';
-import type { KubeCluster } from '../../shared/kube/cluster';
-import { describeRollback, ownedBy, revisionOf, rollBack, selectorOf } from '../../shared/kube/rollback';
+import type { KubeCluster, KubeObject } from '../../shared/kube/cluster';
+import {
+  controllerRevisionOf,
+  describeRollback,
+  ownedBy,
+  revisionOf,
+  rollBack,
+  selectorOf,
+} from '../../shared/kube/rollback';
 import type { AppliedObject, PriorState } from '../../shared/kube/rollback';
 import type { WorkloadToCheck } from './params';
 
@@ -51,23 +58,52 @@ async function priorState(
   options: CallOptions,
 ): Promise<PriorState> {
   const history = HISTORY[w.kind];
-  const deployedRevision =
-    w.revision !== undefined && /^\d+$/.test(w.revision) ? Number(w.revision) : undefined;
-  if (!history || deployedRevision === undefined) return { existed: true };
+  if (!history) return { existed: true };
   const workload = await cluster.get(
     { apiVersion: 'apps/v1', kind: w.kind, namespace: w.namespace, name: w.name },
     options,
   );
   if (!workload || workload.metadata.uid !== w.uid) return { existed: true };
   const selector = selectorOf(workload);
-  const candidates = await cluster.list(
-    'apps/v1',
-    history,
-    { namespace: w.namespace, ...(selector ? { labelSelector: selector } : {}) },
-    options,
+  const owned = ownedBy(
+    await cluster.list(
+      'apps/v1',
+      history,
+      { namespace: w.namespace, ...(selector ? { labelSelector: selector } : {}) },
+      options,
+    ),
+    workload,
   );
-  const older = ownedBy(candidates, workload)
-    .map(revisionOf)
-    .filter((n): n is number => n !== undefined && n < deployedRevision);
-  return older.length > 0 ? { existed: true, revision: Math.max(...older) } : { existed: false };
+  // A workload at generation 1 was created by the deploy; any later generation existed before it
+  // (or changed since), so it is never deleted for want of an older revision.
+  const created = w.generation === 1;
+  const deployedRevision = revisionDeployed(w, workload, owned);
+  if (deployedRevision === undefined) return created ? { existed: false } : { existed: true };
+  const older = owned.map(revisionOf).filter((n): n is number => n !== undefined && n < deployedRevision);
+  if (older.length > 0) return { existed: true, revision: Math.max(...older) };
+  return created ? { existed: false } : { existed: true };
+}
+
+/**
+ * The revision number the deploy reached. `DEPLOYED` names it when the deploy waited for the
+ * rollout (a Deployment's or DaemonSet's number, a StatefulSet's `updateRevision`, the name of a
+ * ControllerRevision in `history`); a deploy that did not wait may have recorded the revision
+ * before the controller created the new one, or none. While the workload is still at the deployed
+ * generation and its controller has observed it, the live revision is the deployed one and wins.
+ */
+function revisionDeployed(
+  w: WorkloadToCheck,
+  workload: KubeObject,
+  history: readonly KubeObject[],
+): number | undefined {
+  const generation = workload.metadata.generation;
+  const observed = (workload.status as { observedGeneration?: unknown } | undefined)?.observedGeneration;
+  if (generation === w.generation && typeof observed === 'number' && observed >= generation) {
+    const live = w.kind === 'Deployment' ? revisionOf(workload) : controllerRevisionOf(workload, history);
+    if (live !== undefined) return live;
+  }
+  if (w.revision === undefined) return undefined;
+  if (/^\d+$/.test(w.revision)) return Number(w.revision);
+  const named = history.find((h) => h.metadata.name === w.revision);
+  return named === undefined ? undefined : revisionOf(named);
 }

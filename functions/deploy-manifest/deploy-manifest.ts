@@ -23,6 +23,7 @@
 import { createHash } from 'node:crypto';
 import {
   ConfigurationError,
+  DependencyError,
   errorOfKind,
   InputError,
   isStagesignError,
@@ -98,6 +99,12 @@ export interface DeployState {
   readonly t: string;
   /** Invocations so far. */
   readonly n: number;
+  /**
+   * `1` while the apply is unfinished (the deadline came in the middle of it): the next invocation
+   * applies every object again (server-side apply is idempotent) against the priors read before
+   * the first write, so a failure still undoes everything this job wrote.
+   */
+  readonly u?: 1;
 }
 
 /** The stage as the action runtime sees it. */
@@ -156,6 +163,15 @@ export async function deployManifest(
         'The continuation state does not match the manifests; re-run the pipeline.',
       );
     }
+    if (state.u === 1) {
+      ctx.logger.info('resuming the apply', { objects: plan.length, invocation: state.n + 1 });
+      return applyAndFollow(deps, ctx, params, cluster, plan, priors, {
+        startedAt: new Date(state.s * 1000),
+        hash,
+        invocation: state.n + 1,
+        remember,
+      });
+    }
     const applied = plan.map((p, i): AppliedRecord => ({
       item: p,
       prior: priors[i]!,
@@ -168,15 +184,7 @@ export async function deployManifest(
   const startedAt = ctx.now();
   ctx.setPhase('reading what the cluster has');
   const priors = await mapBounded(plan, deps.concurrency ?? 8, (p) => priorState(cluster, p, options));
-  const newNamespaces = new Set(
-    plan
-      .filter((p, i) => p.object.kind === 'Namespace' && !priors[i]!.existed)
-      .map((p) => p.object.metadata.name ?? ''),
-  );
-  const deferred = (p: Planned): boolean =>
-    p.object.kind !== 'Namespace' &&
-    p.object.metadata.namespace !== undefined &&
-    newNamespaces.has(p.object.metadata.namespace);
+  const deferred = deferredObjects(plan, priors);
 
   if (params.preflight) {
     ctx.setPhase('preflight (server-side dry run)');
@@ -192,6 +200,74 @@ export async function deployManifest(
     }
   }
 
+  return applyAndFollow(deps, ctx, params, cluster, plan, priors, {
+    startedAt,
+    hash,
+    invocation: 1,
+    remember,
+  });
+}
+
+/** Which objects wait for a dry run until the new Namespaces they live in exist. */
+function deferredObjects(plan: readonly Planned[], priors: readonly PriorState[]): (p: Planned) => boolean {
+  const newNamespaces = new Set(
+    plan
+      .filter((p, i) => p.object.kind === 'Namespace' && !priors[i]!.existed)
+      .map((p) => p.object.metadata.name ?? ''),
+  );
+  return (p) =>
+    p.object.kind !== 'Namespace' &&
+    p.object.metadata.namespace !== undefined &&
+    newNamespaces.has(p.object.metadata.namespace);
+}
+
+/**
+ * Applies every object in order (dry-running objects in new Namespaces once those exist), then
+ * follows the rollouts. Before the first write the job remembers an unfinished-apply state, so a
+ * deadline in the middle becomes a continuation that applies again instead of leaving a partial
+ * apply behind; any other failure undoes what was written, per `onFailure`.
+ */
+async function applyAndFollow(
+  deps: DeployManifestDeps,
+  ctx: StageContext,
+  params: DeployManifestParams,
+  cluster: KubeCluster,
+  plan: readonly Planned[],
+  priors: readonly PriorState[],
+  run: {
+    readonly startedAt: Date;
+    readonly hash: string;
+    readonly invocation: number;
+    readonly remember: (state: DeployState) => void;
+  },
+): Promise<StageOutcome<DeployState>> {
+  const options = { signal: ctx.signal };
+  const deferred = deferredObjects(plan, priors);
+  const elapsedMs = ctx.now().getTime() - run.startedAt.getTime();
+  if (run.invocation > 1 && elapsedMs > params.timeoutSeconds * 1000) {
+    ctx.setPhase('undoing what this job applied');
+    const steps = await rollBack(
+      cluster,
+      plan.map((item, i) => ({ ref: item.ref, prior: priors[i]! })),
+      params.onFailure,
+      options,
+    );
+    throw new DependencyError(
+      'DEPLOY_TIMED_OUT',
+      `The manifests could not all be applied within timeoutSeconds (${params.timeoutSeconds} s). ${describeRollback(steps)}`,
+    );
+  }
+  const unfinished: DeployState = {
+    v: 1,
+    s: Math.floor(run.startedAt.getTime() / 1000),
+    a: ctx.now().getTime(),
+    h: run.hash,
+    p: priors.map(encodePrior).join(','),
+    t: plan.map(() => 0).join(','),
+    n: run.invocation,
+    u: 1,
+  };
+  run.remember(unfinished);
   ctx.setPhase('applying the manifests');
   const applyStart = ctx.now().getTime();
   const applied: AppliedRecord[] = [];
@@ -219,22 +295,25 @@ export async function deployManifest(
     }
   } catch (error) {
     if (error instanceof PreflightDenied) throw error.error;
+    // The deadline came: the continuation (the unfinished-apply state) applies again, so nothing
+    // is undone here (and no request could be sent on the aborted signal anyway).
+    if (ctx.signal.aborted) throw error;
     ctx.setPhase('undoing what this job applied');
     const steps = await rollBack(cluster, applied.map(toApplied), params.onFailure, options);
     throw withSuffix(error, describeRollback(steps));
   }
-  ctx.logger.info('applied', { objects: applied.length, newNamespaces: newNamespaces.size });
+  ctx.logger.info('applied', { objects: applied.length, invocation: run.invocation });
 
   const state0: DeployState = {
     v: 1,
-    s: Math.floor(startedAt.getTime() / 1000),
+    s: unfinished.s,
     a: applyStart,
-    h: hash,
+    h: run.hash,
     p: applied.map((r) => encodePrior(r.prior)).join(','),
     t: applied.map((r) => Math.max(0, Math.round((r.appliedAt.getTime() - applyStart) / 1000))).join(','),
-    n: 1,
+    n: run.invocation,
   };
-  remember(state0);
+  run.remember(state0);
   if (!params.wait || !plan.some((p) => ROLLOUT_KINDS.has(p.object.kind))) {
     return success(
       params,
@@ -246,7 +325,7 @@ export async function deployManifest(
       params.wait ? 'no rollout to follow' : 'not waiting',
     );
   }
-  return waitForRollouts(deps, ctx, params, cluster, applied, state0, remember);
+  return waitForRollouts(deps, ctx, params, cluster, applied, state0, run.remember);
 }
 
 /** A denial in the deferred preflight, already answered (the new Namespaces were deleted). */
@@ -585,6 +664,10 @@ async function revisionText(
   live: KubeObject,
   options: CallOptions,
 ): Promise<string | null> {
+  // Until the controller has observed the applied generation, the revision it shows is still the
+  // one before this deploy (a deploy that does not wait reads it at once): not known yet.
+  const observed = (live.status as { observedGeneration?: unknown } | undefined)?.observedGeneration;
+  if (typeof observed !== 'number' || observed < (live.metadata.generation ?? 0)) return null;
   switch (live.kind) {
     case 'Deployment': {
       const r = deploymentRevision(live);
@@ -645,7 +728,8 @@ export function parseDeployState(raw: unknown): DeployState {
     typeof s.h !== 'string' ||
     typeof s.p !== 'string' ||
     typeof s.t !== 'string' ||
-    typeof s.n !== 'number'
+    typeof s.n !== 'number' ||
+    (s.u !== undefined && s.u !== 1)
   ) {
     throw new InputError(
       'CONTINUATION_STATE_INVALID',

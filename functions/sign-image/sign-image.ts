@@ -41,7 +41,7 @@ import type { Descriptor } from '../../shared/oci/types';
 import type { ActionSpec, OutputArtifactFiles, StageContext } from '../../shared/pipeline/action';
 import { SIGNED_IMAGES, writeSignedImages } from '../../shared/pipeline/handoff';
 import type { SignedImage } from '../../shared/pipeline/handoff';
-import { collectImageSources, imageSourceKey } from '../../shared/pipeline/image-sources';
+import { collectImageSources, imageSourceKey, namesOf } from '../../shared/pipeline/image-sources';
 import type { ImageSource } from '../../shared/pipeline/image-sources';
 import type { SigningProfileArn } from '../../shared/signer/signing-profile-arn';
 import { parseSignImageParams } from './params';
@@ -235,7 +235,7 @@ function outputVariablesOf(done: readonly Done[]): Record<string, string> {
   };
   if (done.length === 1) put('IMAGE_', '', (done[0] as (typeof done)[number]).result);
   else done.forEach((o, i) => put(`IMAGE_${i + 1}_`, `IMAGE_${i + 1}_`, o.result));
-  variables[SIGNED_IMAGES] = writeSignedImages(done.map(summaryEntry));
+  variables[SIGNED_IMAGES] = writeSignedImages(done.flatMap(summaryEntries));
   return variables;
 }
 
@@ -282,7 +282,7 @@ function outputFilesOf(entries: readonly ImageSource[], done: readonly Done[]): 
     'imagedefinitions.json': JSON.stringify(definitions),
     'signatures.json': `${JSON.stringify(
       rows.map(({ source, result }) => ({
-        ...summaryEntry({ source, result }),
+        ...summaryEntry({ source, result }, source.name),
         ...(result.platforms ? { platforms: result.platforms } : {}),
       })),
       null,
@@ -312,9 +312,17 @@ function distinctResults(done: readonly Done[]): SignedArtifact[] {
   return results;
 }
 
-function summaryEntry({ source, result }: { source: ImageSource; result: SignedArtifact }): SignedImage {
+/** The `SIGNED_IMAGES` entries of one image: one per container name it stands for. */
+function summaryEntries(done: { source: ImageSource; result: SignedArtifact }): SignedImage[] {
+  return namesOf(done.source).map((name) => summaryEntry(done, name));
+}
+
+function summaryEntry(
+  { source, result }: { source: ImageSource; result: SignedArtifact },
+  name: string | undefined,
+): SignedImage {
   return {
-    ...(source.name !== undefined ? { name: source.name } : {}),
+    ...(name !== undefined ? { name } : {}),
     source: source.text,
     imageUri: result.reference,
     digest: result.digest,

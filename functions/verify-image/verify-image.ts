@@ -36,7 +36,7 @@ import type { ActionSpec, StageInput, StageOutcome } from '../../shared/pipeline
 import { VERIFIED_IMAGES, writeVerifiedImages } from '../../shared/pipeline/handoff';
 import type { VerifiedImage } from '../../shared/pipeline/handoff';
 import type { Job } from '../../shared/pipeline/job';
-import { collectImages } from '../../shared/pipeline/image-sources';
+import { collectImages, namesOf } from '../../shared/pipeline/image-sources';
 import { pickInputArtifact } from '../../shared/pipeline/input-artifact';
 import type { ImageSource } from '../../shared/pipeline/image-sources';
 import { parseVerifyImageParams } from './params';
@@ -163,18 +163,20 @@ function success(
     if (result.tagWarning) lines.push(result.tagWarning);
     lines.push(...result.warnings);
     lines.push(result.message);
-    verified.push({
-      ...(image.name !== undefined ? { name: image.name } : {}),
-      image: image.text,
-      imageUri: result.digestReference,
-      digest: result.descriptor.digest,
-      ...(result.signatureDigest ? { signatureDigest: result.signatureDigest } : {}),
-      ...(result.signingProfileVersionArn
-        ? { signingProfileVersionArn: result.signingProfileVersionArn }
-        : {}),
-      ...(result.signingTime ? { signingTime: rfc3339(result.signingTime) } : {}),
-      ...(result.outcome === 'skipped' ? { skipped: true as const } : {}),
-    });
+    // One entry per container name the image stands for (containers sharing an image).
+    for (const name of namesOf(image))
+      verified.push({
+        ...(name !== undefined ? { name } : {}),
+        image: image.text,
+        imageUri: result.digestReference,
+        digest: result.descriptor.digest,
+        ...(result.signatureDigest ? { signatureDigest: result.signatureDigest } : {}),
+        ...(result.signingProfileVersionArn
+          ? { signingProfileVersionArn: result.signingProfileVersionArn }
+          : {}),
+        ...(result.signingTime ? { signingTime: rfc3339(result.signingTime) } : {}),
+        ...(result.outcome === 'skipped' ? { skipped: true as const } : {}),
+      });
   }
   const skipped = results.filter(({ result }) => result.outcome === 'skipped');
   if (skipped.length > 0) {

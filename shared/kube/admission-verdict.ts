@@ -163,10 +163,22 @@ function judgeImage(facts: WorkloadFacts, image: DeployedImage, input: JudgeInpu
       };
     }
     if (last && (last.kind === 'verified' || last.kind === 'cache-hit')) {
+      // A verification line is direct evidence; a cache hit only points at an earlier one. Cite the
+      // newest verification since the last failure when there is one (e.g. the replica that
+      // verified the first Pod, when another answered the last one from its cache).
+      const afterFailure = decisive.slice(
+        decisive.findLastIndex((r) => r.kind === 'verification-failed') + 1,
+      );
+      const proof = afterFailure.filter((r) => r.kind === 'verified').at(-1) ?? last;
       return {
         ...base,
         verdict: 'admitted',
-        evidence: { kind: last.kind, line: last.message, pod: last.source, time: last.time },
+        evidence: {
+          kind: proof.kind === 'verified' ? 'verified' : 'cache-hit',
+          line: proof.message,
+          pod: proof.source,
+          time: proof.time,
+        },
       };
     }
     // With evidence "none" nothing more is awaited: the stage reports the cause as a warning.

@@ -122,6 +122,11 @@ interface Target {
   readonly normalised: NormalisedImage;
 }
 
+/** Entries that pin to the same thing (one image listed under several container names) are one target. */
+function targetKey(t: Target): string {
+  return `${t.entry.imageUri} ${t.entry.skipped === true ? 'skipped' : 'verified'}`;
+}
+
 /**
  * Pins every pod spec of `objects`.
  *
@@ -198,6 +203,8 @@ function pinContainer(
         'Verify it in the verify stage, or add its repository to UserParameters.allowUnverified.',
     );
   }
+  // One image listed under several container names (containers sharing an image) is one target.
+  if (new Set(candidates.map(targetKey)).size === 1) candidates = candidates.slice(0, 1);
   if (candidates.length > 1) {
     const byDigest = normalised?.digest ? candidates.filter((t) => t.entry.digest === normalised.digest) : [];
     const byTag = normalised?.tag

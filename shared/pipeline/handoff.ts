@@ -191,7 +191,7 @@ export interface DeployedWorkload {
   readonly name: string;
   readonly uid: string;
   readonly generation: number;
-  /** Deployment revision, StatefulSet update revision, DaemonSet ControllerRevision number; null for kinds without. */
+  /** Deployment revision, StatefulSet update revision, DaemonSet ControllerRevision number; null for kinds without, or when the controller had not yet observed the applied generation (a deploy that did not wait). */
   readonly revision: string | null;
   /** RFC 3339, when this job applied it. */
   readonly appliedAt: string;

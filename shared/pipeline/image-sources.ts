@@ -47,6 +47,12 @@ export interface ImageSource {
   readonly origin: string;
   /** The container name from `imagedefinitions.json`, when it came from there. */
   readonly name?: string;
+  /**
+   * The names of later entries with the same reference (containers that share one image in
+   * `imagedefinitions.json`): the image is worked on once, and the hand-off lists it under every
+   * name, so a placeholder container of each name still finds it.
+   */
+  readonly otherNames?: readonly string[];
   /** Which kind of source it came from (decides how an output artifact is rewritten). */
   readonly kind: 'user-parameters' | 'imagedefinitions' | 'imageDetail';
   /**
@@ -338,15 +344,32 @@ export function imageSourceKey(image: ImageSource): string {
   return formatReference(image.reference);
 }
 
-/** The first source of each {@link imageSourceKey}, in order. */
+/**
+ * The first source of each {@link imageSourceKey}, in order; the names of its later duplicates
+ * are kept in its `otherNames`.
+ */
 export function dedupeImages(images: readonly ImageSource[]): ImageSource[] {
-  const seen = new Set<string>();
-  return images.filter((image) => {
+  const first = new Map<string, ImageSource>();
+  for (const image of images) {
     const key = imageSourceKey(image);
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
+    const kept = first.get(key);
+    if (kept === undefined) {
+      first.set(key, image);
+      continue;
+    }
+    const names = [image.name, ...(image.otherNames ?? [])].filter(
+      (n): n is string => n !== undefined && n !== kept.name && !(kept.otherNames ?? []).includes(n),
+    );
+    if (names.length > 0) {
+      first.set(key, { ...kept, otherNames: [...new Set([...(kept.otherNames ?? []), ...names])] });
+    }
+  }
+  return [...first.values()];
+}
+
+/** Every container name an image source stands for (its own, then its duplicates'). */
+export function namesOf(image: ImageSource): (string | undefined)[] {
+  return [image.name, ...(image.otherNames ?? [])];
 }
 
 function describeType(value: unknown): string {

@@ -50,8 +50,16 @@ const emulate = (options: Partial<KyvernoNotationAwsOptions> = {}) =>
     ...options,
   });
 
-/** What deploy-manifest does and writes as `DEPLOYED`: server-side apply, then one controller step. */
-async function deploy(digest: string, namespace = 'prod', name = 'web'): Promise<Record<string, unknown>> {
+/**
+ * What deploy-manifest does and writes as `DEPLOYED`: server-side apply, then one controller step
+ * (none with `wait: false`: DEPLOYED is then read before the controller made the new revision).
+ */
+async function deploy(
+  digest: string,
+  namespace = 'prod',
+  name = 'web',
+  { wait = true }: { wait?: boolean } = {},
+): Promise<Record<string, unknown>> {
   const appliedAt = new Date(Date.now() - 1000).toISOString();
   await cluster.apply(
     {
@@ -69,7 +77,7 @@ async function deploy(digest: string, namespace = 'prod', name = 'web'): Promise
     },
     { dryRun: false },
   );
-  await fake.step();
+  if (wait) await fake.step();
   const d = fake.read('apps/v1', 'Deployment', namespace, name) as {
     metadata: { uid: string; generation: number; annotations: Record<string, string> };
   };
@@ -221,6 +229,75 @@ describe('check-admission against the fake API server', () => {
       spec: { template: { spec: { containers: Array<{ image: string }> } } };
     };
     expect(web.spec.template.spec.containers[0]!.image).toBe(appImage(SIGNED));
+  });
+
+  it.each([
+    ['the revision before it', (d: Record<string, unknown>) => d],
+    ['no revision', (d: Record<string, unknown>) => ({ ...d, revision: null })],
+  ])(
+    'rolls back, never deletes, an existing Deployment whose DEPLOYED names %s (a deploy that did not wait)',
+    async (_what, edit) => {
+      await emulate();
+      await deploy(SIGNED);
+      await fake.step(4);
+      const deployed = [edit(await deploy(UNSIGNED, 'prod', 'web', { wait: false }))];
+      expect(deployed[0]).toMatchObject({ generation: 2 });
+      const f = failure(await check({ deployed }));
+      expect(f).toMatchObject({ type: 'JobFailed', code: 'ADMISSION_REJECTED' });
+      expect(f.message).toMatch(/Rolled back: Deployment prod\/web to revision 1\./);
+      expect(fake.requests.count({ verb: 'delete', resource: 'deployments' })).toBe(0);
+      const web = fake.read('apps/v1', 'Deployment', 'prod', 'web') as {
+        spec: { template: { spec: { containers: Array<{ image: string }> } } };
+      };
+      expect(web.spec.template.spec.containers[0]!.image).toBe(appImage(SIGNED));
+    },
+  );
+
+  it('rolls a rejected StatefulSet back to the ControllerRevision it ran before', async () => {
+    await emulate();
+    const statefulSet = (digest: string) => ({
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name: 'db', namespace: 'prod' },
+      spec: {
+        replicas: 2,
+        serviceName: 'db',
+        selector: { matchLabels: { app: 'db' } },
+        template: {
+          metadata: { labels: { app: 'db' } },
+          spec: { containers: [{ name: 'app', image: appImage(digest) }] },
+        },
+      },
+    });
+    await cluster.apply(statefulSet(SIGNED), { dryRun: false });
+    await fake.step(8);
+    const appliedAt = new Date(Date.now() - 1000).toISOString();
+    await cluster.apply(statefulSet(UNSIGNED), { dryRun: false });
+    await fake.step(2);
+    const live = fake.read('apps/v1', 'StatefulSet', 'prod', 'db') as {
+      metadata: { uid: string; generation: number };
+      status: { updateRevision: string };
+    };
+    // As deploy-manifest writes DEPLOYED for a StatefulSet: its updateRevision's name.
+    const deployed = [
+      {
+        kind: 'StatefulSet',
+        namespace: 'prod',
+        name: 'db',
+        uid: live.metadata.uid,
+        generation: live.metadata.generation,
+        revision: live.status.updateRevision,
+        appliedAt,
+        images: [{ container: 'app', image: appImage(UNSIGNED) }],
+      },
+    ];
+    const f = failure(await check({ deployed }));
+    expect(f).toMatchObject({ type: 'JobFailed', code: 'ADMISSION_REJECTED' });
+    expect(f.message).toContain('Rolled back: StatefulSet prod/db to revision 1.');
+    const db = fake.read('apps/v1', 'StatefulSet', 'prod', 'db') as {
+      spec: { template: { spec: { containers: Array<{ image: string }> } } };
+    };
+    expect(db.spec.template.spec.containers[0]!.image).toBe(appImage(SIGNED));
   });
 
   it('deletes a first deploy that was rejected, with onRejection "rollback"', async () => {

@@ -605,6 +605,84 @@ describe('the deploy-manifest stage against a fake cluster', () => {
       expect(readDeployed(second.outputVariables?.DEPLOYED)[0]!.revision).toBe('1');
     });
 
+    /** The adapter, except that applying (not dry-running) a `kind` hangs until the deadline aborts it. */
+    const hangingOn = (kind: string): KubeCluster =>
+      new Proxy(cluster, {
+        get(target, prop) {
+          if (prop === 'apply') {
+            return (object: { kind: string }, opts: { dryRun: boolean; signal?: AbortSignal }) =>
+              object.kind === kind && !opts.dryRun
+                ? new Promise((_resolve, reject) =>
+                    opts.signal?.addEventListener('abort', () => reject(new Error('aborted')), {
+                      once: true,
+                    }),
+                  )
+                : target.apply(object as never, opts);
+          }
+          const value: unknown = Reflect.get(target, prop, target);
+          return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+
+    it('continues after a deadline in the middle of the apply, then applies everything and rolls out', async () => {
+      const files = { 'k8s/app.yaml': `${deployment()}---\n${SERVICE}` };
+      // 7.5 s left and the 5 s margin: the Service is applied, the Deployment's apply is cut off.
+      const first = await run({ manifests: 'k8s/' }, files, {
+        remainingMs: 7_500,
+        cluster: hangingOn('Deployment'),
+      });
+      if (first.kind !== 'continuation')
+        throw new Error(`expected a continuation, got ${JSON.stringify(first)}`);
+      expect(kube.read('v1', 'Service', 'prod', 'web')).toBeDefined();
+      expect(kube.read('apps/v1', 'Deployment', 'prod', 'web')).toBeUndefined();
+      expect(kube.requests.count({ verb: 'delete' })).toBe(0); // no half-hearted undo on the aborted signal
+      const second = success(
+        await run({ manifests: 'k8s/' }, files, { continuationToken: first.continuationToken }),
+      );
+      expect(second.executionDetails?.summary).toContain('deployment "web" successfully rolled out');
+      expect(deployedImage()).toBe(`${ECR}/app@${SIGNED}`);
+      expect(readDeployed(second.outputVariables?.DEPLOYED)[0]).toMatchObject({ name: 'web', revision: '1' });
+    });
+
+    it('after a deadline in the middle of the apply, a failure on the next invocation undoes the first one too', async () => {
+      const files = { 'k8s/app.yaml': `${deployment()}---\n${SERVICE}` };
+      const first = await run({ manifests: 'k8s/' }, files, {
+        remainingMs: 7_500,
+        cluster: hangingOn('Deployment'),
+      });
+      if (first.kind !== 'continuation')
+        throw new Error(`expected a continuation, got ${JSON.stringify(first)}`);
+      kube.inject({ verb: 'patch', resource: 'deployments', dryRun: false, status: 500, times: 10 });
+      const f = failure(
+        await run({ manifests: 'k8s/' }, files, { continuationToken: first.continuationToken }),
+      );
+      // The Service did not exist before the job (read in the first invocation): it is deleted.
+      expect(f.message).toContain('deleted Service prod/web');
+      expect(kube.read('v1', 'Service', 'prod', 'web')).toBeUndefined();
+    });
+
+    it('with wait false, records no revision while the controller has not observed the applied generation', async () => {
+      await restartKube({ mode: 'manual' });
+      await kube.seed({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'web', namespace: 'prod' },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: { app: 'web' } },
+          template: {
+            metadata: { labels: { app: 'web' } },
+            spec: { containers: [{ name: 'web', image: `${ECR}/app@sha256:${'7e'.repeat(32)}` }] },
+          },
+        },
+      });
+      await kube.step(4); // revision 1, observed
+      const report = success(await run({ wait: false }, { 'deployment.yaml': deployment() }));
+      // The annotation still says 1 (the revision before this deploy): DEPLOYED must not claim it.
+      const [web] = readDeployed(report.outputVariables?.DEPLOYED);
+      expect(web).toMatchObject({ generation: 2, revision: null });
+    });
+
     it('keeps the continuation token within 2048 characters for 50 workloads and their Services', async () => {
       await restartKube({ mode: 'manual' });
       const docs = Array.from({ length: 50 }, (_, i) =>

@@ -129,6 +129,23 @@ describe('pinImages', () => {
     expect(pin(deployment([{ name: 'web', image: 'image' }])).containers[0]!.image).toBe(`${ECR}/app@${D1}`);
   });
 
+  it('pins containers that share one image, listed once per container name, by placeholder or by repository', () => {
+    const sidecar: PinTarget = { ...APP, name: 'sidecar' };
+    const pinned = pin(
+      deployment([
+        { name: 'web', image: 'image' },
+        { name: 'sidecar', image: 'image' },
+        { name: 'shell', image: `${ECR}/app:v1` },
+      ]),
+      [APP, sidecar, NGINX],
+    );
+    expect(pinned.containers.map((c) => [c.container, c.image])).toEqual([
+      ['web', APP.imageUri],
+      ['sidecar', APP.imageUri],
+      ['shell', APP.imageUri],
+    ]);
+  });
+
   it('refuses a placeholder whose container name matches no entry', () => {
     expect(errorOf(() => pin(deployment([{ name: 'api', image: 'image' }]))).code).toBe('IMAGE_NOT_VERIFIED');
   });

@@ -265,13 +265,15 @@ describe('sign-image stage', () => {
     ]);
     const records = JSON.parse(text(out.get('signatures.json'))) as Array<Record<string, unknown>>;
     expect(records.map((r) => r.name)).toEqual(['web', 'sidecar', 'worker', 'web-by-digest']);
-    // SIGNED_IMAGES has one entry per distinct reference, each with the container name it came from.
+    // SIGNED_IMAGES lists each image under every container name that runs it (signed once), so the
+    // next stages can pin a placeholder container of any of those names.
     expect(
       (
         JSON.parse(report.kind === 'success' ? report.outputVariables!.SIGNED_IMAGES! : '[]') as SignedImage[]
       ).map((e) => [e.name, e.imageUri]),
     ).toEqual([
       ['web', webPinned],
+      ['sidecar', webPinned],
       ['worker', `${fake.host}/worker@${worker.digest}`],
       ['web-by-digest', webPinned],
     ]);

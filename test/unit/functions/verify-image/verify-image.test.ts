@@ -225,6 +225,30 @@ describe('the verify-image stage', () => {
       ]);
     });
 
+    it('verifies an image two containers share once, and lists it under both names', async () => {
+      await pushSignature(registry, REPO, app, awsEnvelope(app));
+      const artifacts = artifactStore({
+        'imagedefinitions.json': JSON.stringify([
+          { name: 'web', imageUri: `${NAME}@${app.digest}` },
+          { name: 'worker', imageUri: `${NAME}@${app.digest}` },
+        ]),
+      });
+      const report = success(await run(undefined, undefined, { artifacts, inputArtifacts: [ARTIFACT] }));
+      expect(report.executionDetails?.summary?.split('\n')).toEqual([
+        `Successfully verified signature for ${NAME}@${app.digest}`,
+      ]);
+      expect(report.outputVariables?.IMAGE_URI).toBe(`${NAME}@${app.digest}`);
+      expect(
+        readVerifiedImages(JSON.parse(report.outputVariables!.VERIFIED_IMAGES!), where).map((e) => [
+          e.name,
+          e.imageUri,
+        ]),
+      ).toEqual([
+        ['web', `${NAME}@${app.digest}`],
+        ['worker', `${NAME}@${app.digest}`],
+      ]);
+    });
+
     it("keeps the container name the sign stage's SIGNED_IMAGES carries", async () => {
       await pushSignature(registry, REPO, app, awsEnvelope(app));
       const signed: SignedImage[] = [

@@ -153,6 +153,20 @@ describe('judgeAdmission', () => {
       });
     });
 
+    it("cites a replica's verification line over another replica's later cache hit", () => {
+      const verified = logOf('success-json-last-lines.log').filter((r) => r.kind === 'verified');
+      expect(verified.length).toBeGreaterThan(0);
+      const later = new Date(Math.max(...verified.map((r) => r.time.getTime())) + 1000);
+      const hits = logOf('cache-hit-without-success-line.log')
+        .filter((r) => r.kind === 'cache-hit')
+        .map((r) => ({ ...r, time: later }));
+      expect(hits.length).toBeGreaterThan(0);
+      expect(judge(workload(SIGNED), extension([...verified, ...hits]))).toMatchObject({
+        verdict: 'admitted',
+        evidence: { kind: 'verified', line: verified.at(-1)!.message },
+      });
+    });
+
     it('reports `Token is not authorized` as a configuration problem with the fix, never the token', () => {
       const v = judge(notCreated(SIGNED, []), extension(logOf('token-not-authorized.log')));
       expect(v).toMatchObject({
