@@ -6,7 +6,8 @@
 import { EksConnection } from '../../shared/kube/eks-connection';
 import { EksClusterConnector } from '../../shared/kube/kube-cluster';
 import { createLogger } from '../../shared/log';
-import { pipelineAction } from '../../shared/pipeline';
+// From action.ts itself, not the pipeline index: this stage reads no artifacts, so its bundle has no S3 client.
+import { pipelineAction } from '../../shared/pipeline/action';
 import { checkAdmissionAction } from './check-admission';
 import { parseCheckAdmissionEnvironment } from './params';
 

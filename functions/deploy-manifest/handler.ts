@@ -6,7 +6,8 @@
 import { EksConnection } from '../../shared/kube/eks-connection';
 import { EksClusterConnector } from '../../shared/kube/kube-cluster';
 import { createLogger } from '../../shared/log';
-import { pipelineAction } from '../../shared/pipeline';
+import { pipelineAction } from '../../shared/pipeline/action';
+import { S3ArtifactStore } from '../../shared/pipeline/s3-artifact-store';
 import { deployManifestAction } from './deploy-manifest';
 import type { DeployManifestDeps } from './deploy-manifest';
 import { parseDeployManifestEnvironment } from './params';
@@ -20,4 +21,7 @@ const deps: DeployManifestDeps = {
   environment,
 };
 
-export const handler = pipelineAction(deployManifestAction(deps), { logger });
+export const handler = pipelineAction(deployManifestAction(deps), {
+  logger,
+  artifacts: new S3ArtifactStore(),
+});

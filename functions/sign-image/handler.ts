@@ -7,6 +7,7 @@ import { lambdaRegistry } from '../../shared/oci/lambda-registry';
 import { createLogger } from '../../shared/log';
 import type { PayloadSigner } from '../../shared/notary/types';
 import { pipelineAction } from '../../shared/pipeline/action';
+import { S3ArtifactStore } from '../../shared/pipeline/s3-artifact-store';
 import { AwsSignerPayloadSigner } from '../../shared/signer/aws-signer-payload-signer';
 import { AwsSignerRevocationChecker } from '../../shared/signer/aws-signer-revocation-checker';
 import { cachedSignerClientFactory } from '../../shared/signer/clients';
@@ -34,4 +35,4 @@ const deps: SignImageDeps = {
   environment,
 };
 
-export const handler = pipelineAction(signImageAction(deps), { logger });
+export const handler = pipelineAction(signImageAction(deps), { logger, artifacts: new S3ArtifactStore() });

@@ -6,7 +6,8 @@
 import { createSsmClient, SsmParameterReader } from '../../shared/aws/ssm-parameter-reader';
 import { createLogger } from '../../shared/log';
 import { lambdaRegistry } from '../../shared/oci/lambda-registry';
-import { pipelineAction } from '../../shared/pipeline';
+import { pipelineAction } from '../../shared/pipeline/action';
+import { S3ArtifactStore } from '../../shared/pipeline/s3-artifact-store';
 import { AwsSignerRevocationChecker } from '../../shared/signer/aws-signer-revocation-checker';
 import { parseVerifyImageEnvironment } from './params';
 import { NO_PARAMETERS } from './trust-policy-source';
@@ -36,4 +37,4 @@ const deps: VerifyImageDeps = {
   environment,
 };
 
-export const handler = pipelineAction(verifyImageAction(deps), { logger });
+export const handler = pipelineAction(verifyImageAction(deps), { logger, artifacts: new S3ArtifactStore() });

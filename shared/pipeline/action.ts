@@ -13,7 +13,6 @@ import { pickInputArtifact } from './input-artifact';
 import { LIMITS, checkOutputVariables, truncate } from './limits';
 import { REPORT_ATTEMPT_TIMEOUT_MS } from './codepipeline-reporter';
 import type { ExecutionDetails, JobReport, JobReporter } from './reporter';
-import { S3ArtifactStore } from './s3-artifact-store';
 
 /** The stages stagesign ships; also the continuation-token tag and the logger's `stage` key. */
 export type StageName = 'sign-image' | 'verify-image' | 'deploy-manifest' | 'check-admission';
@@ -107,7 +106,12 @@ export interface ActionSpec<P, S = never> {
 export interface ActionDeps {
   /** Default: {@link defaultReporter} (CodePipeline, or the local stand-in a local runner installed). */
   readonly reporter?: JobReporter;
-  /** Default: {@link S3ArtifactStore} with the job's artifact credentials. */
+  /**
+   * Where input artifacts are read and output artifacts written: the handlers of stages that use
+   * artifacts pass `S3ArtifactStore` (shared/pipeline/s3-artifact-store.ts). A stage without one
+   * (check-admission) carries no S3 client; reading or writing an artifact is then a
+   * ConfigurationError.
+   */
   readonly artifacts?: ArtifactStore;
   /** Default: `createLogger(stage)`. */
   readonly logger?: Logger;
@@ -231,7 +235,16 @@ async function runStage<P, S>(
   const remainingTimeMs = (): number => Math.max(0, budget - (Date.now() - startedAt));
   let phase = `running ${spec.stage}`;
   const controller = new AbortController();
-  let artifacts = deps.artifacts;
+  const artifacts = deps.artifacts;
+  const store = (what: string): ArtifactStore => {
+    if (artifacts === undefined) {
+      throw new ConfigurationError(
+        'ARTIFACT_STORE_MISSING',
+        `${spec.stage} has no artifact store, so it cannot ${what}. Remove the artifact from the action.`,
+      );
+    }
+    return artifacts;
+  };
 
   const ctx: StageContext = {
     requestId,
@@ -244,8 +257,9 @@ async function runStage<P, S>(
       logger.debug('phase', { phase });
     },
     readInputArtifact: async (name) => {
-      artifacts ??= new S3ArtifactStore();
-      return artifacts.read(job, inputArtifactNamed(job, name), { signal: controller.signal });
+      return store(`read input artifact ${name ?? ''}`.trimEnd()).read(job, inputArtifactNamed(job, name), {
+        signal: controller.signal,
+      });
     },
   };
 
@@ -253,8 +267,7 @@ async function runStage<P, S>(
   const work = (async (): Promise<JobReport> => {
     const outcome = await spec.run({ job, params, state, ctx });
     if (outcome.kind === 'success' && outcome.outputArtifacts !== undefined) {
-      artifacts ??= new S3ArtifactStore();
-      await writeOutputArtifacts(job, outcome.outputArtifacts, artifacts, ctx);
+      await writeOutputArtifacts(job, outcome.outputArtifacts, store('write output artifacts'), ctx);
     }
     return outcomeReport(spec.stage, job, outcome, requestId);
   })();

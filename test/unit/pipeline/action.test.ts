@@ -595,6 +595,26 @@ describe('runPipelineAction', () => {
       });
     });
 
+    it('reports a ConfigurationError, once, when a stage built without an artifact store reads an artifact', async () => {
+      const { reporter } = await invoke(
+        async ({ ctx }) => {
+          await ctx.readInputArtifact('BuildOutput');
+          return { kind: 'success' };
+        },
+        { event: withArtifacts },
+      );
+      expect(reporter.reports).toHaveLength(1);
+      expect(reporter.last).toMatchObject({
+        kind: 'failure',
+        code: 'ARTIFACT_STORE_MISSING',
+        failureDetails: {
+          type: 'ConfigurationError',
+          message:
+            'sign-image has no artifact store, so it cannot read input artifact BuildOutput. Remove the artifact from the action.',
+        },
+      });
+    });
+
     it("passes the stage's deadline signal to the artifact reads and writes it makes", async () => {
       const signals: { call: string; signal: AbortSignal | undefined }[] = [];
       const artifacts = new (class extends MemoryStore {

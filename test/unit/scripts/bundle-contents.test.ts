@@ -97,11 +97,23 @@ describe('Lambda bundle contents', () => {
     },
   );
 
-  it.each(STAGES)(
+  it('check-admission carries no S3 client: it reads no artifacts, so its handler passes no artifact store', () => {
+    expect([...packages('check-admission')].filter((p) => p === '@aws-sdk/client-s3')).toEqual([]);
+    for (const stage of ['sign-image', 'verify-image', 'deploy-manifest'] as const) {
+      expect(packages(stage).has('@aws-sdk/client-s3')).toBe(true);
+    }
+  });
+
+  it('check-admission carries no zip code either (fflate comes only with artifacts)', () => {
+    expect(metafiles.get('check-admission')?.inputs['shared/pipeline/zip.ts']).toBeUndefined();
+    expect(packages('check-admission').has('fflate')).toBe(false);
+  });
+
+  it.each(['sign-image', 'verify-image', 'deploy-manifest'] as const)(
     '%s reaches fflate through import(), so esbuild emits it as a function V8 can optimise',
     (stage) => {
       const zip = metafiles.get(stage)?.inputs['shared/pipeline/zip.ts'];
-      expect(zip, 'every stage reads or writes artifacts through shared/pipeline/zip.ts').toBeDefined();
+      expect(zip, 'the stage reads or writes artifacts through shared/pipeline/zip.ts').toBeDefined();
       const toFflate = zip!.imports.filter((i) => i.path.includes('node_modules/fflate/'));
       expect(toFflate.map((i) => i.kind)).toEqual(['dynamic-import']);
       // …and nothing else imports it statically, which would put its table loops back at top level.
