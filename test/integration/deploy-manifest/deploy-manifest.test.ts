@@ -624,38 +624,35 @@ describe('the deploy-manifest stage against a fake cluster', () => {
         },
       });
 
-    it('continues after a deadline in the middle of the apply, then applies everything and rolls out', async () => {
-      const files = { 'k8s/app.yaml': `${deployment()}---\n${SERVICE}` };
+    const APP_FILES = { 'k8s/app.yaml': `${deployment()}---\n${SERVICE}` };
+
+    /** A first invocation whose deadline comes while the Deployment is applied (the Service already is); its continuation token. */
+    async function cutOffInTheApply(): Promise<string> {
       // 7.5 s left and the 5 s margin: the Service is applied, the Deployment's apply is cut off.
-      const first = await run({ manifests: 'k8s/' }, files, {
+      const first = await run({ manifests: 'k8s/' }, APP_FILES, {
         remainingMs: 7_500,
         cluster: hangingOn('Deployment'),
       });
       if (first.kind !== 'continuation')
         throw new Error(`expected a continuation, got ${JSON.stringify(first)}`);
+      return first.continuationToken;
+    }
+
+    it('continues after a deadline in the middle of the apply, then applies everything and rolls out', async () => {
+      const continuationToken = await cutOffInTheApply();
       expect(kube.read('v1', 'Service', 'prod', 'web')).toBeDefined();
       expect(kube.read('apps/v1', 'Deployment', 'prod', 'web')).toBeUndefined();
       expect(kube.requests.count({ verb: 'delete' })).toBe(0); // no half-hearted undo on the aborted signal
-      const second = success(
-        await run({ manifests: 'k8s/' }, files, { continuationToken: first.continuationToken }),
-      );
+      const second = success(await run({ manifests: 'k8s/' }, APP_FILES, { continuationToken }));
       expect(second.executionDetails?.summary).toContain('deployment "web" successfully rolled out');
       expect(deployedImage()).toBe(`${ECR}/app@${SIGNED}`);
       expect(readDeployed(second.outputVariables?.DEPLOYED)[0]).toMatchObject({ name: 'web', revision: '1' });
     });
 
     it('after a deadline in the middle of the apply, a failure on the next invocation undoes the first one too', async () => {
-      const files = { 'k8s/app.yaml': `${deployment()}---\n${SERVICE}` };
-      const first = await run({ manifests: 'k8s/' }, files, {
-        remainingMs: 7_500,
-        cluster: hangingOn('Deployment'),
-      });
-      if (first.kind !== 'continuation')
-        throw new Error(`expected a continuation, got ${JSON.stringify(first)}`);
+      const continuationToken = await cutOffInTheApply();
       kube.inject({ verb: 'patch', resource: 'deployments', dryRun: false, status: 500, times: 10 });
-      const f = failure(
-        await run({ manifests: 'k8s/' }, files, { continuationToken: first.continuationToken }),
-      );
+      const f = failure(await run({ manifests: 'k8s/' }, APP_FILES, { continuationToken }));
       // The Service did not exist before the job (read in the first invocation): it is deleted.
       expect(f.message).toContain('deleted Service prod/web');
       expect(kube.read('v1', 'Service', 'prod', 'web')).toBeUndefined();
