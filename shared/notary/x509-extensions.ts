@@ -6,11 +6,11 @@
  * This used to go through `@peculiar/x509`'s `X509Certificate`, which re-encodes the whole
  * certificate and every extension, and whose module loads tsyringe, reflect-metadata and
  * precomputed RSA/EC algorithm parameters at import: about 30 ms of every sign-image and
- * verify-image cold start (bench/run.ts) for four extension reads. The semantics are the same:
- * the first extension of a type is the one read (like its `getExtension`), and every extension
- * of a type that library decodes is decoded here too, when the certificate is parsed, so a
- * malformed one still fails the certificate (fail closed; Go's `x509.ParseCertificate` rejects
- * it as well).
+ * verify-image cold start (bench/run.ts) for four extension reads. Every extension of a type that
+ * library decodes is decoded here too, when the certificate is parsed, so a malformed one still
+ * fails the certificate (fail closed; Go's `x509.ParseCertificate` rejects it as well), and, as
+ * in Go (unlike that library, which read the first), a certificate with two extensions of one
+ * type is refused.
  */
 import { AsnConvert } from '@peculiar/asn1-schema';
 import {
@@ -80,11 +80,18 @@ const SCHEMAS: ReadonlyMap<string, new () => unknown> = new Map<string, new () =
 /** Decodes the certificate's extensions; throws a plain Error when one of a known type is malformed. */
 export function certificateExtensions(cert: Certificate): CertificateExtensions {
   const first = new Map<string, { critical: boolean; value: unknown }>();
+  const seen = new Set<string>();
   for (const extension of cert.tbsCertificate.extensions ?? []) {
+    // RFC 5280 4.2: a certificate must not include more than one instance of an extension. Go's
+    // x509.ParseCertificate (so notation) refuses such a certificate; so does this.
+    if (seen.has(extension.extnID)) throw new Error('x509: certificate contains duplicate extensions');
+    seen.add(extension.extnID);
     const schema = SCHEMAS.get(extension.extnID);
     if (!schema) continue;
-    const value = AsnConvert.parse(extension.extnValue.buffer, schema);
-    if (!first.has(extension.extnID)) first.set(extension.extnID, { critical: extension.critical, value });
+    first.set(extension.extnID, {
+      critical: extension.critical,
+      value: AsnConvert.parse(extension.extnValue.buffer, schema),
+    });
   }
   const bc = first.get(id_ce_basicConstraints);
   const ku = first.get(id_ce_keyUsage);

@@ -138,14 +138,28 @@ describe('certificateExtensions', () => {
     });
   });
 
-  it('reads the first of two extensions of one type, as @peculiar/x509 getExtension does', async () => {
-    const der = await generated([
-      new px509.BasicConstraintsExtension(false, undefined, true),
-      new px509.BasicConstraintsExtension(true, 0, true),
-    ]);
-    expect(viaExtensions(der).basicConstraints).toEqual({ critical: true, ca: false });
-    expect(viaExtensions(der)).toEqual(viaLibrary(der));
-  });
+  it.each([
+    ['basic constraints (a known type)', '2.5.29.19'],
+    ['an unknown type', '1.2.3.4.5'],
+  ])(
+    "refuses a certificate with two extensions of %s, as Go's x509.ParseCertificate does",
+    async (_what, oid) => {
+      const twice =
+        oid === '2.5.29.19'
+          ? [
+              new px509.BasicConstraintsExtension(false, undefined, true),
+              new px509.BasicConstraintsExtension(true, 0, true),
+            ]
+          : [
+              new px509.Extension(oid, false, new Uint8Array([0x05, 0x00])),
+              new px509.Extension(oid, false, new Uint8Array([0x05, 0x00])),
+            ];
+      const der = await generated(twice);
+      expect(() => certificateExtensions(AsnConvert.parse(der, Certificate))).toThrow(
+        'x509: certificate contains duplicate extensions',
+      );
+    },
+  );
 
   it('fails a certificate whose extension of a known type is malformed, even one the rules do not read', async () => {
     const der = await generated([
