@@ -338,7 +338,17 @@ export async function installKyvernoNotationAws(
       replica,
       'INFO',
       'verifier/client.go:194',
-      `Request recieved with data={TrustPolicy:${tp} ImageReferences:[${options.imageReferences.join(' ')}] Images:{Containers:map[${images.map((i) => `${i.container}:${i.reference}`).join(' ')}]} Namespace:${request.namespace ?? ''}}`,
+      // `%+v` of the request (as test/fixtures/kyverno-logs/records.ts has it): Go prints map keys
+      // sorted, and the request names no namespace.
+      `Request recieved with data={Images:{Containers:map[${[...images]
+        .sort((a, b) => (a.container < b.container ? -1 : a.container > b.container ? 1 : 0))
+        .map(
+          (i) =>
+            `${i.container}:{Registry:${i.registry} Path:${i.path} Name:${i.name} Reference:${i.reference}}`,
+        )
+        .join(
+          ' ',
+        )}]} ImageReferences:[${options.imageReferences.join(' ')}] TrustPolicy:${tp} Attestations:[]}`,
     );
     const patches: { path: string; value: string }[] = [];
     for (const image of images) {
