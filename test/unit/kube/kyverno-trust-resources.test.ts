@@ -9,9 +9,10 @@ import {
 } from '../../../shared/kube/kyverno-trust-resources';
 import { parseTrustPolicy, type TrustPolicyDocument } from '../../../shared/notary/trust-policy';
 import { TrustStoreSet, trustStoreFromPem, trustStoreRef } from '../../../shared/notary/trust-store';
-import type { TrustStore, TrustStoreType } from '../../../shared/notary/trust-store';
+import type { TrustStore } from '../../../shared/notary/trust-store';
 import { loadTestSigningAuthority } from '../../helpers/test-signing-authority';
 import { suiteTitle } from '../../helpers/skip-notice';
+import { extensionTrust } from '../../helpers/fake-kube/notation-extension';
 
 const SAMPLES = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -36,24 +37,6 @@ function exportAndReadBack(...args: Parameters<typeof kyvernoNotationResources>)
       .map((r) => stringify(r))
       .join('---\n'),
   );
-}
-
-/** A TrustPolicy resource back into a notation trust policy document (notation's own validation). */
-function notationPolicyOf(resources: KubernetesObject[]): TrustPolicyDocument {
-  const policies = resources.filter((r) => r.kind === 'TrustPolicy');
-  expect(policies).toHaveLength(1);
-  const { trustPolicyName: _name, ...document } = policies[0]!['spec'] as Record<string, unknown>;
-  return parseTrustPolicy(JSON.stringify(document));
-}
-
-/** The TrustStore resources back into notation trust stores. */
-function storesOf(resources: KubernetesObject[]): TrustStore[] {
-  return resources
-    .filter((r) => r.kind === 'TrustStore')
-    .map((r) => {
-      const spec = r['spec'] as { trustStoreName: string; type: TrustStoreType; caBundle: string };
-      return trustStoreFromPem(spec.type, spec.trustStoreName, spec.caBundle);
-    });
 }
 
 /** A one-statement policy `app` for every registry, strict unless `extra` says otherwise. */
@@ -112,11 +95,12 @@ describe('kyvernoNotationResources', () => {
     const resources = exportAndReadBack(document, stores, { trustPolicyName: 'pipeline' });
 
     it('gives the same trust policy statements', () => {
-      expect(notationPolicyOf(resources)).toEqual(document);
+      // Read back as the extension (and the demo's emulation of it) reads the resources.
+      expect(extensionTrust(resources, 'pipeline').document).toEqual(document);
     });
 
     it('gives the same certificates for every store the statements name, the AWS Signer roots included', () => {
-      const back = storesOf(resources);
+      const back = extensionTrust(resources, 'pipeline').stores.list();
       expect(back.map(trustStoreRef)).toEqual([
         'signingAuthority:aws-signer-ts',
         'ca:build-ca',
