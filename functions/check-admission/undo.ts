@@ -10,6 +10,7 @@ import type { KubeCluster, KubeObject } from '../../shared/kube/cluster';
 import {
   controllerRevisionOf,
   describeRollback,
+  generationObserved,
   ownedBy,
   revisionOf,
   rollBack,
@@ -96,9 +97,7 @@ function revisionDeployed(
   workload: KubeObject,
   history: readonly KubeObject[],
 ): number | undefined {
-  const generation = workload.metadata.generation;
-  const observed = (workload.status as { observedGeneration?: unknown } | undefined)?.observedGeneration;
-  if (generation === w.generation && typeof observed === 'number' && observed >= generation) {
+  if (workload.metadata.generation === w.generation && generationObserved(workload)) {
     const live = w.kind === 'Deployment' ? revisionOf(workload) : controllerRevisionOf(workload, history);
     if (live !== undefined) return live;
   }

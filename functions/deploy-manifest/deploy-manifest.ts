@@ -45,6 +45,7 @@ import {
 import {
   controllerRevisionOf,
   deploymentRevision,
+  generationObserved,
   describeRollback,
   ownedBy,
   rollBack,
@@ -666,8 +667,7 @@ async function revisionText(
 ): Promise<string | null> {
   // Until the controller has observed the applied generation, the revision it shows is still the
   // one before this deploy (a deploy that does not wait reads it at once): not known yet.
-  const observed = (live.status as { observedGeneration?: unknown } | undefined)?.observedGeneration;
-  if (typeof observed !== 'number' || observed < (live.metadata.generation ?? 0)) return null;
+  if (!generationObserved(live)) return null;
   switch (live.kind) {
     case 'Deployment': {
       const r = deploymentRevision(live);

@@ -82,6 +82,15 @@ export function revisionOf(object: KubeObject): number | undefined {
   return n;
 }
 
+/**
+ * Whether the workload's controller has observed its current generation (`status.observedGeneration`
+ * ≥ `metadata.generation`). Until then the revision it shows is still the one before the last change.
+ */
+export function generationObserved(workload: KubeObject): boolean {
+  const observed = rec(workload.status).observedGeneration;
+  return typeof observed === 'number' && observed >= (workload.metadata.generation ?? 0);
+}
+
 /** The revision a Deployment is at (its annotation). */
 export function deploymentRevision(deployment: KubeObject): number | undefined {
   return revisionOf({ ...deployment, kind: 'ReplicaSet' });
